@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# dev.sh - one command to set up, run and test keel on Debian/Ubuntu.
+#
+#   ./scripts/dev.sh run     install what is missing, build, start keeld
+#                            behind a private nginx on 127.0.0.1:${KEEL_PORT:-8080}
+#   ./scripts/dev.sh stop    stop what `run` started
+#   ./scripts/dev.sh check   install, build (warnings are errors), make check
+#
+# Everything it starts lives under .run/ and is stopped by pid; it never
+# touches a system nginx, Apache or PostgreSQL.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+run_dir="$root/.run"
+
+packages=(
+    build-essential autoconf automake pkg-config
+    libfcgi-dev libpq-dev libjson-c-dev libjwt-dev libargon2-dev
+    libcunit1-dev libcurl4-openssl-dev
+    nginx apache2 curl clang-format mandoc spawn-fcgi wrk
+)
+
+say() { printf '==> %s\n' "$*"; }
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_deps() {
+    local missing=() p
+    for p in "${packages[@]}"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+                grep -q 'install ok installed'; then
+            missing+=("$p")
+        fi
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    say "installing: ${missing[*]}"
+    # Installing nginx or apache2 would start their system services; keel
+    # only ever runs private instances, so keep the services down.
+    local policy=/usr/sbin/policy-rc.d created=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+        as_root chmod 755 "$policy"
+        created=1
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -q --no-install-recommends "${missing[@]}"
+    [ "$created" = 1 ] && as_root rm -f "$policy"
+    return 0
+}
+
+build() {
+    local configure_args=("$@")
+    if [ ! -x configure ] || [ configure.ac -nt configure ] ||
+       [ Makefile.am -nt configure ]; then
+        say "autoreconf"
+        autoreconf -fi
+    fi
+    if [ ! -f Makefile ] || [ configure -nt Makefile ] ||
+       [ "$(cat .configure-args 2>/dev/null || true)" != "${configure_args[*]:-}" ]; then
+        say "configure ${configure_args[*]:-}"
+        ./configure "${configure_args[@]}"
+        echo "${configure_args[*]:-}" > .configure-args
+    fi
+    say "make"
+    make -j"$(nproc)"
+}
+
+# shellcheck source=../tests/harness/lib.sh
+. "$root/tests/harness/lib.sh"
+
+stop() {
+    keel_stop_pidfile "$run_dir/nginx.pid" 10
+    keel_stop_pidfile "$run_dir/keeld.master.pid" 35
+}
+
+run() {
+    local port=${KEEL_PORT:-8080}
+    install_deps
+    build
+    stop
+    mkdir -p "$run_dir/log"
+    chmod 755 "$run_dir"
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        echo "dev.sh: port $port is in use; set KEEL_PORT" >&2
+        exit 1
+    fi
+    keel_write_config "$run_dir" "$run_dir/keel.sock"
+    keel_start_keeld "$root/keeld" "$run_dir"
+    keel_nginx_conf "$run_dir" "$port" "$run_dir/keel.sock" "$root"
+    keel_start_nginx "$run_dir"
+    if ! keel_wait_for keel_http_ok "http://127.0.0.1:$port/health"; then
+        echo "dev.sh: /health did not answer; logs in $run_dir/log" >&2
+        exit 1
+    fi
+    cat <<TXT
+
+keel is running on http://127.0.0.1:$port (keeld master pid $(cat "$run_dir/keeld.master.pid")).
+
+  curl -i http://127.0.0.1:$port/health
+  curl -i http://127.0.0.1:$port/v1/nothing-here      # the error envelope
+
+Config: $run_dir/keel.conf   Logs: $run_dir/log/   Stop: ./scripts/dev.sh stop
+TXT
+}
+
+check() {
+    install_deps
+    build --enable-werror
+    say "make check"
+    local status=0
+    make check -j1 || status=$?
+    # One plain closing line for whoever reads only the end.
+    local log=test-suite.log pass fail
+    pass=$(grep -E '^# PASS:' "$log" | awk '{print $3}' || echo 0)
+    fail=$(grep -E '^# (FAIL|ERROR|XPASS):' "$log" | awk '{s+=$3} END {print s+0}')
+    if [ "$status" != 0 ]; then
+        cat "$log" >&2 || true
+    fi
+    echo "automake: ${pass:-0} test programs passed, ${fail:-0} failed"
+    # The closing line counts CUnit tests across every suite.
+    grep -h -E '^ +tests +[0-9]' tests/unit/*.log tests/integration/*.log 2>/dev/null |
+        awk '{ok+=$4; bad+=$5} END {printf "%d passed, %d failed\n", ok, bad}'
+    return "$status"
+}
+
+case "${1:-}" in
+run) run ;;
+stop) stop ;;
+check) check ;;
+build) install_deps; build ;;
+*)
+    echo "usage: $0 run|stop|check|build" >&2
+    exit 2
+    ;;
+esac

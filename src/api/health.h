@@ -1,0 +1,10 @@
+/* health.h - operational endpoints of the reference application. */
+#ifndef KEEL_API_HEALTH_H
+#define KEEL_API_HEALTH_H
+
+#include "http/ctx.h"
+
+/* GET /health: liveness and a report of each dependency (API.md §2). */
+keel_rc health_get(keel_ctx_t *ctx);
+
+#endif

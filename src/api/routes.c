@@ -1,0 +1,25 @@
+/* routes.c - the one declarative route table of the reference API. */
+#include "keel-build.h"
+
+#include "api/routes.h"
+#include "api/health.h"
+
+static const route_t rows[] = {
+    { .method = HTTP_GET,
+      .pattern = "/health",
+      .handler = health_get,
+      .auth = AUTH_NONE,
+      .rate = RATE_NONE,
+      .summary = "Liveness and dependency report" },
+};
+
+const route_table_t keel_api_routes = ROUTE_TABLE(rows);
+
+static const route_table_t tables[] = { ROUTE_TABLE(rows) };
+
+const keel_app_t keel_api_app = {
+    .name = "keeld",
+    .version = PACKAGE_VERSION,
+    .tables = tables,
+    .ntables = 1,
+};

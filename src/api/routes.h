@@ -1,0 +1,14 @@
+/*
+ * routes.h - the reference application's route table: every endpoint of
+ * API.md that keel serves, one row each.
+ */
+#ifndef KEEL_API_ROUTES_H
+#define KEEL_API_ROUTES_H
+
+#include "http/app.h"
+
+extern const route_table_t keel_api_routes;
+/* The reference application as keeld runs it. */
+extern const keel_app_t keel_api_app;
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * config.h - keel.conf: an INI file of [section] key = value lines.
+ *
+ * Every key is a row in one table (config.c) with its type, default, bounds
+ * and place in keel_config_t; conf/keel.conf documents each one.  After the
+ * file, environment variables KEEL_<SECTION>_<KEY> override single keys.
+ * Any unknown section or key, or a bad value, is an error reported as
+ * "file:line: message" (or "KEEL_X_Y: message"), and keeld refuses to start.
+ */
+#ifndef KEEL_CORE_CONFIG_H
+#define KEEL_CORE_CONFIG_H
+
+#include "core/error.h"
+
+#include <stddef.h>
+
+typedef struct keel_config {
+    /* [server] */
+    char *listen;       /* unix socket path or host:port */
+    int socket_mode;    /* octal permissions of a unix socket */
+    char *socket_owner; /* user name, "" = unchanged */
+    char *socket_group; /* group name, "" = unchanged */
+    int backlog;
+    int workers;          /* 0 = number of CPUs */
+    int threads;          /* accept threads per worker */
+    int max_requests;      /* per worker; 0 = never recycle */
+    double request_timeout;  /* seconds; 0 = no limit */
+    double shutdown_timeout; /* seconds a graceful stop may take */
+    char *pid_file;          /* "" = none */
+    /* [http] */
+    long long max_body_size;
+    long long max_query_size;
+    long long max_path_size;
+    long long max_header_size;
+    int max_json_depth;
+    char *hsts; /* Strict-Transport-Security value, "" = not sent */
+    /* [log] */
+    char *log_file; /* "" = stderr */
+    int log_level;  /* enum klog_level */
+    int access_log; /* bool */
+} keel_config_t;
+
+/* Fill `cfg` with the defaults.  Release with config_free(). */
+void config_defaults(keel_config_t *cfg);
+void config_free(keel_config_t *cfg);
+
+/*
+ * Parse the text of a config file into `cfg` (which holds defaults or an
+ * earlier state); `name` is used in messages.  On error returns KEEL_EINVAL
+ * and writes "name:line: message" into err.  Allocates with malloc; the
+ * master checks by hand (it must not abort), so KEEL_EINTERNAL means OOM.
+ */
+keel_rc config_parse(keel_config_t *cfg, const char *text, const char *name,
+                     char *err, size_t errlen);
+
+/*
+ * Apply KEEL_<SECTION>_<KEY> variables from `envp` (NULL-terminated).
+ * Variables that start with KEEL_ but name no key are errors too, except the
+ * ones listed as not config keys (KEEL_CONFIG, KEEL_PORT, ...).
+ */
+keel_rc config_apply_env(keel_config_t *cfg, char *const *envp, char *err,
+                         size_t errlen);
+
+/* Defaults, then the file at `path`, then the environment. */
+keel_rc config_load(keel_config_t *cfg, const char *path, char *const *envp,
+                    char *err, size_t errlen);
+
+/* Cross-key checks (e.g. listen must be set).  KEEL_EINVAL with message. */
+keel_rc config_check(const keel_config_t *cfg, char *err, size_t errlen);
+
+/* Effective number of request workers (resolves workers = 0). */
+int config_workers(const keel_config_t *cfg);
+
+#endif

@@ -1,0 +1,210 @@
+/* log.c - JSON lines logger with redaction. */
+#include "keel-build.h"
+
+#include "core/log.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
+static struct {
+    pthread_mutex_t lock; /* guards fd and path across reopen */
+    int fd;
+    char *path;
+    enum klog_level level;
+    char role[16];
+    int index;
+} logger = { PTHREAD_MUTEX_INITIALIZER, STDERR_FILENO, NULL, KLOG_INFO,
+             "keel", -1 };
+
+/*
+ * Substrings that mark a member as secret.  Matching is by substring and
+ * case-insensitive so that "refresh_token", "X-Api-Key" and "newPassword"
+ * are all caught.
+ */
+static const char *const secret_words[] = {
+    "password", "passwd", "token",  "secret", "authorization",
+    "cookie",   "api_key", "apikey", "api-key", "pepper",
+    "hash",     "jwt",     "credential",
+};
+
+int
+log_level_parse(const char *s)
+{
+    for (int i = 0; i < (int)KEEL_ARRAY_LEN(level_names); i++)
+        if (strcmp(s, level_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int
+open_path(const char *path)
+{
+    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
+int
+log_open(const char *path, enum klog_level level)
+{
+    int fd = STDERR_FILENO;
+
+    if (path != NULL && *path != '\0') {
+        fd = open_path(path);
+        if (fd < 0)
+            return -1;
+    }
+    pthread_mutex_lock(&logger.lock);
+    if (logger.fd != STDERR_FILENO)
+        close(logger.fd);
+    logger.fd = fd;
+    free(logger.path);
+    logger.path = (path && *path) ? strdup(path) : NULL;
+    logger.level = level;
+    pthread_mutex_unlock(&logger.lock);
+    return 0;
+}
+
+int
+log_reopen(void)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&logger.lock);
+    if (logger.path != NULL) {
+        int fd = open_path(logger.path);
+        if (fd < 0) {
+            rc = -1;
+        } else {
+            close(logger.fd);
+            logger.fd = fd;
+        }
+    }
+    pthread_mutex_unlock(&logger.lock);
+    return rc;
+}
+
+void
+log_set_level(enum klog_level level)
+{
+    logger.level = level;
+}
+
+void
+log_set_process(const char *role, int index)
+{
+    snprintf(logger.role, sizeof(logger.role), "%s", role);
+    logger.index = index;
+}
+
+json_object *
+log_new(enum klog_level level, const char *msg)
+{
+    json_object *o;
+    char ts[32];
+
+    if (level < logger.level)
+        return NULL;
+    o = json_object_new_object();
+    json_object_object_add(
+        o, "ts", json_object_new_string(time_rfc3339(time_wall(), ts, 32)));
+    json_object_object_add(o, "level",
+                           json_object_new_string(level_names[level]));
+    json_object_object_add(o, "msg", json_object_new_string(msg));
+    json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
+    json_object_object_add(o, "role", json_object_new_string(logger.role));
+    if (logger.index >= 0)
+        json_object_object_add(o, "worker", json_object_new_int(logger.index));
+    return o;
+}
+
+int
+log_key_is_secret(const char *key)
+{
+    size_t klen = strlen(key);
+
+    for (size_t i = 0; i < KEEL_ARRAY_LEN(secret_words); i++) {
+        size_t wlen = strlen(secret_words[i]);
+        for (size_t off = 0; off + wlen <= klen; off++)
+            if (ascii_ncasecmp(key + off, secret_words[i], wlen) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+void
+log_redact(json_object *o)
+{
+    if (json_object_is_type(o, json_type_array)) {
+        size_t n = json_object_array_length(o);
+        for (size_t i = 0; i < n; i++)
+            log_redact(json_object_array_get_idx(o, i));
+        return;
+    }
+    if (!json_object_is_type(o, json_type_object))
+        return;
+    json_object_object_foreach(o, key, val)
+    {
+        if (log_key_is_secret(key)) {
+            /* Replacing a value in place keeps the iteration valid. */
+            json_object_object_add(o, key,
+                                   json_object_new_string("[REDACTED]"));
+        } else {
+            log_redact(val);
+        }
+    }
+}
+
+void
+log_emit(json_object *line)
+{
+    const char *s;
+    size_t len;
+    char *buf;
+
+    if (line == NULL)
+        return;
+    log_redact(line);
+    s = json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN |
+                                                 JSON_C_TO_STRING_NOSLASHESCAPE);
+    len = strlen(s);
+    buf = xmalloc(len + 1);
+    memcpy(buf, s, len);
+    buf[len] = '\n';
+    pthread_mutex_lock(&logger.lock);
+    /* One write per line: O_APPEND keeps lines of all processes whole. */
+    for (size_t off = 0; off < len + 1;) {
+        ssize_t w = write(logger.fd, buf + off, len + 1 - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        off += (size_t)w;
+    }
+    pthread_mutex_unlock(&logger.lock);
+    free(buf);
+    json_object_put(line);
+}
+
+void
+log_printf(enum klog_level level, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    json_object *line;
+
+    if (level < logger.level)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    line = log_new(level, msg);
+    log_emit(line);
+}

@@ -1,0 +1,52 @@
+/*
+ * util.h - allocation wrappers and small helpers shared by every module.
+ *
+ * Out of memory is decided once (STYLE.md rule 5): in workers the x*()
+ * wrappers log and abort, and the master respawns the worker.  The master
+ * itself only allocates at start-up and on reload, where it checks by hand.
+ */
+#ifndef KEEL_CORE_UTIL_H
+#define KEEL_CORE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KEEL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Never return NULL: abort the process on allocation failure. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* Seconds on the monotonic clock; comparable across processes on Linux. */
+double time_mono(void);
+
+/*
+ * Format the wall-clock time `t` (seconds since the epoch, with fraction) as
+ * RFC 3339 UTC with milliseconds: "2026-01-15T10:30:00.123Z".  `buf` must
+ * hold at least 25 bytes.  Returns buf.
+ */
+char *time_rfc3339(double t, char *buf, size_t len);
+double time_wall(void);
+
+/*
+ * Fill `buf` with `n` cryptographically random bytes (getrandom(2)).
+ * Aborts if the kernel cannot provide them: every caller needs them.
+ */
+void random_bytes(void *buf, size_t n);
+
+/* Write a random (version 4) UUID as 36 lower-case characters plus NUL. */
+void uuid_v4(char out[37]);
+
+/* Case-insensitive ASCII comparison; locale-independent. */
+int ascii_casecmp(const char *a, const char *b);
+int ascii_ncasecmp(const char *a, const char *b, size_t n);
+
+/*
+ * Parse a whole decimal integer in [min, max].  Returns 0 and sets *out, or
+ * -1 when `s` is empty, has other characters, or is out of range.
+ */
+int parse_ll(const char *s, long long min, long long max, long long *out);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * app.h - what an application built on libkeel hands to the server: its
+ * name, version and route tables.  keeld is one such application (the
+ * reference API in src/api/); tests and examples/ link others.
+ */
+#ifndef KEEL_HTTP_APP_H
+#define KEEL_HTTP_APP_H
+
+#include "http/route.h"
+
+#include <stddef.h>
+
+typedef struct route_table {
+    const route_t *routes;
+    size_t nroutes;
+} route_table_t;
+
+#define ROUTE_TABLE(rows)                                                    \
+    {                                                                        \
+        (rows), sizeof(rows) / sizeof((rows)[0])                             \
+    }
+
+struct keel_app {
+    const char *name;    /* program name in logs and --version */
+    const char *version; /* reported by /health and --version */
+    const route_table_t *tables;
+    size_t ntables;
+};
+
+#endif

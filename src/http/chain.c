@@ -1,0 +1,331 @@
+/* chain.c - middleware chain, error envelope, crash guard, access log. */
+#include "keel-build.h"
+
+#include "http/chain.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "core/validate.h"
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef keel_rc (*middleware_fn)(keel_ctx_t *ctx);
+
+/* Per-thread landing point of the crash guard while a handler runs. */
+static _Thread_local sigjmp_buf *guard_jmp;
+static _Thread_local volatile sig_atomic_t guard_sig;
+
+keel_rc
+http_init(keel_http_t *h, const keel_config_t *cfg, const keel_app_t *app,
+          int worker_index, char *err, size_t errlen)
+{
+    memset(h, 0, sizeof(*h));
+    h->cfg = cfg;
+    h->app = app;
+    h->worker_index = worker_index;
+    h->limits.max_body = (size_t)cfg->max_body_size;
+    h->limits.max_query = (size_t)cfg->max_query_size;
+    h->limits.max_path = (size_t)cfg->max_path_size;
+    h->limits.max_header = (size_t)cfg->max_header_size;
+    h->limits.max_json_depth = cfg->max_json_depth;
+    h->router = router_new();
+    if (h->router == NULL)
+        return KEEL_EINTERNAL;
+    for (size_t t = 0; t < app->ntables; t++) {
+        for (size_t i = 0; i < app->tables[t].nroutes; i++) {
+            keel_rc rc =
+                router_add(h->router, &app->tables[t].routes[i], err, errlen);
+            if (rc != KEEL_OK) {
+                router_free(h->router);
+                h->router = NULL;
+                return rc;
+            }
+        }
+    }
+    return KEEL_OK;
+}
+
+void
+http_free(keel_http_t *h)
+{
+    router_free(h->router);
+    h->router = NULL;
+}
+
+void
+ctx_init(keel_ctx_t *ctx, const keel_http_t *h, arena_t *arena)
+{
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->arena = arena;
+    ctx->http = h;
+    ctx->started = time_mono();
+}
+
+void
+ctx_release(keel_ctx_t *ctx)
+{
+    json_object_put(ctx->details);
+    ctx->details = NULL;
+    json_object_put(ctx->req.json);
+    ctx->req.json = NULL;
+}
+
+/* ---- middleware ------------------------------------------------------ */
+
+static keel_rc
+mw_body(keel_ctx_t *ctx)
+{
+    const route_t *route = ctx->match.route;
+    keel_request_t *req = &ctx->req;
+    const char *why;
+    keel_rc rc;
+
+    if (req->body_len > 0 && !content_type_is_json(req->content_type))
+        return ctx_fail(ctx, KEEL_EMEDIATYPE, NULL);
+    if (route->body == NULL)
+        return KEEL_OK;
+    if (req->body_len == 0)
+        return ctx_fail(ctx, KEEL_EBADREQ,
+                        "Request body must be a JSON object");
+    rc = json_parse_strict(req->body, req->body_len,
+                           ctx->http->limits.max_json_depth, &req->json, &why);
+    if (rc != KEEL_OK)
+        return ctx_fail(ctx, rc, why);
+    if (!json_object_is_type(req->json, json_type_object))
+        return ctx_fail(ctx, KEEL_EBADREQ,
+                        "Request body must be a JSON object");
+    if (ctx->details == NULL)
+        ctx->details = json_object_new_array();
+    return validate_json(route->body, req->json, ctx->details);
+}
+
+/*
+ * The chain after routing, in order (DESIGN.md §2).  Rate limiting,
+ * authentication and authorization take their rows here, before mw_body.
+ */
+static const struct {
+    const char *name;
+    middleware_fn fn;
+} middleware[] = {
+    { "body", mw_body },
+};
+
+/* ---- crash guard ----------------------------------------------------- */
+
+static void
+guard_handler(int sig)
+{
+    if (guard_jmp != NULL) {
+        guard_sig = sig;
+        siglongjmp(*guard_jmp, 1);
+    }
+    /* Not in a handler: die as the signal means to. */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void
+chain_crash_guard_install(void)
+{
+    static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = guard_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_NODEFER;
+    for (size_t i = 0; i < KEEL_ARRAY_LEN(sigs); i++)
+        sigaction(sigs[i], &sa, NULL);
+}
+
+static keel_rc
+run_handler(keel_ctx_t *ctx)
+{
+    sigjmp_buf jb;
+    volatile keel_rc rc = KEEL_EINTERNAL;
+
+    if (sigsetjmp(jb, 1) == 0) {
+        guard_jmp = &jb;
+        rc = ctx->match.route->handler(ctx);
+        guard_jmp = NULL;
+        return rc;
+    }
+    guard_jmp = NULL;
+    ctx->crashed = 1;
+    ctx->log_error = arena_sprintf(ctx->arena, "handler crashed: signal %d",
+                                   (int)guard_sig);
+    return KEEL_EINTERNAL;
+}
+
+/* ---- errors and response finishing ----------------------------------- */
+
+void
+chain_error(keel_ctx_t *ctx, keel_rc rc)
+{
+    const keel_error_info_t *info = keel_error_info(rc);
+    json_object *env;
+    char allow[96];
+
+    if (info->status >= 500) {
+        json_object *line = log_new(KLOG_ERROR, "request failed");
+        if (line) {
+            json_object_object_add(
+                line, "request_id",
+                json_object_new_string(ctx->req.request_id));
+            json_object_object_add(
+                line, "route",
+                ctx->match.pattern
+                    ? json_object_new_string(ctx->match.pattern)
+                    : NULL);
+            json_object_object_add(
+                line, "error",
+                json_object_new_string(ctx->log_error ? ctx->log_error
+                                                      : info->code));
+            log_emit(line);
+        }
+    }
+    /* The envelope takes over the details array. */
+    env = error_envelope(rc, ctx->message, ctx->details, ctx->req.request_id);
+    ctx->details = NULL;
+    ctx_respond_json(ctx, info->status, env);
+    json_object_put(env);
+    if (rc == KEEL_EMETHOD) {
+        router_allow_string(ctx->match.allow, allow, sizeof(allow));
+        ctx_header_set(ctx, "Allow", allow);
+    }
+    if (rc == KEEL_EUNAVAIL && ctx_header_get(ctx, "Retry-After") == NULL)
+        ctx_header_set(ctx, "Retry-After", "1");
+}
+
+static void
+finish(keel_ctx_t *ctx)
+{
+    const keel_config_t *cfg = ctx->http->cfg;
+
+    ctx_header_set(ctx, "X-Request-Id", ctx->req.request_id);
+    ctx_header_set(ctx, "X-Content-Type-Options", "nosniff");
+    if (ctx_header_get(ctx, "Cache-Control") == NULL)
+        ctx_header_set(ctx, "Cache-Control", "no-store");
+    ctx_header_set(ctx, "Content-Security-Policy",
+                   "default-src 'none'; frame-ancestors 'none'");
+    ctx_header_set(ctx, "Referrer-Policy", "no-referrer");
+    if (cfg && cfg->hsts && cfg->hsts[0] != '\0')
+        ctx_header_set(ctx, "Strict-Transport-Security", cfg->hsts);
+}
+
+void
+chain_run(keel_ctx_t *ctx, keel_rc parse_rc, const char *why)
+{
+    keel_request_t *req = &ctx->req;
+    keel_rc rc = parse_rc;
+
+    if (rc != KEEL_OK) {
+        ctx->message = why;
+        goto out;
+    }
+    rc = router_match(ctx->http->router, req->method, req->segments,
+                      req->nsegments, &ctx->match);
+    if (rc == KEEL_EMETHOD && req->method == HTTP_OPTIONS) {
+        /* OPTIONS on a known path: its methods (CORS preflight later). */
+        char allow[96];
+        router_allow_string(ctx->match.allow, allow, sizeof(allow));
+        ctx_respond_empty(ctx, 204);
+        ctx_header_set(ctx, "Allow", allow);
+        rc = KEEL_OK;
+        goto out;
+    }
+    if (rc != KEEL_OK)
+        goto out;
+    for (size_t i = 0; i < KEEL_ARRAY_LEN(middleware) && rc == KEEL_OK; i++)
+        rc = middleware[i].fn(ctx);
+    if (rc == KEEL_OK)
+        rc = run_handler(ctx);
+    if (rc == KEEL_OK && ctx->res.status == 0)
+        rc = ctx_fail_internal(ctx, "handler set no response");
+out:
+    if (rc != KEEL_OK)
+        chain_error(ctx, rc);
+    finish(ctx);
+}
+
+const char *
+response_head(keel_ctx_t *ctx, size_t *len)
+{
+    keel_response_t *res = &ctx->res;
+    size_t cap = 64, o;
+    char *buf;
+    int body_allowed = res->status != 204 && res->status != 304;
+
+    for (size_t i = 0; i < res->nheaders; i++)
+        cap += strlen(res->headers[i].name) + strlen(res->headers[i].value) +
+               4;
+    cap += 64; /* Status and Content-Length lines */
+    buf = arena_alloc(ctx->arena, cap);
+    o = (size_t)snprintf(buf, cap, "Status: %d %s\r\n", res->status,
+                         http_reason(res->status));
+    for (size_t i = 0; i < res->nheaders; i++)
+        o += (size_t)snprintf(buf + o, cap - o, "%s: %s\r\n",
+                              res->headers[i].name, res->headers[i].value);
+    if (body_allowed)
+        o += (size_t)snprintf(buf + o, cap - o, "Content-Length: %zu\r\n",
+                              res->body_len);
+    o += (size_t)snprintf(buf + o, cap - o, "\r\n");
+    *len = o;
+    return buf;
+}
+
+void
+chain_access_log(keel_ctx_t *ctx, size_t bytes_sent)
+{
+    keel_request_t *req = &ctx->req;
+    json_object *line;
+    double ms;
+
+    if (!ctx->http->cfg->access_log)
+        return;
+    line = log_new(KLOG_INFO, "access");
+    if (line == NULL)
+        return;
+    ms = (time_mono() - ctx->started) * 1000.0;
+    json_object_object_add(line, "request_id",
+                           json_object_new_string(req->request_id));
+    if (req->trace_id[0]) {
+        json_object_object_add(line, "trace_id",
+                               json_object_new_string(req->trace_id));
+        json_object_object_add(line, "parent_id",
+                               json_object_new_string(req->parent_id));
+    }
+    json_object_object_add(
+        line, "method",
+        json_object_new_string(req->method_name ? req->method_name : ""));
+    json_object_object_add(line, "path",
+                           json_object_new_string(req->path ? req->path : ""));
+    json_object_object_add(line, "route",
+                           ctx->match.pattern
+                               ? json_object_new_string(ctx->match.pattern)
+                               : NULL);
+    json_object_object_add(line, "status",
+                           json_object_new_int(ctx->res.status));
+    {
+        char d[32];
+        snprintf(d, sizeof(d), "%.3f", ms);
+        json_object_object_add(line, "duration_ms",
+                               json_object_new_double_s(ms, d));
+    }
+    json_object_object_add(line, "bytes",
+                           json_object_new_int64((int64_t)bytes_sent));
+    json_object_object_add(
+        line, "client_ip",
+        json_object_new_string(req->client_ip ? req->client_ip : ""));
+    json_object_object_add(line, "user_agent",
+                           req->user_agent
+                               ? json_object_new_string(req->user_agent)
+                               : NULL);
+    if (ctx->http->worker_index >= 0)
+        json_object_object_add(line, "worker",
+                               json_object_new_int(ctx->http->worker_index));
+    log_emit(line);
+}

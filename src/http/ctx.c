@@ -1,0 +1,116 @@
+/* ctx.c - response building helpers for handlers and middleware. */
+#include "keel-build.h"
+
+#include "http/ctx.h"
+#include "core/json.h"
+#include "core/util.h"
+#include "core/validate.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+static kv_t *
+header_find(keel_ctx_t *ctx, const char *name)
+{
+    for (size_t i = 0; i < ctx->res.nheaders; i++)
+        if (ascii_casecmp(ctx->res.headers[i].name, name) == 0)
+            return &ctx->res.headers[i];
+    return NULL;
+}
+
+void
+ctx_header_add(keel_ctx_t *ctx, const char *name, const char *value)
+{
+    /* The table is sized for every header keel sends; more is a bug. */
+    if (ctx->res.nheaders == RESPONSE_MAX_HEADERS)
+        return;
+    ctx->res.headers[ctx->res.nheaders].name = arena_strdup(ctx->arena, name);
+    ctx->res.headers[ctx->res.nheaders].value =
+        arena_strdup(ctx->arena, value);
+    ctx->res.nheaders++;
+}
+
+void
+ctx_header_set(keel_ctx_t *ctx, const char *name, const char *value)
+{
+    kv_t *h = header_find(ctx, name);
+
+    if (h == NULL) {
+        ctx_header_add(ctx, name, value);
+        return;
+    }
+    h->value = arena_strdup(ctx->arena, value);
+}
+
+const char *
+ctx_header_get(const keel_ctx_t *ctx, const char *name)
+{
+    kv_t *h = header_find((keel_ctx_t *)ctx, name);
+    return h ? h->value : NULL;
+}
+
+void
+ctx_respond_json(keel_ctx_t *ctx, int status, json_object *root)
+{
+    size_t len;
+    const char *s = json_compact(root, &len);
+
+    ctx->res.status = status;
+    ctx->res.body = arena_strndup(ctx->arena, s, len);
+    ctx->res.body_len = len;
+    ctx_header_set(ctx, "Content-Type", "application/json; charset=utf-8");
+}
+
+void
+ctx_respond_data(keel_ctx_t *ctx, int status, json_object *data)
+{
+    json_object *root = json_object_new_object();
+
+    json_object_object_add(root, "data", data);
+    ctx_respond_json(ctx, status, root);
+    json_object_put(root);
+}
+
+void
+ctx_respond_empty(keel_ctx_t *ctx, int status)
+{
+    ctx->res.status = status;
+    ctx->res.body = NULL;
+    ctx->res.body_len = 0;
+}
+
+keel_rc
+ctx_fail(keel_ctx_t *ctx, keel_rc rc, const char *message)
+{
+    ctx->message = message ? arena_strdup(ctx->arena, message) : NULL;
+    return rc;
+}
+
+keel_rc
+ctx_fail_internal(keel_ctx_t *ctx, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    ctx->log_error = arena_vsprintf(ctx->arena, fmt, ap);
+    va_end(ap);
+    ctx->message = NULL;
+    return KEEL_EINTERNAL;
+}
+
+void
+ctx_detail(keel_ctx_t *ctx, const char *field, const char *message)
+{
+    if (ctx->details == NULL)
+        ctx->details = json_object_new_array();
+    details_add(ctx->details, field, message);
+}
+
+const char *
+ctx_param(const keel_ctx_t *ctx, const char *name)
+{
+    for (size_t i = 0; i < ctx->match.nparams; i++)
+        if (strcmp(ctx->match.params[i].name, name) == 0)
+            return ctx->match.params[i].value;
+    return NULL;
+}

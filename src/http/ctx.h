@@ -1,0 +1,84 @@
+/*
+ * ctx.h - the per-request context handed through the middleware chain, and
+ * the response being built.
+ *
+ * One keel_ctx_t per request; everything it points to is in ctx->arena or
+ * owned by it (details, response JSON) and is released in ctx_reset().
+ * Nothing below the handler writes to the FastCGI stream: handlers fill
+ * ctx->res and the server writes it once, after the chain.
+ */
+#ifndef KEEL_HTTP_CTX_H
+#define KEEL_HTTP_CTX_H
+
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "http/request.h"
+#include "http/router.h"
+
+#include <json-c/json.h>
+
+
+#define RESPONSE_MAX_HEADERS 48
+
+typedef struct keel_response {
+    int status;
+    kv_t headers[RESPONSE_MAX_HEADERS];
+    size_t nheaders;
+    const char *body; /* in the arena */
+    size_t body_len;
+} keel_response_t;
+
+/* What a worker shares with every request it serves (read-only). */
+typedef struct keel_http {
+    const keel_config_t *cfg;
+    const keel_app_t *app;
+    router_t *router;
+    keel_limits_t limits;
+    int worker_index; /* -1 outside a worker (tests) */
+} keel_http_t;
+
+struct keel_ctx {
+    arena_t *arena;
+    const keel_http_t *http;
+    keel_request_t req;
+    keel_response_t res;
+    route_match_t match;
+    json_object *details;  /* error details being collected, or NULL */
+    const char *message;   /* client-facing error message, or NULL */
+    const char *log_error; /* internal detail: logged, never sent */
+    int crashed;           /* the crash guard caught a fault */
+    double started;        /* time_mono() at the start */
+};
+
+/* Set (replace) or add a response header; name and value are copied. */
+void ctx_header_set(keel_ctx_t *ctx, const char *name, const char *value);
+void ctx_header_add(keel_ctx_t *ctx, const char *name, const char *value);
+/* The response header `name` (case-insensitive), or NULL. */
+const char *ctx_header_get(const keel_ctx_t *ctx, const char *name);
+
+/*
+ * Respond with `root` serialized as the body (the caller keeps ownership of
+ * root), Content-Type application/json; charset=utf-8.
+ */
+void ctx_respond_json(keel_ctx_t *ctx, int status, json_object *root);
+/* Respond {"data": data}; takes ownership of data. */
+void ctx_respond_data(keel_ctx_t *ctx, int status, json_object *data);
+/* Respond with no body (204, 304). */
+void ctx_respond_empty(keel_ctx_t *ctx, int status);
+
+/*
+ * Record a client-facing message (NULL: the table's default) and return rc,
+ * for `return ctx_fail(ctx, KEEL_ENOTFOUND, NULL);` in handlers.
+ */
+keel_rc ctx_fail(keel_ctx_t *ctx, keel_rc rc, const char *message);
+/* A 500 whose printf-formatted detail goes only to the log. */
+keel_rc ctx_fail_internal(keel_ctx_t *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Add one {"field","message"} entry to the error details. */
+void ctx_detail(keel_ctx_t *ctx, const char *field, const char *message);
+
+/* The value of path parameter `name`, or NULL. */
+const char *ctx_param(const keel_ctx_t *ctx, const char *name);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * route.h - the declarative route table (DESIGN.md §2, STYLE.md rule 2).
+ *
+ * One row per (method, pattern): the router, the middleware chain and the
+ * OpenAPI document are all driven by these rows.  A new endpoint is a new
+ * row plus a handler, never a new branch in the dispatcher.
+ */
+#ifndef KEEL_HTTP_ROUTE_H
+#define KEEL_HTTP_ROUTE_H
+
+#include "core/error.h"
+#include "core/validate.h"
+#include "http/request.h"
+
+typedef struct keel_ctx keel_ctx_t;
+typedef struct keel_app keel_app_t;
+
+/*
+ * A handler fills ctx->res (ctx_respond_*) and returns KEEL_OK, or returns
+ * an error (ctx_fail) that the chain turns into the error envelope.
+ */
+typedef keel_rc (*route_handler_fn)(keel_ctx_t *ctx);
+
+enum route_auth {
+    AUTH_NONE = 1, /* public: credentials are not looked at */
+    AUTH_OPTIONAL, /* public, but a valid bearer token identifies the user */
+    AUTH_BEARER,   /* a valid bearer token is required (401 otherwise) */
+};
+
+enum rate_class {
+    RATE_NONE = 0, /* operational endpoints: not rate limited */
+    RATE_READ,
+    RATE_WRITE,
+    RATE_AUTH,
+};
+
+typedef struct route {
+    enum http_method method;
+    const char *pattern; /* "/v1/posts/{id}": literals and {params} */
+    route_handler_fn handler;
+    enum route_auth auth;   /* must be set: 0 is rejected by the router */
+    const char *permission; /* "posts:create", or NULL when none */
+    enum rate_class rate;
+    const schema_t *body; /* JSON body schema, NULL when no body */
+    const void *query;    /* query schema (collections), NULL when none */
+    const char *summary;  /* one line for the API description */
+} route_t;
+
+#endif

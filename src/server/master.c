@@ -1,0 +1,458 @@
+/* master.c - fork, supervise, reload and stop the workers. */
+#include "keel-build.h"
+
+#include "server/master.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "server/scoreboard.h"
+#include "server/worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Back-off for workers that die soon after they start. */
+#define CRASH_WINDOW  2.0  /* a worker that lived less than this crashed fast */
+#define BACKOFF_FIRST 0.1
+#define BACKOFF_MAX   10.0
+
+typedef struct wproc {
+    pid_t pid;          /* 0 = free */
+    unsigned gen;       /* config generation it was started with */
+    int index;          /* stable worker number for logs */
+    double started;     /* time_mono() at fork */
+    double stop_sent;   /* when we asked it to stop, 0 = not asked */
+    int timed_out;      /* killed by the request-timeout watchdog */
+} wproc_t;
+
+static struct {
+    keel_config_t *cfg;
+    const char *config_path;
+    const keel_app_t *app;
+    listener_t *listener;
+    scoreboard_t *sb;
+    wproc_t *procs; /* one per scoreboard slot */
+    size_t nprocs;
+    unsigned gen;
+    int fast_crashes;
+    double backoff_until;
+    int fatal; /* a worker exited with KEEL_EXIT_FATAL: spawn no more */
+    int stopping;
+    double stop_deadline;
+    int next_index;
+} M;
+
+static void
+worker_spawn(void)
+{
+    size_t slot;
+    pid_t pid;
+    wproc_t *w;
+
+    for (slot = 0; slot < M.nprocs; slot++)
+        if (M.procs[slot].pid == 0)
+            break;
+    if (slot == M.nprocs) {
+        log_printf(KLOG_ERROR, "no free worker slot (workers grew by reload "
+                               "beyond what a restart would allow)");
+        return;
+    }
+    w = &M.procs[slot];
+    memset(&M.sb->slots[slot], 0, sizeof(M.sb->slots[slot]));
+    pid = fork();
+    if (pid < 0) {
+        log_printf(KLOG_ERROR, "fork: %s", strerror(errno));
+        M.backoff_until = time_mono() + 1.0;
+        return;
+    }
+    if (pid == 0) {
+        worker_args_t args = {
+            .cfg = M.cfg,
+            .app = M.app,
+            .listen_fd = M.listener->fd,
+            .slot = &M.sb->slots[slot],
+            .index = M.next_index,
+            .master = getppid(),
+        };
+        worker_main(&args);
+    }
+    w->pid = pid;
+    w->gen = M.gen;
+    w->index = M.next_index++;
+    w->started = time_mono();
+    w->stop_sent = 0;
+    w->timed_out = 0;
+    atomic_store(&M.sb->slots[slot].pid, (int)pid);
+}
+
+static void
+worker_stop(wproc_t *w, int sig)
+{
+    if (w->stop_sent == 0)
+        w->stop_sent = time_mono();
+    kill(w->pid, sig);
+}
+
+static void
+reap(void)
+{
+    int status;
+    pid_t pid;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        wproc_t *w = NULL;
+        size_t slot;
+        double lived;
+        const char *reason;
+        json_object *line;
+
+        for (slot = 0; slot < M.nprocs; slot++)
+            if (M.procs[slot].pid == pid)
+                w = &M.procs[slot];
+        if (w == NULL)
+            continue;
+        slot = (size_t)(w - M.procs);
+        lived = time_mono() - w->started;
+        if (w->timed_out)
+            reason = "request_timeout";
+        else if (w->stop_sent)
+            reason = "stopped";
+        else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+            reason = "recycled";
+        else if (WIFEXITED(status) && WEXITSTATUS(status) == KEEL_EXIT_FATAL)
+            reason = "fatal";
+        else
+            reason = "crashed";
+
+        line = log_new(strcmp(reason, "crashed") == 0 ||
+                               strcmp(reason, "fatal") == 0
+                           ? KLOG_ERROR
+                           : KLOG_INFO,
+                       "worker exited");
+        if (line) {
+            json_object_object_add(line, "worker_pid",
+                                   json_object_new_int((int)pid));
+            json_object_object_add(line, "worker_index",
+                                   json_object_new_int(w->index));
+            json_object_object_add(line, "reason",
+                                   json_object_new_string(reason));
+            if (WIFEXITED(status))
+                json_object_object_add(
+                    line, "exit_status",
+                    json_object_new_int(WEXITSTATUS(status)));
+            else if (WIFSIGNALED(status))
+                json_object_object_add(line, "signal",
+                                       json_object_new_int(WTERMSIG(status)));
+            log_emit(line);
+        }
+        if (strcmp(reason, "fatal") == 0) {
+            M.fatal = 1;
+        } else if (strcmp(reason, "crashed") == 0) {
+            if (lived < CRASH_WINDOW) {
+                double delay = BACKOFF_FIRST;
+                M.fast_crashes++;
+                for (int i = 1; i < M.fast_crashes && delay < BACKOFF_MAX; i++)
+                    delay *= 2;
+                if (delay > BACKOFF_MAX)
+                    delay = BACKOFF_MAX;
+                M.backoff_until = time_mono() + delay;
+                log_printf(KLOG_WARN,
+                           "worker died %.2fs after start; next start in "
+                           "%.1fs",
+                           lived, delay);
+            } else {
+                M.fast_crashes = 0;
+            }
+        }
+        atomic_store(&M.sb->slots[slot].pid, 0);
+        w->pid = 0;
+    }
+}
+
+/* Kill workers whose request has run past request_timeout. */
+static void
+watchdog(void)
+{
+    long long now = scoreboard_now_ns();
+    long long limit = (long long)(M.cfg->request_timeout * 1e9);
+
+    if (limit <= 0)
+        return;
+    for (size_t s = 0; s < M.nprocs; s++) {
+        wproc_t *w = &M.procs[s];
+        if (w->pid == 0 || w->timed_out)
+            continue;
+        for (int t = 0; t < SB_MAX_THREADS && t < M.cfg->threads + 0; t++) {
+            sb_thread_t *th = &M.sb->slots[s].threads[t];
+            long long started = atomic_load_explicit(&th->started_ns,
+                                                     memory_order_acquire);
+            json_object *line;
+
+            if (started == 0 || now - started <= limit)
+                continue;
+            line = log_new(KLOG_ERROR, "request timed out; killing worker");
+            if (line) {
+                json_object_object_add(
+                    line, "request_id",
+                    json_object_new_string(th->request_id));
+                json_object_object_add(line, "method",
+                                       json_object_new_string(th->method));
+                json_object_object_add(line, "path",
+                                       json_object_new_string(th->path));
+                json_object_object_add(
+                    line, "elapsed_s",
+                    json_object_new_double((double)(now - started) / 1e9));
+                json_object_object_add(line, "worker_pid",
+                                       json_object_new_int((int)w->pid));
+                log_emit(line);
+            }
+            w->timed_out = 1;
+            /* A thread inside a request has every signal blocked. */
+            kill(w->pid, SIGKILL);
+            break;
+        }
+    }
+}
+
+/* Keep `workers` current-generation workers; roll old ones one by one. */
+static void
+maintain(void)
+{
+    int target = config_workers(M.cfg);
+    int cur = 0, cur_ready = 0, cur_starting = 0, old = 0;
+    double now = time_mono();
+
+    for (size_t s = 0; s < M.nprocs; s++) {
+        wproc_t *w = &M.procs[s];
+        if (w->pid == 0 || w->stop_sent)
+            continue;
+        if (w->gen == M.gen) {
+            cur++;
+            if (atomic_load(&M.sb->slots[s].ready))
+                cur_ready++;
+            else
+                cur_starting++;
+        } else {
+            old++;
+        }
+    }
+    if (old > 0) {
+        /* Reload: never fewer than `target` workers ready to accept. */
+        if (cur_ready + old > target) {
+            for (size_t s = 0; s < M.nprocs; s++) {
+                wproc_t *w = &M.procs[s];
+                if (w->pid && !w->stop_sent && w->gen != M.gen) {
+                    worker_stop(w, SIGTERM);
+                    break;
+                }
+            }
+        } else if (cur_starting == 0 && !M.fatal && now >= M.backoff_until) {
+            worker_spawn();
+        }
+        return;
+    }
+    if (cur > target) {
+        for (size_t s = M.nprocs; s-- > 0;) {
+            wproc_t *w = &M.procs[s];
+            if (w->pid && !w->stop_sent && cur > target) {
+                worker_stop(w, SIGTERM);
+                cur--;
+            }
+        }
+    }
+    while (cur < target && !M.fatal && now >= M.backoff_until) {
+        worker_spawn();
+        cur++;
+        if (M.fast_crashes > 0)
+            break; /* after a crash, start one at a time */
+    }
+}
+
+/* Escalate for workers that ignore a stop request past the timeout. */
+static void
+enforce_stop_timeout(void)
+{
+    double now = time_mono();
+
+    for (size_t s = 0; s < M.nprocs; s++) {
+        wproc_t *w = &M.procs[s];
+        if (w->pid && w->stop_sent &&
+            now - w->stop_sent > M.cfg->shutdown_timeout) {
+            log_printf(KLOG_WARN,
+                       "worker %d did not stop within %.0fs; killing it",
+                       (int)w->pid, M.cfg->shutdown_timeout);
+            kill(w->pid, SIGKILL);
+            w->stop_sent = now + 3600; /* do not repeat every tick */
+        }
+    }
+}
+
+static void
+reload(void)
+{
+    keel_config_t *next = calloc(1, sizeof(*next));
+    char err[512];
+    keel_rc rc;
+
+    if (next == NULL) {
+        log_printf(KLOG_ERROR, "reload: out of memory");
+        return;
+    }
+    rc = config_load(next, M.config_path, environ, err, sizeof(err));
+    if (rc != KEEL_OK) {
+        log_printf(KLOG_ERROR, "reload refused, keeping the running "
+                               "configuration: %s",
+                   rc == KEEL_EINVAL ? err : "out of memory");
+        config_free(next);
+        free(next);
+        return;
+    }
+    /* The socket is already open: listening changes need a restart. */
+    if (strcmp(next->listen, M.cfg->listen) != 0 ||
+        next->socket_mode != M.cfg->socket_mode ||
+        strcmp(next->socket_owner, M.cfg->socket_owner) != 0 ||
+        strcmp(next->socket_group, M.cfg->socket_group) != 0 ||
+        next->backlog != M.cfg->backlog)
+        log_printf(KLOG_WARN, "reload: listen settings changed; they take "
+                              "effect at the next restart");
+    if (log_open(next->log_file, (enum klog_level)next->log_level) != 0)
+        log_printf(KLOG_ERROR, "reload: cannot open log file %s: %s",
+                   next->log_file, strerror(errno));
+    /* Workers forked earlier keep their own copy of the old config. */
+    config_free(M.cfg);
+    free(M.cfg);
+    M.cfg = next;
+    M.gen++;
+    M.fatal = 0;
+    M.fast_crashes = 0;
+    M.backoff_until = 0;
+    log_printf(KLOG_INFO, "configuration reloaded; replacing workers");
+}
+
+static void
+signal_workers(int sig)
+{
+    for (size_t s = 0; s < M.nprocs; s++)
+        if (M.procs[s].pid)
+            kill(M.procs[s].pid, sig);
+}
+
+static int
+live_workers(void)
+{
+    int n = 0;
+
+    for (size_t s = 0; s < M.nprocs; s++)
+        if (M.procs[s].pid)
+            n++;
+    return n;
+}
+
+static void
+begin_stop(const char *why)
+{
+    if (M.stopping)
+        return;
+    M.stopping = 1;
+    M.stop_deadline = time_mono() + M.cfg->shutdown_timeout;
+    log_printf(KLOG_INFO, "%s: stopping gracefully (up to %.0fs)", why,
+               M.cfg->shutdown_timeout);
+    for (size_t s = 0; s < M.nprocs; s++)
+        if (M.procs[s].pid)
+            worker_stop(&M.procs[s], SIGTERM);
+}
+
+int
+master_run(keel_config_t *cfg, const char *config_path,
+           const keel_app_t *app, listener_t *listener)
+{
+    sigset_t wait_set;
+    int workers = config_workers(cfg);
+
+    M.cfg = cfg;
+    M.config_path = config_path;
+    M.app = app;
+    M.listener = listener;
+    /* Room to run old and new workers side by side during a reload. */
+    M.nprocs = (size_t)workers * 2 + 4;
+    M.sb = scoreboard_create(M.nprocs);
+    M.procs = calloc(M.nprocs, sizeof(*M.procs));
+    if (M.sb == NULL || M.procs == NULL) {
+        log_printf(KLOG_ERROR, "cannot allocate the scoreboard");
+        return 1;
+    }
+    log_set_process("master", -1);
+    log_printf(KLOG_INFO, "%s %s master started: %d worker(s) x %d "
+                          "thread(s), socket %s (%s)",
+               app->name, app->version, workers, cfg->threads,
+               listener->unix_path ? listener->unix_path : cfg->listen,
+               listener->origin);
+
+    sigemptyset(&wait_set);
+    sigaddset(&wait_set, SIGCHLD);
+    sigaddset(&wait_set, SIGTERM);
+    sigaddset(&wait_set, SIGINT);
+    sigaddset(&wait_set, SIGQUIT);
+    sigaddset(&wait_set, SIGHUP);
+    sigaddset(&wait_set, SIGUSR1);
+
+    for (;;) {
+        struct timespec tick = { 0, 50 * 1000 * 1000 };
+        int sig = sigtimedwait(&wait_set, NULL, &tick);
+
+        switch (sig) {
+        case SIGTERM:
+        case SIGINT:
+        case SIGQUIT:
+            begin_stop(sig == SIGINT ? "SIGINT" : sig == SIGQUIT ? "SIGQUIT"
+                                                                 : "SIGTERM");
+            break;
+        case SIGHUP:
+            if (!M.stopping)
+                reload();
+            break;
+        case SIGUSR1:
+            if (log_reopen() != 0)
+                log_printf(KLOG_ERROR, "cannot reopen log file: %s",
+                           strerror(errno));
+            signal_workers(SIGUSR1);
+            break;
+        default:
+            break;
+        }
+        reap();
+        if (M.stopping) {
+            if (live_workers() == 0)
+                break;
+            if (time_mono() > M.stop_deadline) {
+                log_printf(KLOG_WARN, "shutdown_timeout reached; killing %d "
+                                      "worker(s)",
+                           live_workers());
+                signal_workers(SIGKILL);
+                M.stop_deadline = time_mono() + 3600;
+            }
+            continue;
+        }
+        watchdog();
+        enforce_stop_timeout();
+        maintain();
+        if (M.fatal && live_workers() == 0) {
+            log_printf(KLOG_ERROR, "a worker could not start (fatal exit); "
+                                   "not respawning, master exits");
+            listener_close(listener, 1);
+            return 1;
+        }
+    }
+    listener_close(listener, 1);
+    log_printf(KLOG_INFO, "master stopped");
+    scoreboard_destroy(M.sb);
+    free(M.procs);
+    config_free(M.cfg);
+    free(M.cfg);
+    return 0;
+}

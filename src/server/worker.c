@@ -1,0 +1,271 @@
+/* worker.c - FastCGI accept threads, request serving, graceful stop. */
+#include "keel-build.h"
+
+#include "server/worker.h"
+#include "core/arena.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "http/chain.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+/* Sent by the worker's main thread to break accept threads out of accept. */
+#define WAKE_SIGNAL SIGUSR2
+
+typedef struct accept_thread {
+    pthread_t tid;
+    int index;
+    atomic_int done;
+} accept_thread_t;
+
+static struct {
+    const worker_args_t *args;
+    keel_http_t http;
+    atomic_int stopping; /* stop accepting; finish what is in flight */
+    atomic_int exit_code;
+    atomic_llong served;
+} W;
+
+static void
+noop_handler(int sig)
+{
+    (void)sig;
+}
+
+static void
+request_stop(int code)
+{
+    if (code != 0)
+        atomic_store(&W.exit_code, code);
+    atomic_store(&W.stopping, 1);
+}
+
+/*
+ * Signal set-up, before FCGX_Init().  libfcgi's OS_LibInit() installs its
+ * own handlers for SIGTERM, SIGUSR1 and SIGPIPE (without SA_RESTART) when
+ * they are at SIG_DFL/SIG_IGN, so ours must be in place first.  All of
+ * these stay blocked in every thread: the main thread takes them with
+ * sigtimedwait(), and accept threads only ever unblock WAKE_SIGNAL, and
+ * only around FCGX_Accept_r(), because libfcgi does not retry reads and
+ * writes interrupted by a signal.
+ */
+static void
+signals_setup(void)
+{
+    static const int sigs[] = { SIGTERM, SIGINT,  SIGQUIT, SIGHUP,
+                                SIGUSR1, SIGPIPE, SIGCHLD };
+    struct sigaction sa;
+    sigset_t all;
+
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = noop_handler;
+    sa.sa_flags = SA_RESTART;
+    for (size_t i = 0; i < KEEL_ARRAY_LEN(sigs); i++)
+        sigaction(sigs[i], &sa, NULL);
+    /* No SA_RESTART: the point of WAKE_SIGNAL is the EINTR in accept(). */
+    sa.sa_flags = 0;
+    sigaction(WAKE_SIGNAL, &sa, NULL);
+
+    sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGABRT);
+    pthread_sigmask(SIG_SETMASK, &all, NULL);
+}
+
+static ssize_t
+fcgi_read(void *io, char *buf, size_t n)
+{
+    FCGX_Stream *in = io;
+    int chunk = n > (1 << 20) ? (1 << 20) : (int)n;
+    int got = FCGX_GetStr(buf, chunk, in);
+
+    if (got <= 0)
+        return FCGX_GetError(in) != 0 ? -1 : 0;
+    return got;
+}
+
+static size_t
+serve(FCGX_Request *fr, arena_t *arena, int t)
+{
+    keel_ctx_t ctx;
+    const char *why = NULL;
+    const char *head;
+    size_t head_len, sent = 0;
+    keel_rc rc, body_rc;
+
+    ctx_init(&ctx, &W.http, arena);
+    rc = request_from_params(&ctx.req, arena, fr->envp, &W.http.limits, &why);
+    scoreboard_begin(W.args->slot, t, ctx.req.request_id,
+                     ctx.req.method_name, ctx.req.path);
+    /* Always consume the body (bounded), whatever the answer will be. */
+    body_rc = request_read_body(&ctx.req, arena, fcgi_read, fr->in,
+                                &W.http.limits);
+    if (rc == KEEL_OK && body_rc != KEEL_OK) {
+        rc = body_rc;
+        why = NULL;
+    }
+    chain_run(&ctx, rc, why);
+
+    head = response_head(&ctx, &head_len);
+    if (FCGX_PutStr(head, (int)head_len, fr->out) >= 0 &&
+        ctx.req.method != HTTP_HEAD && ctx.res.body_len > 0 &&
+        FCGX_PutStr(ctx.res.body, (int)ctx.res.body_len, fr->out) >= 0)
+        sent = ctx.res.body_len;
+    FCGX_Finish_r(fr);
+    scoreboard_end(W.args->slot, t);
+    chain_access_log(&ctx, sent);
+    if (ctx.crashed)
+        request_stop(KEEL_EXIT_CRASHED);
+    ctx_release(&ctx);
+    return sent;
+}
+
+static void *
+accept_loop(void *arg)
+{
+    accept_thread_t *self = arg;
+    FCGX_Request fr;
+    arena_t arena;
+    sigset_t accept_mask, all;
+    long long max = W.args->cfg->max_requests;
+
+    pthread_sigmask(SIG_SETMASK, NULL, &all);
+    accept_mask = all;
+    sigdelset(&accept_mask, WAKE_SIGNAL);
+    arena_init(&arena);
+    FCGX_InitRequest(&fr, W.args->listen_fd, 0);
+
+    while (!atomic_load(&W.stopping)) {
+        int rc;
+
+        pthread_sigmask(SIG_SETMASK, &accept_mask, NULL);
+        rc = FCGX_Accept_r(&fr);
+        pthread_sigmask(SIG_SETMASK, &all, NULL);
+        if (rc < 0) {
+            /* -errno or -9999: stop accepting (notes §1.10 item 5). */
+            if (!atomic_load(&W.stopping))
+                log_printf(KLOG_ERROR, "FCGX_Accept_r failed: %d", rc);
+            break;
+        }
+        serve(&fr, &arena, self->index);
+        arena_reset(&arena);
+        if (max > 0 && atomic_fetch_add(&W.served, 1) + 1 >= max) {
+            request_stop(0);
+            break;
+        }
+    }
+    FCGX_Free(&fr, 0);
+    arena_destroy(&arena);
+    atomic_store(&self->done, 1);
+    return NULL;
+}
+
+void
+worker_main(const worker_args_t *args)
+{
+    const keel_config_t *cfg = args->cfg;
+    accept_thread_t *threads;
+    char err[512];
+    sigset_t wait_set;
+    int nthreads = cfg->threads;
+    const char *linger;
+
+    W.args = args;
+    log_set_process("worker", args->index);
+#ifdef __linux__
+    /* Do not outlive a master killed with SIGKILL. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
+    if (getppid() != args->master)
+        _exit(0);
+    signals_setup();
+    if (http_init(&W.http, cfg, args->app, args->index, err, sizeof(err)) !=
+        KEEL_OK) {
+        log_printf(KLOG_ERROR, "cannot start worker: %s", err);
+        _exit(KEEL_EXIT_FATAL);
+    }
+    /*
+     * libfcgi reads LIBFCGI_OS_CLOSE_POLL_TIMEOUT when it closes a
+     * connection; the master sets it to 0 unless the operator chose a
+     * value: the lingering close idles a worker up to 2 s per request
+     * (notes/performance.md).
+     */
+    linger = getenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT");
+    if (FCGX_Init() != 0) {
+        log_printf(KLOG_ERROR, "FCGX_Init failed");
+        _exit(KEEL_EXIT_FATAL);
+    }
+    chain_crash_guard_install();
+
+    threads = xcalloc((size_t)nthreads, sizeof(*threads));
+    for (int i = 0; i < nthreads; i++) {
+        threads[i].index = i;
+        if (pthread_create(&threads[i].tid, NULL, accept_loop, &threads[i]) !=
+            0) {
+            log_printf(KLOG_ERROR, "cannot create accept thread %d", i);
+            _exit(KEEL_EXIT_FATAL);
+        }
+    }
+    atomic_store(&args->slot->ready, 1);
+    log_printf(KLOG_INFO, "worker ready: %d thread(s), linger %s ms",
+               nthreads, linger ? linger : "2000");
+
+    sigemptyset(&wait_set);
+    sigaddset(&wait_set, SIGTERM);
+    sigaddset(&wait_set, SIGINT);
+    sigaddset(&wait_set, SIGQUIT);
+    sigaddset(&wait_set, SIGHUP);
+    sigaddset(&wait_set, SIGUSR1);
+    for (;;) {
+        struct timespec tick = { 0, 100 * 1000 * 1000 };
+        int sig = sigtimedwait(&wait_set, NULL, &tick);
+        int alive = 0;
+
+        if (sig == SIGUSR1) {
+            if (log_reopen() != 0)
+                log_printf(KLOG_ERROR, "cannot reopen log file: %s",
+                           strerror(errno));
+        } else if (sig > 0) {
+            request_stop(0);
+        }
+        if (getppid() != args->master)
+            request_stop(0);
+        if (!atomic_load(&W.stopping))
+            continue;
+        /*
+         * Threads blocked in accept() wake with EINTR and, because
+         * shutdown is pending, FCGX_Accept_r returns < 0.  A thread in a
+         * request has the signal blocked and sees `stopping` when done.
+         * Repeat each tick: a thread may re-enter accept() between the
+         * check of `stopping` and the signal.
+         */
+        FCGX_ShutdownPending();
+        for (int i = 0; i < nthreads; i++) {
+            if (!atomic_load(&threads[i].done)) {
+                alive++;
+                pthread_kill(threads[i].tid, WAKE_SIGNAL);
+            }
+        }
+        if (alive == 0)
+            break;
+    }
+    for (int i = 0; i < nthreads; i++)
+        pthread_join(threads[i].tid, NULL);
+    log_printf(KLOG_INFO, "worker exiting after %lld request(s)",
+               (long long)atomic_load(&args->slot->requests));
+    _exit(atomic_load(&W.exit_code));
+}

@@ -1,0 +1,171 @@
+/*
+ * keeld-test.c - keeld with extra routes that only the integration tests
+ * need: a JSON echo with a schema, a slow request, a crashing handler, an
+ * internal error, parameter and query echoes.  It is the same libkeel and
+ * the same reference routes as keeld; the test routes never ship.
+ */
+#include "keel-build.h"
+
+#include "api/routes.h"
+#include "core/util.h"
+#include "http/ctx.h"
+#include "server/main.h"
+
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const colors[] = { "red", "green", "blue", NULL };
+
+static const schema_prop_t tag_item = {
+    .type = SCHEMA_STRING, .bounded = 1, .min = 1, .max = 32,
+    .charset = "a-z0-9-"
+};
+
+static const schema_prop_t item_props[] = {
+    { .name = "product_id", .type = SCHEMA_STRING, .flags = SCHEMA_REQUIRED,
+      .format = FORMAT_UUID },
+    { .name = "quantity", .type = SCHEMA_INTEGER, .flags = SCHEMA_REQUIRED,
+      .bounded = 1, .min = 1, .max = 1000 },
+};
+static const schema_t item_schema = SCHEMA_OF(item_props);
+static const schema_prop_t item_item = { .type = SCHEMA_OBJECT,
+                                         .object = &item_schema };
+
+static const schema_prop_t echo_props[] = {
+    { .name = "name", .type = SCHEMA_STRING, .flags = SCHEMA_REQUIRED |
+      SCHEMA_TRIM, .bounded = 1, .min = 1, .max = 100 },
+    { .name = "email", .type = SCHEMA_STRING, .format = FORMAT_EMAIL,
+      .bounded = 1, .min = 3, .max = 254 },
+    { .name = "color", .type = SCHEMA_STRING, .enums = colors },
+    { .name = "tags", .type = SCHEMA_ARRAY, .flags = SCHEMA_UNIQUE,
+      .bounded = 1, .min = 0, .max = 10, .items = &tag_item },
+    { .name = "items", .type = SCHEMA_ARRAY, .flags = SCHEMA_UNIQUE,
+      .bounded = 1, .min = 1, .max = 50, .items = &item_item,
+      .unique_by = "product_id" },
+    { .name = "nested", .type = SCHEMA_ARRAY },
+};
+static const schema_t echo_schema = SCHEMA_OF(echo_props);
+
+static keel_rc
+test_echo(keel_ctx_t *ctx)
+{
+    ctx_header_set(ctx, "Location", "/test/echo/1");
+    ctx_respond_data(ctx, 201, json_object_get(ctx->req.json));
+    return KEEL_OK;
+}
+
+static keel_rc
+test_sleep(keel_ctx_t *ctx)
+{
+    const char *ms = request_query(&ctx->req, "ms");
+    long long v = 0;
+    struct timespec ts;
+    json_object *o;
+
+    if (ms == NULL || parse_ll(ms, 0, 60000, &v) != 0) {
+        ctx_detail(ctx, "ms", "must be an integer in 0..60000");
+        return ctx_fail(ctx, KEEL_EINVAL, NULL);
+    }
+    ts.tv_sec = (time_t)(v / 1000);
+    ts.tv_nsec = (long)(v % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+    o = json_object_new_object();
+    json_object_object_add(o, "slept_ms", json_object_new_int64(v));
+    json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
+    ctx_respond_data(ctx, 200, o);
+    return KEEL_OK;
+}
+
+static keel_rc
+test_crash(keel_ctx_t *ctx)
+{
+    raise(SIGSEGV);
+    return KEEL_OK;
+}
+
+static keel_rc
+test_fail(keel_ctx_t *ctx)
+{
+    return ctx_fail_internal(ctx, "SECRET-DETAIL pq: connection refused");
+}
+
+static keel_rc
+test_params(keel_ctx_t *ctx)
+{
+    json_object *o = json_object_new_object();
+
+    for (size_t i = 0; i < ctx->match.nparams; i++)
+        json_object_object_add(
+            o, ctx->match.params[i].name,
+            json_object_new_string(ctx->match.params[i].value));
+    ctx_respond_data(ctx, 200, o);
+    return KEEL_OK;
+}
+
+static keel_rc
+test_query(keel_ctx_t *ctx)
+{
+    json_object *a = json_object_new_array();
+
+    for (size_t i = 0; i < ctx->req.nquery; i++) {
+        json_object *p = json_object_new_array();
+        json_object_array_add(p,
+                              json_object_new_string(ctx->req.query[i].name));
+        json_object_array_add(
+            p, json_object_new_string(ctx->req.query[i].value));
+        json_object_array_add(a, p);
+    }
+    ctx_respond_data(ctx, 200, a);
+    return KEEL_OK;
+}
+
+static keel_rc
+test_auth(keel_ctx_t *ctx)
+{
+    const char *auth = request_header(&ctx->req, "authorization");
+    json_object *o = json_object_new_object();
+
+    json_object_object_add(o, "authorization",
+                           auth ? json_object_new_string(auth) : NULL);
+    ctx_respond_data(ctx, 200, o);
+    return KEEL_OK;
+}
+
+static const route_t test_rows[] = {
+    { .method = HTTP_POST, .pattern = "/test/echo", .handler = test_echo,
+      .auth = AUTH_NONE, .body = &echo_schema },
+    { .method = HTTP_GET, .pattern = "/test/sleep", .handler = test_sleep,
+      .auth = AUTH_NONE },
+    { .method = HTTP_GET, .pattern = "/test/crash", .handler = test_crash,
+      .auth = AUTH_NONE },
+    { .method = HTTP_GET, .pattern = "/test/fail", .handler = test_fail,
+      .auth = AUTH_NONE },
+    { .method = HTTP_GET, .pattern = "/test/items/{id}/parts/{part}",
+      .handler = test_params, .auth = AUTH_NONE },
+    { .method = HTTP_GET, .pattern = "/test/items/special/parts/{part}",
+      .handler = test_params, .auth = AUTH_NONE },
+    { .method = HTTP_GET, .pattern = "/test/query", .handler = test_query,
+      .auth = AUTH_NONE },
+    { .method = HTTP_GET, .pattern = "/test/auth", .handler = test_auth,
+      .auth = AUTH_NONE },
+};
+
+int
+main(int argc, char **argv)
+{
+    static const route_table_t tables[2] = { { NULL, 0 },
+                                             ROUTE_TABLE(test_rows) };
+    static route_table_t all[2];
+    static keel_app_t app;
+
+    memcpy(all, tables, sizeof(all));
+    all[0] = keel_api_routes;
+    app = keel_api_app;
+    app.name = "keeld-test";
+    app.tables = all;
+    app.ntables = 2;
+    return keel_main(argc, argv, &app);
+}

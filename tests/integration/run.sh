@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# run.sh - the integration suites: real nginx and Apache in front of
+# keeld-test (keeld plus test-only routes), all private to one temporary
+# directory, on free loopback ports, stopped by pid whatever happens.
+set -u
+
+src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${top_builddir:-.}
+src=$(cd "$src" && pwd)
+build=$(cd "$build" && pwd)
+# shellcheck source=../harness/lib.sh
+. "$src/tests/harness/lib.sh"
+
+for tool in nginx apache2 curl; do
+    if ! command -v "$tool" >/dev/null 2>&1 &&
+       ! [ -x "/usr/sbin/$tool" ]; then
+        echo "run.sh: $tool is missing (scripts/dev.sh installs it)" >&2
+        exit 1   # a failure, never a skip
+    fi
+done
+export PATH="$PATH:/usr/sbin:/sbin"
+
+dir=$(mktemp -d /tmp/keel-it.XXXXXX)
+chmod 755 "$dir"
+mkdir -p "$dir/log"
+stop_all() {
+    keel_stop_pidfile "$dir/apache.master.pid" 10
+    keel_stop_pidfile "$dir/nginx.pid" 10
+    keel_stop_pidfile "$dir/keeld.master.pid" 20
+    if [ -n "${KEEL_KEEP_TEST_DIR:-}" ]; then
+        echo "run.sh: test directory kept: $dir" >&2
+    else
+        rm -rf "$dir"
+    fi
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+
+sock="$dir/keel.sock"
+nginx_port=$(keel_free_port) || exit 1
+apache_port=$(keel_free_port) || exit 1
+keel_write_config "$dir" "$sock" "max_requests = 100
+request_timeout = 2s
+shutdown_timeout = 10s"
+keel_start_keeld "$build/tests/integration/keeld-test" "$dir" || exit 1
+keel_nginx_conf "$dir" "$nginx_port" "$sock" "$src"
+keel_start_nginx "$dir" || exit 1
+keel_apache_conf "$dir" "$apache_port" "$sock"
+keel_start_apache "$dir" || exit 1
+
+export KEEL_TEST_URL="http://127.0.0.1:$nginx_port"
+export KEEL_TEST_APACHE_URL="http://127.0.0.1:$apache_port"
+export KEEL_TEST_DIR="$dir"
+export KEEL_TEST_KEELD="$build/tests/integration/keeld-test"
+if ! keel_wait_for keel_http_ok "$KEEL_TEST_URL/health" ||
+   ! keel_wait_for keel_http_ok "$KEEL_TEST_APACHE_URL/health"; then
+    echo "run.sh: the stack did not come up" >&2
+    cat "$dir"/log/* >&2
+    exit 1
+fi
+
+status=0
+# The process suite runs last: its final test stops keeld.
+for suite in test_http test_apache test_process; do
+    echo "== $suite"
+    if ! "$build/tests/integration/$suite"; then
+        status=1
+        echo "== $suite FAILED; keeld log tail:" >&2
+        tail -n 40 "$dir/log/keeld.log" >&2
+        tail -n 20 "$dir/log/nginx-error.log" "$dir/log/apache-error.log" \
+            >&2 2>/dev/null
+    fi
+done
+exit $status

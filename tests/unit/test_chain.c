@@ -1,0 +1,320 @@
+/* test_chain.c - the middleware chain without a server: routing errors,
+ * the envelope, body checks, the crash guard and response headers. */
+#include "keel-build.h"
+
+#include "unit.h"
+#include "core/log.h"
+#include "http/chain.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static keel_rc
+ok_handler(keel_ctx_t *ctx)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "ok", json_object_new_boolean(1));
+    ctx_respond_data(ctx, 200, o);
+    return KEEL_OK;
+}
+
+static keel_rc
+crash_handler(keel_ctx_t *ctx)
+{
+    raise(SIGSEGV);
+    return KEEL_OK;
+}
+
+static keel_rc
+internal_handler(keel_ctx_t *ctx)
+{
+    return ctx_fail_internal(ctx, "db said: password=hunter2");
+}
+
+static keel_rc
+silent_handler(keel_ctx_t *ctx)
+{
+    return KEEL_OK;
+}
+
+static keel_rc
+cached_handler(keel_ctx_t *ctx)
+{
+    ctx_header_set(ctx, "Cache-Control", "public, max-age=60");
+    return ok_handler(ctx);
+}
+
+static const schema_prop_t props[] = {
+    { .name = "name", .type = SCHEMA_STRING, .flags = SCHEMA_REQUIRED,
+      .bounded = 1, .min = 1, .max = 5 },
+};
+static const schema_t schema = SCHEMA_OF(props);
+
+static const route_t rows[] = {
+    { .method = HTTP_GET, .pattern = "/ok", .handler = ok_handler,
+      .auth = AUTH_NONE },
+    { .method = HTTP_POST, .pattern = "/ok", .handler = ok_handler,
+      .auth = AUTH_NONE, .body = &schema },
+    { .method = HTTP_GET, .pattern = "/crash", .handler = crash_handler,
+      .auth = AUTH_NONE },
+    { .method = HTTP_GET, .pattern = "/internal",
+      .handler = internal_handler, .auth = AUTH_NONE },
+    { .method = HTTP_GET, .pattern = "/silent", .handler = silent_handler,
+      .auth = AUTH_NONE },
+    { .method = HTTP_GET, .pattern = "/cached", .handler = cached_handler,
+      .auth = AUTH_NONE },
+};
+static const route_table_t tables[] = { ROUTE_TABLE(rows) };
+static const keel_app_t app = { "test", "9.9.9", tables, 1 };
+
+static keel_config_t cfg;
+static keel_http_t http;
+static arena_t A;
+static keel_ctx_t ctx;
+
+/* Run one request through the chain; the response stays in `ctx`. */
+static void
+run(const char *method, const char *uri, const char *ctype, const char *body)
+{
+    char m[64], u[4096], c[128];
+    char *env[6];
+    int n = 0;
+    const char *why = NULL;
+    keel_rc rc;
+
+    ctx_release(&ctx);
+    arena_reset(&A);
+    snprintf(m, sizeof(m), "REQUEST_METHOD=%s", method);
+    snprintf(u, sizeof(u), "REQUEST_URI=%s", uri);
+    env[n++] = m;
+    env[n++] = u;
+    if (ctype) {
+        snprintf(c, sizeof(c), "CONTENT_TYPE=%s", ctype);
+        env[n++] = c;
+    }
+    env[n++] = "HTTP_X_REQUEST_ID=test-rid";
+    env[n] = NULL;
+    ctx_init(&ctx, &http, &A);
+    rc = request_from_params(&ctx.req, &A, env, &http.limits, &why);
+    if (body) {
+        ctx.req.body = arena_strdup(&A, body);
+        ctx.req.body_len = strlen(body);
+    }
+    chain_run(&ctx, rc, why);
+}
+
+static json_object *
+body_json(void)
+{
+    static json_object *last;
+    json_object_put(last);
+    last = json_tokener_parse(ctx.res.body ? ctx.res.body : "");
+    return last;
+}
+
+static const char *
+err_code(void)
+{
+    json_object *o = body_json(), *e, *c;
+    if (!json_object_object_get_ex(o, "error", &e) ||
+        !json_object_object_get_ex(e, "code", &c))
+        return "";
+    return json_object_get_string(c);
+}
+
+static void
+assert_common_headers(void)
+{
+    CU_ASSERT_STRING_EQUAL(ctx_header_get(&ctx, "X-Request-Id"), "test-rid");
+    CU_ASSERT_STRING_EQUAL(ctx_header_get(&ctx, "X-Content-Type-Options"),
+                           "nosniff");
+    CU_ASSERT_STRING_EQUAL(ctx_header_get(&ctx, "Referrer-Policy"),
+                           "no-referrer");
+    CU_ASSERT_PTR_NOT_NULL(ctx_header_get(&ctx, "Content-Security-Policy"));
+    CU_ASSERT_PTR_NOT_NULL(ctx_header_get(&ctx, "Cache-Control"));
+}
+
+static void
+test_success_gets_data_and_security_headers(void)
+{
+    run("GET", "/ok", NULL, NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 200);
+    CU_ASSERT_STRING_EQUAL(ctx.res.body, "{\"data\":{\"ok\":true}}");
+    CU_ASSERT_STRING_EQUAL(ctx_header_get(&ctx, "Cache-Control"), "no-store");
+    CU_ASSERT_PTR_NULL(ctx_header_get(&ctx, "Strict-Transport-Security"));
+    assert_common_headers();
+}
+
+static void
+test_handler_cache_control_is_kept(void)
+{
+    run("GET", "/cached", NULL, NULL);
+    CU_ASSERT_STRING_EQUAL(ctx_header_get(&ctx, "Cache-Control"),
+                           "public, max-age=60");
+}
+
+static void
+test_hsts_only_when_configured(void)
+{
+    char *old = cfg.hsts;
+
+    cfg.hsts = "max-age=63072000";
+    run("GET", "/ok", NULL, NULL);
+    CU_ASSERT_STRING_EQUAL(ctx_header_get(&ctx, "Strict-Transport-Security"),
+                           "max-age=63072000");
+    cfg.hsts = old;
+}
+
+static void
+test_routing_errors_use_the_envelope(void)
+{
+    run("GET", "/nope", NULL, NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 404);
+    CU_ASSERT_STRING_EQUAL(err_code(), "NOT_FOUND");
+    assert_common_headers();
+    run("DELETE", "/ok", NULL, NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 405);
+    CU_ASSERT_STRING_EQUAL(err_code(), "METHOD_NOT_ALLOWED");
+    CU_ASSERT_STRING_EQUAL(ctx_header_get(&ctx, "Allow"),
+                           "GET, HEAD, POST, OPTIONS");
+    assert_common_headers();
+}
+
+static void
+test_options_answers_204_with_allow(void)
+{
+    run("OPTIONS", "/ok", NULL, NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 204);
+    CU_ASSERT_EQUAL(ctx.res.body_len, 0);
+    CU_ASSERT_STRING_EQUAL(ctx_header_get(&ctx, "Allow"),
+                           "GET, HEAD, POST, OPTIONS");
+    run("OPTIONS", "/none", NULL, NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 404);
+}
+
+static void
+test_parse_errors_become_envelopes(void)
+{
+    char uri[3000] = "/";
+
+    memset(uri + 1, 'a', 2500);
+    run("GET", uri, NULL, NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 414);
+    CU_ASSERT_STRING_EQUAL(err_code(), "URI_TOO_LONG");
+    run("GET", "/ok/%zz", NULL, NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 400);
+    CU_ASSERT_STRING_EQUAL(err_code(), "BAD_REQUEST");
+}
+
+static void
+test_body_checks_in_order(void)
+{
+    run("POST", "/ok", "text/plain", "{\"name\":\"a\"}");
+    CU_ASSERT_EQUAL(ctx.res.status, 415);
+    run("POST", "/ok", "application/json", "{\"name\":");
+    CU_ASSERT_EQUAL(ctx.res.status, 400);
+    CU_ASSERT_STRING_EQUAL(err_code(), "BAD_REQUEST");
+    run("POST", "/ok", "application/json", "[]");
+    CU_ASSERT_EQUAL(ctx.res.status, 400);
+    CU_ASSERT_STRING_EQUAL(err_code(), "BAD_REQUEST");
+    run("POST", "/ok", "application/json", NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 400);
+    run("POST", "/ok", "application/json", "{\"name\":\"toolong\",\"x\":1}");
+    CU_ASSERT_EQUAL(ctx.res.status, 400);
+    CU_ASSERT_STRING_EQUAL(err_code(), "VALIDATION_ERROR");
+    {
+        json_object *e, *d;
+        json_object_object_get_ex(body_json(), "error", &e);
+        json_object_object_get_ex(e, "details", &d);
+        CU_ASSERT_EQUAL(json_object_array_length(d), 2);
+    }
+    run("POST", "/ok", "application/json; charset=utf-8", "{\"name\":\"ab\"}");
+    CU_ASSERT_EQUAL(ctx.res.status, 200);
+}
+
+static void
+test_crash_guard_turns_a_fault_into_500(void)
+{
+    run("GET", "/crash", NULL, NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 500);
+    CU_ASSERT_TRUE(ctx.crashed);
+    CU_ASSERT_STRING_EQUAL(err_code(), "INTERNAL_ERROR");
+    CU_ASSERT_PTR_NULL(strstr(ctx.res.body, "signal"));
+    /* The guard is re-armed for the next request. */
+    run("GET", "/crash", NULL, NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 500);
+    run("GET", "/ok", NULL, NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 200);
+    CU_ASSERT_FALSE(ctx.crashed);
+}
+
+static void
+test_internal_errors_hide_their_detail(void)
+{
+    run("GET", "/internal", NULL, NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 500);
+    CU_ASSERT_PTR_NULL(strstr(ctx.res.body, "hunter2"));
+    CU_ASSERT_PTR_NULL(strstr(ctx.res.body, "db said"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(ctx.log_error, "db said"));
+    run("GET", "/silent", NULL, NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 500);
+}
+
+static void
+test_response_head_is_cgi_style(void)
+{
+    const char *head;
+    size_t len;
+
+    run("GET", "/nope", NULL, NULL);
+    head = response_head(&ctx, &len);
+    CU_ASSERT_EQUAL(strlen(head), len);
+    CU_ASSERT_EQUAL(strncmp(head, "Status: 404 Not Found\r\n", 23), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(head, "\r\nContent-Length: "));
+    CU_ASSERT_EQUAL(strcmp(head + len - 4, "\r\n\r\n"), 0);
+    run("OPTIONS", "/ok", NULL, NULL);
+    head = response_head(&ctx, &len);
+    CU_ASSERT_EQUAL(strncmp(head, "Status: 204 No Content\r\n", 24), 0);
+    CU_ASSERT_PTR_NULL(strstr(head, "Content-Length"));
+}
+
+static const unit_test_t tests[] = {
+    { "success gets data and security headers",
+      test_success_gets_data_and_security_headers },
+    { "a handler's Cache-Control is kept",
+      test_handler_cache_control_is_kept },
+    { "HSTS only when configured", test_hsts_only_when_configured },
+    { "routing errors use the envelope", test_routing_errors_use_the_envelope },
+    { "OPTIONS answers 204 with Allow", test_options_answers_204_with_allow },
+    { "parse errors become envelopes", test_parse_errors_become_envelopes },
+    { "body checks run in order: 415, 400, validation",
+      test_body_checks_in_order },
+    { "crash guard turns a fault into 500",
+      test_crash_guard_turns_a_fault_into_500 },
+    { "internal errors hide their detail",
+      test_internal_errors_hide_their_detail },
+    { "response head is CGI style", test_response_head_is_cgi_style },
+};
+
+int
+main(void)
+{
+    char err[256];
+    int rc;
+
+    log_open("/dev/null", KLOG_DEBUG);
+    config_defaults(&cfg);
+    if (http_init(&http, &cfg, &app, -1, err, sizeof(err)) != KEEL_OK) {
+        fprintf(stderr, "http_init: %s\n", err);
+        return 1;
+    }
+    chain_crash_guard_install();
+    arena_init(&A);
+    rc = unit_run("chain", UNIT_TESTS(tests));
+    ctx_release(&ctx);
+    arena_destroy(&A);
+    http_free(&http);
+    config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,44 @@
+/*
+ * unit.h - a small frame for the CUnit suites: each test file lists its
+ * tests in a table and calls unit_run() from main().
+ */
+#ifndef KEEL_TESTS_UNIT_H
+#define KEEL_TESTS_UNIT_H
+
+#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+
+typedef struct unit_test {
+    const char *name; /* says the behaviour it proves */
+    void (*fn)(void);
+} unit_test_t;
+
+#define UNIT_TESTS(arr) (arr), (sizeof(arr) / sizeof((arr)[0]))
+
+/* Run one suite; returns the process exit status (0 only if all passed). */
+static inline int
+unit_run(const char *suite_name, const unit_test_t *tests, size_t n)
+{
+    CU_pSuite suite;
+    unsigned failed;
+
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 99;
+    suite = CU_add_suite(suite_name, NULL, NULL);
+    if (suite == NULL)
+        return 99;
+    for (size_t i = 0; i < n; i++)
+        if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
+            return 99;
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    /* A run that executed nothing must not pass. */
+    if (CU_get_number_of_tests_run() == 0)
+        failed = 1;
+    CU_cleanup_registry();
+    return failed ? 1 : 0;
+}
+
+#endif
