@@ -18,7 +18,7 @@ packages=(
     build-essential autoconf automake pkg-config
     libfcgi-dev libpq-dev libjson-c-dev libjwt-dev libargon2-dev
     libcunit1-dev libcurl4-openssl-dev
-    nginx apache2 curl clang-format mandoc spawn-fcgi wrk
+    nginx apache2 curl clang-format mandoc spawn-fcgi systemd wrk
 )
 
 say() { printf '==> %s\n' "$*"; }

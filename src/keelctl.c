@@ -84,8 +84,8 @@ main(int argc, char **argv)
     char default_path[4096];
     int i = 1;
 
-    if (i + 1 < argc && (strcmp(argv[i], "-c") == 0 ||
-                         strcmp(argv[i], "--config") == 0)) {
+    if (i + 1 < argc &&
+        (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0)) {
         path = argv[i + 1];
         i += 2;
     }

@@ -36,8 +36,7 @@ typedef struct ckey {
 
 /* Every key of keel.conf.  conf/keel.conf documents each row. */
 static const ckey_t keys[] = {
-    { "server", "listen", CT_STRING, OFF(listen), "/run/keel/keel.sock", 0,
-      0 },
+    { "server", "listen", CT_STRING, OFF(listen), "/run/keel/keel.sock", 0, 0 },
     { "server", "socket_mode", CT_MODE, OFF(socket_mode), "0660", 0, 0777 },
     { "server", "socket_owner", CT_STRING, OFF(socket_owner), "", 0, 0 },
     { "server", "socket_group", CT_STRING, OFF(socket_group), "", 0, 0 },
@@ -46,17 +45,16 @@ static const ckey_t keys[] = {
     { "server", "threads", CT_INT, OFF(threads), "1", 1, 256 },
     { "server", "max_requests", CT_INT, OFF(max_requests), "10000", 0,
       1000000000 },
-    { "server", "request_timeout", CT_DURATION, OFF(request_timeout), "30s",
-      0, 86400 },
-    { "server", "shutdown_timeout", CT_DURATION, OFF(shutdown_timeout),
-      "30s", 0, 3600 },
+    { "server", "request_timeout", CT_DURATION, OFF(request_timeout), "30s", 0,
+      86400 },
+    { "server", "shutdown_timeout", CT_DURATION, OFF(shutdown_timeout), "30s",
+      0, 3600 },
     { "server", "pid_file", CT_STRING, OFF(pid_file), "", 0, 0 },
     { "http", "max_body_size", CT_SIZE, OFF(max_body_size), "1m", 0,
       1LL << 30 },
     { "http", "max_query_size", CT_SIZE, OFF(max_query_size), "8k", 64,
       1 << 20 },
-    { "http", "max_path_size", CT_SIZE, OFF(max_path_size), "2k", 64,
-      1 << 20 },
+    { "http", "max_path_size", CT_SIZE, OFF(max_path_size), "2k", 64, 1 << 20 },
     { "http", "max_header_size", CT_SIZE, OFF(max_header_size), "8k", 256,
       1 << 20 },
     { "http", "max_json_depth", CT_INT, OFF(max_json_depth), "32", 1, 1000 },
@@ -69,8 +67,7 @@ static const ckey_t keys[] = {
 /* KEEL_* variables that are read by scripts, not config keys. */
 static const char *const env_not_keys[] = { "KEEL_CONFIG", "KEEL_PORT" };
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -87,8 +84,7 @@ static int
 section_known(const char *s, size_t n)
 {
     for (size_t i = 0; i < KEEL_ARRAY_LEN(keys); i++)
-        if (strlen(keys[i].section) == n &&
-            strncmp(keys[i].section, s, n) == 0)
+        if (strlen(keys[i].section) == n && strncmp(keys[i].section, s, n) == 0)
             return 1;
     return 0;
 }
@@ -219,8 +215,8 @@ set_value(keel_config_t *cfg, const ckey_t *k, const char *v, char *err,
         b = log_level_parse(v);
         if (b < 0) {
             seterr(err, errlen,
-                   "%s: expected debug, info, warn or error, got '%s'",
-                   k->key, v);
+                   "%s: expected debug, info, warn or error, got '%s'", k->key,
+                   v);
             return KEEL_EINVAL;
         }
         *(int *)field = b;
@@ -259,8 +255,7 @@ config_defaults(keel_config_t *cfg)
 
     memset(cfg, 0, sizeof(*cfg));
     for (size_t i = 0; i < KEEL_ARRAY_LEN(keys); i++)
-        if (set_value(cfg, &keys[i], keys[i].def, err, sizeof(err)) !=
-            KEEL_OK)
+        if (set_value(cfg, &keys[i], keys[i].def, err, sizeof(err)) != KEEL_OK)
             abort(); /* a bad default is a programming error */
 }
 
@@ -305,8 +300,8 @@ unquote(char **v)
 }
 
 keel_rc
-config_parse(keel_config_t *cfg, const char *text, const char *name,
-             char *err, size_t errlen)
+config_parse(keel_config_t *cfg, const char *text, const char *name, char *err,
+             size_t errlen)
 {
     char *copy = strdup(text);
     char section[32] = "";
@@ -359,8 +354,8 @@ config_parse(keel_config_t *cfg, const char *text, const char *name,
         key = trim(s);
         val = trim(eq + 1);
         if (section[0] == '\0') {
-            seterr(err, errlen, "%s:%d: key '%.40s' outside of a section",
-                   name, lineno, key);
+            seterr(err, errlen, "%s:%d: key '%.40s' outside of a section", name,
+                   lineno, key);
             rc = KEEL_EINVAL;
             break;
         }
@@ -431,8 +426,8 @@ config_apply_env(keel_config_t *cfg, char *const *envp, char *err,
         key[i] = '\0';
         k = key_find(section, key);
         if (k == NULL) {
-            seterr(err, errlen, "%.*s: unknown key '%s' in [%s]",
-                   (int)(eq - e), e, key, section);
+            seterr(err, errlen, "%.*s: unknown key '%s' in [%s]", (int)(eq - e),
+                   e, key, section);
             return KEEL_EINVAL;
         }
         rc = set_value(cfg, k, eq + 1, msg, sizeof(msg));
@@ -455,8 +450,8 @@ config_check(const keel_config_t *cfg, char *err, size_t errlen)
 }
 
 keel_rc
-config_load(keel_config_t *cfg, const char *path, char *const *envp,
-            char *err, size_t errlen)
+config_load(keel_config_t *cfg, const char *path, char *const *envp, char *err,
+            size_t errlen)
 {
     FILE *f;
     char *text = NULL;

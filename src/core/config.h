@@ -21,9 +21,9 @@ typedef struct keel_config {
     char *socket_owner; /* user name, "" = unchanged */
     char *socket_group; /* group name, "" = unchanged */
     int backlog;
-    int workers;          /* 0 = number of CPUs */
-    int threads;          /* accept threads per worker */
-    int max_requests;      /* per worker; 0 = never recycle */
+    int workers;             /* 0 = number of CPUs */
+    int threads;             /* accept threads per worker */
+    int max_requests;        /* per worker; 0 = never recycle */
     double request_timeout;  /* seconds; 0 = no limit */
     double shutdown_timeout; /* seconds a graceful stop may take */
     char *pid_file;          /* "" = none */

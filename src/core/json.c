@@ -6,8 +6,8 @@
 #include <string.h>
 
 keel_rc
-json_parse_strict(const char *buf, size_t len, int max_depth,
-                  json_object **out, const char **why)
+json_parse_strict(const char *buf, size_t len, int max_depth, json_object **out,
+                  const char **why)
 {
     json_tokener *tok;
     json_object *o;
@@ -24,8 +24,8 @@ json_parse_strict(const char *buf, size_t len, int max_depth,
         *why = "Request body could not be parsed";
         return KEEL_EINTERNAL;
     }
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-                                    JSON_TOKENER_VALIDATE_UTF8);
+    json_tokener_set_flags(tok,
+                           JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     o = json_tokener_parse_ex(tok, buf, (int)len);
     jerr = json_tokener_get_error(tok);
     end = json_tokener_get_parse_end(tok);

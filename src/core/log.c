@@ -21,8 +21,9 @@ static struct {
     enum klog_level level;
     char role[16];
     int index;
-} logger = { PTHREAD_MUTEX_INITIALIZER, STDERR_FILENO, NULL, KLOG_INFO,
-             "keel", -1 };
+} logger = {
+    PTHREAD_MUTEX_INITIALIZER, STDERR_FILENO, NULL, KLOG_INFO, "keel", -1
+};
 
 /*
  * Substrings that mark a member as secret.  Matching is by substring and
@@ -30,8 +31,8 @@ static struct {
  * are all caught.
  */
 static const char *const secret_words[] = {
-    "password", "passwd", "token",  "secret", "authorization",
-    "cookie",   "api_key", "apikey", "api-key", "pepper",
+    "password", "passwd",  "token",      "secret",  "authorization",
+    "cookie",   "api_key", "apikey",     "api-key", "pepper",
     "hash",     "jwt",     "credential",
 };
 
@@ -171,8 +172,8 @@ log_emit(json_object *line)
     if (line == NULL)
         return;
     log_redact(line);
-    s = json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN |
-                                                 JSON_C_TO_STRING_NOSLASHESCAPE);
+    s = json_object_to_json_string_ext(
+        line, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
     len = strlen(s);
     buf = xmalloc(len + 1);
     memcpy(buf, s, len);

@@ -10,8 +10,8 @@
 
 static void validate_value(const schema_prop_t *p, json_object *v,
                            const char *path, json_object *details);
-static void validate_object(const schema_t *s, json_object *o,
-                            const char *path, json_object *details);
+static void validate_object(const schema_t *s, json_object *o, const char *path,
+                            json_object *details);
 
 void
 details_add(json_object *details, const char *field, const char *message)
@@ -123,8 +123,9 @@ int
 valid_timestamp(const char *s)
 {
     /* YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM) */
-    static const int mdays[] = { 31, 29, 31, 30, 31, 30,
-                                 31, 31, 30, 31, 30, 31 };
+    static const int mdays[] = {
+        31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+    };
     int mon, day;
 
     if (strlen(s) < 20 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) ||
@@ -211,11 +212,11 @@ type_matches(enum schema_type t, json_object *v)
 }
 
 /* Add a detail with a formatted message (a macro keeps format checks). */
-#define add(details, path, ...)                                              \
-    do {                                                                     \
-        char msg_[160];                                                      \
-        snprintf(msg_, sizeof(msg_), __VA_ARGS__);                           \
-        details_add((details), (path), msg_);                                \
+#define add(details, path, ...)                                                \
+    do {                                                                       \
+        char msg_[160];                                                        \
+        snprintf(msg_, sizeof(msg_), __VA_ARGS__);                             \
+        details_add((details), (path), msg_);                                  \
     } while (0)
 
 static void
@@ -239,7 +240,8 @@ validate_string(const schema_prop_t *p, json_object *v, const char *path,
             end--;
     }
     chars = utf8_length(s + start, end - start);
-    if (p->bounded && ((long long)chars < p->min || (long long)chars > p->max)) {
+    if (p->bounded &&
+        ((long long)chars < p->min || (long long)chars > p->max)) {
         if (p->min == p->max)
             add(details, path, "must be exactly %lld characters", p->min);
         else if (p->min <= 0)
@@ -255,8 +257,9 @@ validate_string(const schema_prop_t *p, json_object *v, const char *path,
         for (const char *const *e = p->enums; *e; e++) {
             if (strcmp(*e, s) == 0)
                 return;
-            n += (size_t)snprintf(msg + n, n < sizeof(msg) ? sizeof(msg) - n : 0,
-                                  "%s %s", e == p->enums ? "" : ",", *e);
+            n +=
+                (size_t)snprintf(msg + n, n < sizeof(msg) ? sizeof(msg) - n : 0,
+                                 "%s %s", e == p->enums ? "" : ",", *e);
         }
         details_add(details, path, msg);
         return;
@@ -265,8 +268,7 @@ validate_string(const schema_prop_t *p, json_object *v, const char *path,
         for (size_t i = 0; i < len; i++) {
             if (!in_charset(p->charset, (unsigned char)s[i])) {
                 char msg[160];
-                snprintf(msg, sizeof(msg), "may contain only [%s]",
-                         p->charset);
+                snprintf(msg, sizeof(msg), "may contain only [%s]", p->charset);
                 details_add(details, path, msg);
                 return;
             }
@@ -318,8 +320,7 @@ validate_array(const schema_prop_t *p, json_object *v, const char *path,
             continue;
         for (size_t j = 0; j < i; j++) {
             json_object *b = json_object_array_get_idx(v, j);
-            if (p->unique_by &&
-                !json_object_object_get_ex(b, p->unique_by, &b))
+            if (p->unique_by && !json_object_object_get_ex(b, p->unique_by, &b))
                 continue;
             if (json_object_equal(a, b)) {
                 snprintf(ipath, sizeof(ipath), "%s.%zu%s%s", path, i,
@@ -352,15 +353,13 @@ validate_value(const schema_prop_t *p, json_object *v, const char *path,
     case SCHEMA_INTEGER: {
         long long x = json_object_get_int64(v);
         if (p->bounded && (x < p->min || x > p->max))
-            add(details, path, "must be between %lld and %lld", p->min,
-                p->max);
+            add(details, path, "must be between %lld and %lld", p->min, p->max);
         break;
     }
     case SCHEMA_NUMBER: {
         double x = json_object_get_double(v);
         if (p->bounded && (x < (double)p->min || x > (double)p->max))
-            add(details, path, "must be between %lld and %lld", p->min,
-                p->max);
+            add(details, path, "must be between %lld and %lld", p->min, p->max);
         break;
     }
     case SCHEMA_BOOLEAN:
@@ -402,14 +401,13 @@ validate_object(const schema_t *s, json_object *o, const char *path,
         }
     }
     if ((size_t)json_object_object_length(o) < s->min_members) {
-        add(details, *path ? path : "body",
-            "must have at least %lld member(s)", (long long)s->min_members);
+        add(details, *path ? path : "body", "must have at least %lld member(s)",
+            (long long)s->min_members);
     }
 }
 
 keel_rc
-validate_json(const schema_t *schema, json_object *value,
-              json_object *details)
+validate_json(const schema_t *schema, json_object *value, json_object *details)
 {
     size_t before = json_object_array_length(details);
 

@@ -51,8 +51,8 @@ typedef struct schema_prop {
     long long min, max; /* string characters, integer value, array items */
     const char *const *enums; /* NULL-terminated allowed strings */
     enum schema_format format;
-    const char *charset; /* allowed ASCII characters, ranges as "a-z0-9-" */
-    const schema_t *object;          /* SCHEMA_OBJECT members */
+    const char *charset;    /* allowed ASCII characters, ranges as "a-z0-9-" */
+    const schema_t *object; /* SCHEMA_OBJECT members */
     const struct schema_prop *items; /* SCHEMA_ARRAY item (name unused) */
     const char *unique_by;           /* object member compared by UNIQUE */
 } schema_prop_t;
@@ -63,9 +63,9 @@ struct schema {
     size_t min_members; /* e.g. 1 for PATCH: {} is a validation error */
 };
 
-#define SCHEMA_OF(props)                                                     \
-    {                                                                        \
-        (props), sizeof(props) / sizeof((props)[0]), 0                       \
+#define SCHEMA_OF(props)                                                       \
+    {                                                                          \
+        (props), sizeof(props) / sizeof((props)[0]), 0                         \
     }
 
 /*
@@ -84,7 +84,6 @@ int valid_timestamp(const char *s);
 size_t utf8_length(const char *s, size_t len);
 
 /* Append {"field": field, "message": message} to `details`. */
-void details_add(json_object *details, const char *field,
-                 const char *message);
+void details_add(json_object *details, const char *field, const char *message);
 
 #endif

@@ -15,9 +15,9 @@ typedef struct route_table {
     size_t nroutes;
 } route_table_t;
 
-#define ROUTE_TABLE(rows)                                                    \
-    {                                                                        \
-        (rows), sizeof(rows) / sizeof((rows)[0])                             \
+#define ROUTE_TABLE(rows)                                                      \
+    {                                                                          \
+        (rows), sizeof(rows) / sizeof((rows)[0])                               \
     }
 
 struct keel_app {

@@ -155,8 +155,8 @@ run_handler(keel_ctx_t *ctx)
     }
     guard_jmp = NULL;
     ctx->crashed = 1;
-    ctx->log_error = arena_sprintf(ctx->arena, "handler crashed: signal %d",
-                                   (int)guard_sig);
+    ctx->log_error =
+        arena_sprintf(ctx->arena, "handler crashed: signal %d", (int)guard_sig);
     return KEEL_EINTERNAL;
 }
 
@@ -172,18 +172,16 @@ chain_error(keel_ctx_t *ctx, keel_rc rc)
     if (info->status >= 500) {
         json_object *line = log_new(KLOG_ERROR, "request failed");
         if (line) {
-            json_object_object_add(
-                line, "request_id",
-                json_object_new_string(ctx->req.request_id));
+            json_object_object_add(line, "request_id",
+                                   json_object_new_string(ctx->req.request_id));
             json_object_object_add(
                 line, "route",
-                ctx->match.pattern
-                    ? json_object_new_string(ctx->match.pattern)
-                    : NULL);
-            json_object_object_add(
-                line, "error",
-                json_object_new_string(ctx->log_error ? ctx->log_error
-                                                      : info->code));
+                ctx->match.pattern ? json_object_new_string(ctx->match.pattern)
+                                   : NULL);
+            json_object_object_add(line, "error",
+                                   json_object_new_string(ctx->log_error
+                                                              ? ctx->log_error
+                                                              : info->code));
             log_emit(line);
         }
     }
@@ -260,8 +258,7 @@ response_head(keel_ctx_t *ctx, size_t *len)
     int body_allowed = res->status != 204 && res->status != 304;
 
     for (size_t i = 0; i < res->nheaders; i++)
-        cap += strlen(res->headers[i].name) + strlen(res->headers[i].value) +
-               4;
+        cap += strlen(res->headers[i].name) + strlen(res->headers[i].value) + 4;
     cap += 64; /* Status and Content-Length lines */
     buf = arena_alloc(ctx->arena, cap);
     o = (size_t)snprintf(buf, cap, "Status: %d %s\r\n", res->status,
@@ -303,10 +300,9 @@ chain_access_log(keel_ctx_t *ctx, size_t bytes_sent)
         json_object_new_string(req->method_name ? req->method_name : ""));
     json_object_object_add(line, "path",
                            json_object_new_string(req->path ? req->path : ""));
-    json_object_object_add(line, "route",
-                           ctx->match.pattern
-                               ? json_object_new_string(ctx->match.pattern)
-                               : NULL);
+    json_object_object_add(
+        line, "route",
+        ctx->match.pattern ? json_object_new_string(ctx->match.pattern) : NULL);
     json_object_object_add(line, "status",
                            json_object_new_int(ctx->res.status));
     {
@@ -320,10 +316,9 @@ chain_access_log(keel_ctx_t *ctx, size_t bytes_sent)
     json_object_object_add(
         line, "client_ip",
         json_object_new_string(req->client_ip ? req->client_ip : ""));
-    json_object_object_add(line, "user_agent",
-                           req->user_agent
-                               ? json_object_new_string(req->user_agent)
-                               : NULL);
+    json_object_object_add(
+        line, "user_agent",
+        req->user_agent ? json_object_new_string(req->user_agent) : NULL);
     if (ctx->http->worker_index >= 0)
         json_object_object_add(line, "worker",
                                json_object_new_int(ctx->http->worker_index));

@@ -25,8 +25,7 @@ ctx_header_add(keel_ctx_t *ctx, const char *name, const char *value)
     if (ctx->res.nheaders == RESPONSE_MAX_HEADERS)
         return;
     ctx->res.headers[ctx->res.nheaders].name = arena_strdup(ctx->arena, name);
-    ctx->res.headers[ctx->res.nheaders].value =
-        arena_strdup(ctx->arena, value);
+    ctx->res.headers[ctx->res.nheaders].value = arena_strdup(ctx->arena, value);
     ctx->res.nheaders++;
 }
 

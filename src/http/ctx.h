@@ -18,7 +18,6 @@
 
 #include <json-c/json.h>
 
-
 #define RESPONSE_MAX_HEADERS 48
 
 typedef struct keel_response {

@@ -10,9 +10,9 @@
 #define BODY_DRAIN_MAX (16 * 1024 * 1024)
 
 static const char *const method_names[HTTP_METHOD__MAX] = {
-    [HTTP_GET] = "GET",       [HTTP_HEAD] = "HEAD",
-    [HTTP_POST] = "POST",     [HTTP_PUT] = "PUT",
-    [HTTP_PATCH] = "PATCH",   [HTTP_DELETE] = "DELETE",
+    [HTTP_GET] = "GET",         [HTTP_HEAD] = "HEAD",
+    [HTTP_POST] = "POST",       [HTTP_PUT] = "PUT",
+    [HTTP_PATCH] = "PATCH",     [HTTP_DELETE] = "DELETE",
     [HTTP_OPTIONS] = "OPTIONS",
 };
 
@@ -74,8 +74,7 @@ url_decode(const char *in, size_t len, char *out, int plus)
 }
 
 keel_rc
-query_parse(arena_t *a, const char *qs, kv_t **out, size_t *n,
-            const char **why)
+query_parse(arena_t *a, const char *qs, kv_t **out, size_t *n, const char **why)
 {
     size_t count = 0, cap = 0;
     kv_t *kv = NULL;
@@ -147,7 +146,7 @@ path_split(arena_t *a, const char *path, char ***segs, size_t *n,
     }
     s = arena_alloc(a, count * sizeof(*s));
     count = 0;
-    for (p = path + 1;; ) {
+    for (p = path + 1;;) {
         const char *slash = strchr(p, '/');
         size_t len = slash ? (size_t)(slash - p) : strlen(p);
         char *seg = arena_alloc(a, len + 1);
@@ -404,8 +403,7 @@ request_from_params(keel_request_t *req, arena_t *a, char *const *envp,
         uri = "/";
     req->uri = arena_strdup(a, uri);
     qmark = strchr(uri, '?');
-    req->path = qmark ? arena_strndup(a, uri, (size_t)(qmark - uri))
-                      : req->uri;
+    req->path = qmark ? arena_strndup(a, uri, (size_t)(qmark - uri)) : req->uri;
     if (qmark)
         req->query_string = arena_strdup(a, qmark + 1);
     if (rc != KEEL_OK)
@@ -449,8 +447,7 @@ request_read_body(keel_request_t *req, arena_t *a, body_read_fn rd, void *io,
         goto drain;
     }
     /* Without a length (chunked, unbuffered) read until EOF or limit. */
-    cap = req->content_length > 0 ? (size_t)req->content_length
-                                  : lim->max_body;
+    cap = req->content_length > 0 ? (size_t)req->content_length : lim->max_body;
     buf = arena_alloc(a, cap + 1);
     for (;;) {
         ssize_t got;

@@ -106,9 +106,8 @@ keel_rc path_split(arena_t *a, const char *path, char ***segs, size_t *n,
  * KEEL_OK or an error for the envelope (400, 404, 414, 431) with *why set.
  * Even on error, request_id and what could be parsed are set.
  */
-keel_rc request_from_params(keel_request_t *req, arena_t *a,
-                            char *const *envp, const keel_limits_t *lim,
-                            const char **why);
+keel_rc request_from_params(keel_request_t *req, arena_t *a, char *const *envp,
+                            const keel_limits_t *lim, const char **why);
 
 /* Reads up to n bytes of body; returns bytes read, 0 at end, -1 on error. */
 typedef ssize_t (*body_read_fn)(void *io, char *buf, size_t n);

@@ -10,11 +10,11 @@
 typedef struct rnode rnode_t;
 
 struct rnode {
-    char *literal;     /* segment text for a literal child */
-    rnode_t **kids;    /* literal children, sorted by literal */
+    char *literal;  /* segment text for a literal child */
+    rnode_t **kids; /* literal children, sorted by literal */
     size_t nkids;
-    rnode_t *param;    /* the {param} child, at most one */
-    char *param_name;  /* its name in the first pattern that added it */
+    rnode_t *param;   /* the {param} child, at most one */
+    char *param_name; /* its name in the first pattern that added it */
     const route_t *routes[HTTP_METHOD__MAX];
     const char *pattern; /* pattern of the routes at this node */
 };
@@ -142,8 +142,7 @@ router_add(router_t *r, const route_t *route, char *err, size_t errlen)
                 if (len < 3 || s[len - 1] != '}' ||
                     memchr(s + 1, '{', len - 2) ||
                     memchr(s + 1, '}', len - 2)) {
-                    snprintf(err, errlen, "route %s: malformed parameter",
-                             p);
+                    snprintf(err, errlen, "route %s: malformed parameter", p);
                     return KEEL_EINVAL;
                 }
                 if (++nparams > ROUTER_MAX_PARAMS) {

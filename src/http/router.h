@@ -36,8 +36,7 @@ void router_free(router_t *r);
  * without an auth mode or handler, or a duplicate (method, pattern) —
  * including two patterns that differ only in parameter names.
  */
-keel_rc router_add(router_t *r, const route_t *route, char *err,
-                   size_t errlen);
+keel_rc router_add(router_t *r, const route_t *route, char *err, size_t errlen);
 
 /*
  * Match decoded path segments.  KEEL_OK fills m->route and m->params (values

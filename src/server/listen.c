@@ -72,8 +72,9 @@ bind_unix(listener_t *l, const keel_config_t *cfg, char *err, size_t errlen)
         if (probe >= 0 &&
             connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
             close(probe);
-            snprintf(err, errlen, "listen: %s: a server is already running "
-                                  "there",
+            snprintf(err, errlen,
+                     "listen: %s: a server is already running "
+                     "there",
                      cfg->listen);
             return -1;
         }
@@ -175,8 +176,7 @@ bind_tcp(const keel_config_t *cfg, char *err, size_t errlen)
     }
     if (res->ai_next != NULL) {
         snprintf(err, errlen,
-                 "listen: %s resolves to several addresses; give one",
-                 spec);
+                 "listen: %s resolves to several addresses; give one", spec);
         freeaddrinfo(res);
         return -1;
     }
@@ -202,8 +202,7 @@ bad:
 }
 
 int
-listener_open(listener_t *l, const keel_config_t *cfg, char *err,
-              size_t errlen)
+listener_open(listener_t *l, const keel_config_t *cfg, char *err, size_t errlen)
 {
     int fd;
 

@@ -14,7 +14,7 @@
 
 typedef struct listener {
     int fd;
-    char *unix_path; /* set when we bound a unix socket (unlinked at stop) */
+    char *unix_path;    /* set when we bound a unix socket (unlinked at stop) */
     const char *origin; /* "systemd", "inherited fd 0" or "bound" */
 } listener_t;
 

@@ -195,8 +195,8 @@ keel_main(int argc, char **argv, const keel_app_t *app)
     if (!foreground && relative_paths(cfg))
         return 2;
     if (log_open(cfg->log_file, (enum klog_level)cfg->log_level) != 0) {
-        fprintf(stderr, "keeld: cannot open log file %s: %s\n",
-                cfg->log_file, strerror(errno));
+        fprintf(stderr, "keeld: cannot open log file %s: %s\n", cfg->log_file,
+                strerror(errno));
         return 2;
     }
     /* Everything from here on is synchronous: see master.h. */

@@ -17,17 +17,17 @@
 extern char **environ;
 
 /* Back-off for workers that die soon after they start. */
-#define CRASH_WINDOW  2.0  /* a worker that lived less than this crashed fast */
+#define CRASH_WINDOW  2.0 /* a worker that lived less than this crashed fast */
 #define BACKOFF_FIRST 0.1
 #define BACKOFF_MAX   10.0
 
 typedef struct wproc {
-    pid_t pid;          /* 0 = free */
-    unsigned gen;       /* config generation it was started with */
-    int index;          /* stable worker number for logs */
-    double started;     /* time_mono() at fork */
-    double stop_sent;   /* when we asked it to stop, 0 = not asked */
-    int timed_out;      /* killed by the request-timeout watchdog */
+    pid_t pid;        /* 0 = free */
+    unsigned gen;     /* config generation it was started with */
+    int index;        /* stable worker number for logs */
+    double started;   /* time_mono() at fork */
+    double stop_sent; /* when we asked it to stop, 0 = not asked */
+    int timed_out;    /* killed by the request-timeout watchdog */
 } wproc_t;
 
 static struct {
@@ -189,17 +189,16 @@ watchdog(void)
             continue;
         for (int t = 0; t < SB_MAX_THREADS && t < M.cfg->threads + 0; t++) {
             sb_thread_t *th = &M.sb->slots[s].threads[t];
-            long long started = atomic_load_explicit(&th->started_ns,
-                                                     memory_order_acquire);
+            long long started =
+                atomic_load_explicit(&th->started_ns, memory_order_acquire);
             json_object *line;
 
             if (started == 0 || now - started <= limit)
                 continue;
             line = log_new(KLOG_ERROR, "request timed out; killing worker");
             if (line) {
-                json_object_object_add(
-                    line, "request_id",
-                    json_object_new_string(th->request_id));
+                json_object_object_add(line, "request_id",
+                                       json_object_new_string(th->request_id));
                 json_object_object_add(line, "method",
                                        json_object_new_string(th->method));
                 json_object_object_add(line, "path",
@@ -305,8 +304,9 @@ reload(void)
     }
     rc = config_load(next, M.config_path, environ, err, sizeof(err));
     if (rc != KEEL_OK) {
-        log_printf(KLOG_ERROR, "reload refused, keeping the running "
-                               "configuration: %s",
+        log_printf(KLOG_ERROR,
+                   "reload refused, keeping the running "
+                   "configuration: %s",
                    rc == KEEL_EINVAL ? err : "out of memory");
         config_free(next);
         free(next);
@@ -368,8 +368,8 @@ begin_stop(const char *why)
 }
 
 int
-master_run(keel_config_t *cfg, const char *config_path,
-           const keel_app_t *app, listener_t *listener)
+master_run(keel_config_t *cfg, const char *config_path, const keel_app_t *app,
+           listener_t *listener)
 {
     sigset_t wait_set;
     int workers = config_workers(cfg);
@@ -387,8 +387,9 @@ master_run(keel_config_t *cfg, const char *config_path,
         return 1;
     }
     log_set_process("master", -1);
-    log_printf(KLOG_INFO, "%s %s master started: %d worker(s) x %d "
-                          "thread(s), socket %s (%s)",
+    log_printf(KLOG_INFO,
+               "%s %s master started: %d worker(s) x %d "
+               "thread(s), socket %s (%s)",
                app->name, app->version, workers, cfg->threads,
                listener->unix_path ? listener->unix_path : cfg->listen,
                listener->origin);
@@ -409,8 +410,9 @@ master_run(keel_config_t *cfg, const char *config_path,
         case SIGTERM:
         case SIGINT:
         case SIGQUIT:
-            begin_stop(sig == SIGINT ? "SIGINT" : sig == SIGQUIT ? "SIGQUIT"
-                                                                 : "SIGTERM");
+            begin_stop(sig == SIGINT    ? "SIGINT"
+                       : sig == SIGQUIT ? "SIGQUIT"
+                                        : "SIGTERM");
             break;
         case SIGHUP:
             if (!M.stopping)
@@ -430,8 +432,9 @@ master_run(keel_config_t *cfg, const char *config_path,
             if (live_workers() == 0)
                 break;
             if (time_mono() > M.stop_deadline) {
-                log_printf(KLOG_WARN, "shutdown_timeout reached; killing %d "
-                                      "worker(s)",
+                log_printf(KLOG_WARN,
+                           "shutdown_timeout reached; killing %d "
+                           "worker(s)",
                            live_workers());
                 signal_workers(SIGKILL);
                 M.stop_deadline = time_mono() + 3600;

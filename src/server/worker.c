@@ -109,11 +109,11 @@ serve(FCGX_Request *fr, arena_t *arena, int t)
 
     ctx_init(&ctx, &W.http, arena);
     rc = request_from_params(&ctx.req, arena, fr->envp, &W.http.limits, &why);
-    scoreboard_begin(W.args->slot, t, ctx.req.request_id,
-                     ctx.req.method_name, ctx.req.path);
+    scoreboard_begin(W.args->slot, t, ctx.req.request_id, ctx.req.method_name,
+                     ctx.req.path);
     /* Always consume the body (bounded), whatever the answer will be. */
-    body_rc = request_read_body(&ctx.req, arena, fcgi_read, fr->in,
-                                &W.http.limits);
+    body_rc =
+        request_read_body(&ctx.req, arena, fcgi_read, fr->in, &W.http.limits);
     if (rc == KEEL_OK && body_rc != KEEL_OK) {
         rc = body_rc;
         why = NULL;
@@ -221,8 +221,8 @@ worker_main(const worker_args_t *args)
         }
     }
     atomic_store(&args->slot->ready, 1);
-    log_printf(KLOG_INFO, "worker ready: %d thread(s), linger %s ms",
-               nthreads, linger ? linger : "2000");
+    log_printf(KLOG_INFO, "worker ready: %d thread(s), linger %s ms", nthreads,
+               linger ? linger : "2000");
 
     sigemptyset(&wait_set);
     sigaddset(&wait_set, SIGTERM);

@@ -10,12 +10,12 @@
 #include <stddef.h>
 
 typedef struct http_resp {
-    long status;     /* 0 when the request failed at the transport level */
-    char *body;      /* NUL-terminated */
+    long status; /* 0 when the request failed at the transport level */
+    char *body;  /* NUL-terminated */
     size_t body_len;
-    char *headers;   /* raw header block of the final response */
+    char *headers;     /* raw header block of the final response */
     json_object *json; /* parsed body, NULL when not JSON */
-    double seconds;  /* total time */
+    double seconds;    /* total time */
 } http_resp_t;
 
 /* Base URL from the environment variable `var` (e.g. KEEL_TEST_URL). */

@@ -18,31 +18,56 @@
 
 static const char *const colors[] = { "red", "green", "blue", NULL };
 
-static const schema_prop_t tag_item = {
-    .type = SCHEMA_STRING, .bounded = 1, .min = 1, .max = 32,
-    .charset = "a-z0-9-"
-};
+static const schema_prop_t tag_item = { .type = SCHEMA_STRING,
+                                        .bounded = 1,
+                                        .min = 1,
+                                        .max = 32,
+                                        .charset = "a-z0-9-" };
 
 static const schema_prop_t item_props[] = {
-    { .name = "product_id", .type = SCHEMA_STRING, .flags = SCHEMA_REQUIRED,
+    { .name = "product_id",
+      .type = SCHEMA_STRING,
+      .flags = SCHEMA_REQUIRED,
       .format = FORMAT_UUID },
-    { .name = "quantity", .type = SCHEMA_INTEGER, .flags = SCHEMA_REQUIRED,
-      .bounded = 1, .min = 1, .max = 1000 },
+    { .name = "quantity",
+      .type = SCHEMA_INTEGER,
+      .flags = SCHEMA_REQUIRED,
+      .bounded = 1,
+      .min = 1,
+      .max = 1000 },
 };
 static const schema_t item_schema = SCHEMA_OF(item_props);
 static const schema_prop_t item_item = { .type = SCHEMA_OBJECT,
                                          .object = &item_schema };
 
 static const schema_prop_t echo_props[] = {
-    { .name = "name", .type = SCHEMA_STRING, .flags = SCHEMA_REQUIRED |
-      SCHEMA_TRIM, .bounded = 1, .min = 1, .max = 100 },
-    { .name = "email", .type = SCHEMA_STRING, .format = FORMAT_EMAIL,
-      .bounded = 1, .min = 3, .max = 254 },
+    { .name = "name",
+      .type = SCHEMA_STRING,
+      .flags = SCHEMA_REQUIRED | SCHEMA_TRIM,
+      .bounded = 1,
+      .min = 1,
+      .max = 100 },
+    { .name = "email",
+      .type = SCHEMA_STRING,
+      .format = FORMAT_EMAIL,
+      .bounded = 1,
+      .min = 3,
+      .max = 254 },
     { .name = "color", .type = SCHEMA_STRING, .enums = colors },
-    { .name = "tags", .type = SCHEMA_ARRAY, .flags = SCHEMA_UNIQUE,
-      .bounded = 1, .min = 0, .max = 10, .items = &tag_item },
-    { .name = "items", .type = SCHEMA_ARRAY, .flags = SCHEMA_UNIQUE,
-      .bounded = 1, .min = 1, .max = 50, .items = &item_item,
+    { .name = "tags",
+      .type = SCHEMA_ARRAY,
+      .flags = SCHEMA_UNIQUE,
+      .bounded = 1,
+      .min = 0,
+      .max = 10,
+      .items = &tag_item },
+    { .name = "items",
+      .type = SCHEMA_ARRAY,
+      .flags = SCHEMA_UNIQUE,
+      .bounded = 1,
+      .min = 1,
+      .max = 50,
+      .items = &item_item,
       .unique_by = "product_id" },
     { .name = "nested", .type = SCHEMA_ARRAY },
 };
@@ -114,8 +139,8 @@ test_query(keel_ctx_t *ctx)
         json_object *p = json_object_new_array();
         json_object_array_add(p,
                               json_object_new_string(ctx->req.query[i].name));
-        json_object_array_add(
-            p, json_object_new_string(ctx->req.query[i].value));
+        json_object_array_add(p,
+                              json_object_new_string(ctx->req.query[i].value));
         json_object_array_add(a, p);
     }
     ctx_respond_data(ctx, 200, a);
@@ -135,21 +160,38 @@ test_auth(keel_ctx_t *ctx)
 }
 
 static const route_t test_rows[] = {
-    { .method = HTTP_POST, .pattern = "/test/echo", .handler = test_echo,
-      .auth = AUTH_NONE, .body = &echo_schema },
-    { .method = HTTP_GET, .pattern = "/test/sleep", .handler = test_sleep,
+    { .method = HTTP_POST,
+      .pattern = "/test/echo",
+      .handler = test_echo,
+      .auth = AUTH_NONE,
+      .body = &echo_schema },
+    { .method = HTTP_GET,
+      .pattern = "/test/sleep",
+      .handler = test_sleep,
       .auth = AUTH_NONE },
-    { .method = HTTP_GET, .pattern = "/test/crash", .handler = test_crash,
+    { .method = HTTP_GET,
+      .pattern = "/test/crash",
+      .handler = test_crash,
       .auth = AUTH_NONE },
-    { .method = HTTP_GET, .pattern = "/test/fail", .handler = test_fail,
+    { .method = HTTP_GET,
+      .pattern = "/test/fail",
+      .handler = test_fail,
       .auth = AUTH_NONE },
-    { .method = HTTP_GET, .pattern = "/test/items/{id}/parts/{part}",
-      .handler = test_params, .auth = AUTH_NONE },
-    { .method = HTTP_GET, .pattern = "/test/items/special/parts/{part}",
-      .handler = test_params, .auth = AUTH_NONE },
-    { .method = HTTP_GET, .pattern = "/test/query", .handler = test_query,
+    { .method = HTTP_GET,
+      .pattern = "/test/items/{id}/parts/{part}",
+      .handler = test_params,
       .auth = AUTH_NONE },
-    { .method = HTTP_GET, .pattern = "/test/auth", .handler = test_auth,
+    { .method = HTTP_GET,
+      .pattern = "/test/items/special/parts/{part}",
+      .handler = test_params,
+      .auth = AUTH_NONE },
+    { .method = HTTP_GET,
+      .pattern = "/test/query",
+      .handler = test_query,
+      .auth = AUTH_NONE },
+    { .method = HTTP_GET,
+      .pattern = "/test/auth",
+      .handler = test_auth,
       .auth = AUTH_NONE },
 };
 

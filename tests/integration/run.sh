@@ -11,7 +11,7 @@ build=$(cd "$build" && pwd)
 # shellcheck source=../harness/lib.sh
 . "$src/tests/harness/lib.sh"
 
-for tool in nginx apache2 curl; do
+for tool in nginx apache2 curl spawn-fcgi systemd-socket-activate; do
     if ! command -v "$tool" >/dev/null 2>&1 &&
        ! [ -x "/usr/sbin/$tool" ]; then
         echo "run.sh: $tool is missing (scripts/dev.sh installs it)" >&2
@@ -61,7 +61,7 @@ fi
 
 status=0
 # The process suite runs last: its final test stops keeld.
-for suite in test_http test_apache test_process; do
+for suite in test_http test_apache test_listen test_process; do
     echo "== $suite"
     if ! "$build/tests/integration/$suite"; then
         status=1

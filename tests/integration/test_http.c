@@ -446,8 +446,8 @@ test_handler_crash_is_a_generic_500(void)
     assert_envelope(&r, 500, "INTERNAL_ERROR");
     CU_ASSERT_STRING_EQUAL(json_path_str(r.json, "error.message"),
                            "Internal server error");
-    CU_ASSERT_EQUAL(json_object_array_length(json_path(r.json, "error.details")),
-                    0);
+    CU_ASSERT_EQUAL(
+        json_object_array_length(json_path(r.json, "error.details")), 0);
     resp_free(&r);
     /* The server keeps serving (the crashed worker is replaced). */
     for (int i = 0; i < 10; i++) {
@@ -536,8 +536,7 @@ static const unit_test_t tests[] = {
     { "OPTIONS on a known path lists its methods",
       test_options_on_known_path_lists_methods },
     { "valid X-Request-Id is echoed", test_valid_request_id_is_echoed },
-    { "invalid X-Request-Id is replaced",
-      test_invalid_request_id_is_replaced },
+    { "invalid X-Request-Id is replaced", test_invalid_request_id_is_replaced },
     { "generated request ids differ", test_generated_request_ids_differ },
     { "body without JSON content type is 415",
       test_body_without_json_content_type_is_415 },

@@ -203,8 +203,8 @@ test_killed_worker_is_respawned_within_a_second_under_load(void)
     }
     usleep(800000);
     load_stop(loads, &stop, &ok, &failed);
-    fprintf(stderr, "    respawned in %.3fs; %d ok, %d failed\n", respawned,
-            ok, failed);
+    fprintf(stderr, "    respawned in %.3fs; %d ok, %d failed\n", respawned, ok,
+            failed);
     CU_ASSERT_TRUE(respawned >= 0 && respawned < 1.0);
     CU_ASSERT_TRUE(ok > 100);
     /* Only what was in flight on the killed worker (1 thread) may fail. */
@@ -363,8 +363,7 @@ test_second_instance_refuses_a_live_socket(void)
     http_resp_t r;
 
     /* Its pid file is elsewhere: the socket check is what must stop it. */
-    snprintf(args, sizeof(args),
-             "--foreground --config %s", conf_path);
+    snprintf(args, sizeof(args), "--foreground --config %s", conf_path);
     setenv("KEEL_SERVER_PID_FILE", "/tmp/keel-second-instance.pid", 1);
     CU_ASSERT_EQUAL(run_keeld(args, out, sizeof(out)), 1);
     unsetenv("KEEL_SERVER_PID_FILE");

@@ -46,23 +46,40 @@ cached_handler(keel_ctx_t *ctx)
 }
 
 static const schema_prop_t props[] = {
-    { .name = "name", .type = SCHEMA_STRING, .flags = SCHEMA_REQUIRED,
-      .bounded = 1, .min = 1, .max = 5 },
+    { .name = "name",
+      .type = SCHEMA_STRING,
+      .flags = SCHEMA_REQUIRED,
+      .bounded = 1,
+      .min = 1,
+      .max = 5 },
 };
 static const schema_t schema = SCHEMA_OF(props);
 
 static const route_t rows[] = {
-    { .method = HTTP_GET, .pattern = "/ok", .handler = ok_handler,
+    { .method = HTTP_GET,
+      .pattern = "/ok",
+      .handler = ok_handler,
       .auth = AUTH_NONE },
-    { .method = HTTP_POST, .pattern = "/ok", .handler = ok_handler,
-      .auth = AUTH_NONE, .body = &schema },
-    { .method = HTTP_GET, .pattern = "/crash", .handler = crash_handler,
+    { .method = HTTP_POST,
+      .pattern = "/ok",
+      .handler = ok_handler,
+      .auth = AUTH_NONE,
+      .body = &schema },
+    { .method = HTTP_GET,
+      .pattern = "/crash",
+      .handler = crash_handler,
       .auth = AUTH_NONE },
-    { .method = HTTP_GET, .pattern = "/internal",
-      .handler = internal_handler, .auth = AUTH_NONE },
-    { .method = HTTP_GET, .pattern = "/silent", .handler = silent_handler,
+    { .method = HTTP_GET,
+      .pattern = "/internal",
+      .handler = internal_handler,
       .auth = AUTH_NONE },
-    { .method = HTTP_GET, .pattern = "/cached", .handler = cached_handler,
+    { .method = HTTP_GET,
+      .pattern = "/silent",
+      .handler = silent_handler,
+      .auth = AUTH_NONE },
+    { .method = HTTP_GET,
+      .pattern = "/cached",
+      .handler = cached_handler,
       .auth = AUTH_NONE },
 };
 static const route_table_t tables[] = { ROUTE_TABLE(rows) };
@@ -282,8 +299,7 @@ test_response_head_is_cgi_style(void)
 static const unit_test_t tests[] = {
     { "success gets data and security headers",
       test_success_gets_data_and_security_headers },
-    { "a handler's Cache-Control is kept",
-      test_handler_cache_control_is_kept },
+    { "a handler's Cache-Control is kept", test_handler_cache_control_is_kept },
     { "HSTS only when configured", test_hsts_only_when_configured },
     { "routing errors use the envelope", test_routing_errors_use_the_envelope },
     { "OPTIONS answers 204 with Allow", test_options_answers_204_with_allow },

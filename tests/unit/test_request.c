@@ -49,8 +49,8 @@ test_query_parse_keeps_order_repeats_and_empty_values(void)
     size_t n;
     const char *why;
 
-    CU_ASSERT_EQUAL(
-        query_parse(&A, "a=1&b=&c&a=2&&d=x+y%21", &kv, &n, &why), KEEL_OK);
+    CU_ASSERT_EQUAL(query_parse(&A, "a=1&b=&c&a=2&&d=x+y%21", &kv, &n, &why),
+                    KEEL_OK);
     CU_ASSERT_EQUAL_FATAL(n, 5);
     CU_ASSERT_STRING_EQUAL(kv[0].name, "a");
     CU_ASSERT_STRING_EQUAL(kv[0].value, "1");
@@ -172,8 +172,7 @@ test_apache_redirect_authorization_is_used(void)
     const char *why;
 
     CU_ASSERT_EQUAL(request_from_params(&req, &A, env, &lim, &why), KEEL_OK);
-    CU_ASSERT_STRING_EQUAL(request_header(&req, "authorization"),
-                           "Bearer abc");
+    CU_ASSERT_STRING_EQUAL(request_header(&req, "authorization"), "Bearer abc");
     CU_ASSERT_EQUAL(request_from_params(&req, &A, both, &lim, &why), KEEL_OK);
     CU_ASSERT_EQUAL(request_header_count(&req, "authorization"), 1);
     CU_ASSERT_STRING_EQUAL(request_header(&req, "authorization"),
@@ -393,8 +392,7 @@ static const unit_test_t tests[] = {
       test_query_parse_keeps_order_repeats_and_empty_values },
     { "query parse rejects bad escapes and too many pairs",
       test_query_parse_rejects_bad_escapes_and_too_many_pairs },
-    { "path split decodes each segment",
-      test_path_split_decodes_each_segment },
+    { "path split decodes each segment", test_path_split_decodes_each_segment },
     { "path split rejects bad paths", test_path_split_rejects_bad_paths },
     { "params become a request with headers",
       test_params_become_request_with_headers },

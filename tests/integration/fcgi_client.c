@@ -1,0 +1,149 @@
+/* fcgi_client.c - just enough of the FastCGI protocol to send a request. */
+#include "fcgi_client.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+enum {
+    BEGIN_REQUEST = 1,
+    END_REQUEST = 3,
+    PARAMS = 4,
+    STDIN = 5,
+    STDOUT = 6,
+    STDERR = 7
+};
+
+static int
+write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int
+read_all(int fd, void *buf, size_t n)
+{
+    char *p = buf;
+
+    while (n > 0) {
+        ssize_t r = read(fd, p, n);
+        if (r <= 0)
+            return -1;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+static int
+record(int fd, int type, const void *data, size_t len)
+{
+    unsigned char h[8] = { 1,
+                           (unsigned char)type,
+                           0,
+                           1,
+                           (unsigned char)(len >> 8),
+                           (unsigned char)len,
+                           0,
+                           0 };
+
+    if (write_all(fd, h, 8) != 0)
+        return -1;
+    return len ? write_all(fd, data, len) : 0;
+}
+
+static size_t
+put_len(unsigned char *p, size_t n)
+{
+    if (n < 128) {
+        p[0] = (unsigned char)n;
+        return 1;
+    }
+    p[0] = (unsigned char)((n >> 24) | 0x80);
+    p[1] = (unsigned char)(n >> 16);
+    p[2] = (unsigned char)(n >> 8);
+    p[3] = (unsigned char)n;
+    return 4;
+}
+
+long
+fcgi_request(const char *path, const char *const *params, const char *body,
+             size_t body_len, char *out, size_t len)
+{
+    static const unsigned char begin[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };
+    struct sockaddr_un sa;
+    struct timeval tv = { 10, 0 };
+    unsigned char buf[65536];
+    size_t used = 0, got = 0;
+    int fd;
+
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+        goto fail;
+    if (record(fd, BEGIN_REQUEST, begin, sizeof(begin)) != 0)
+        goto fail;
+    for (; params && *params; params++) {
+        const char *eq = strchr(*params, '=');
+        size_t nl = (size_t)(eq - *params), vl = strlen(eq + 1);
+        if (used + 8 + nl + vl > sizeof(buf))
+            goto fail;
+        used += put_len(buf + used, nl);
+        used += put_len(buf + used, vl);
+        memcpy(buf + used, *params, nl);
+        used += nl;
+        memcpy(buf + used, eq + 1, vl);
+        used += vl;
+    }
+    if (record(fd, PARAMS, buf, used) != 0 || record(fd, PARAMS, NULL, 0))
+        goto fail;
+    while (body_len > 0) {
+        size_t n = body_len > 32768 ? 32768 : body_len;
+        if (record(fd, STDIN, body, n) != 0)
+            goto fail;
+        body += n;
+        body_len -= n;
+    }
+    if (record(fd, STDIN, NULL, 0) != 0)
+        goto fail;
+    for (;;) {
+        unsigned char h[8];
+        size_t clen, plen;
+        if (read_all(fd, h, 8) != 0)
+            goto fail;
+        clen = ((size_t)h[4] << 8) | h[5];
+        plen = h[6];
+        if (read_all(fd, buf, clen + plen) != 0)
+            goto fail;
+        if (h[1] == END_REQUEST)
+            break;
+        if (h[1] == STDOUT && got < len - 1) {
+            size_t n = clen < len - 1 - got ? clen : len - 1 - got;
+            memcpy(out + got, buf, n);
+            got += n;
+        }
+    }
+    close(fd);
+    out[got] = '\0';
+    return (long)got;
+fail:
+    close(fd);
+    return -1;
+}

@@ -1,0 +1,19 @@
+/*
+ * fcgi_client.h - a minimal FastCGI client for tests that talk to keeld's
+ * socket directly, without a web server in between.
+ */
+#ifndef KEEL_TESTS_FCGI_CLIENT_H
+#define KEEL_TESTS_FCGI_CLIENT_H
+
+#include <stddef.h>
+
+/*
+ * Send one RESPONDER request (params "NAME=value", NULL-terminated; an
+ * optional body) over a new connection to the unix socket `path`; collect
+ * FCGI_STDOUT until FCGI_END_REQUEST into out (NUL-terminated, truncated
+ * to len - 1).  Returns the number of bytes of stdout, or -1.
+ */
+long fcgi_request(const char *path, const char *const *params, const char *body,
+                  size_t body_len, char *out, size_t len);
+
+#endif

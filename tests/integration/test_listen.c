@@ -1,0 +1,215 @@
+/*
+ * test_listen.c - keeld takes its socket the ways deployments hand it over:
+ * on fd 0 from spawn-fcgi, as fd 3 with LISTEN_FDS from systemd socket
+ * activation (systemd-socket-activate), or bound itself from `listen`.
+ * Talks raw FastCGI to the socket.  Needs KEEL_TEST_KEELD.
+ */
+#include "keel-build.h"
+
+#include "../unit/unit.h"
+#include "fcgi_client.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *keeld_bin;
+static char dir[] = "/tmp/keel-listen.XXXXXX";
+
+static const char *const health[] = { "REQUEST_METHOD=GET",
+                                      "REQUEST_URI=/health",
+                                      "REMOTE_ADDR=127.0.0.1", NULL };
+
+static void
+write_config(const char *listen)
+{
+    char path[256];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/keel.conf", dir);
+    f = fopen(path, "w");
+    fprintf(f,
+            "[server]\nlisten = %s\nworkers = 1\nsocket_mode = 0600\n"
+            "[log]\nfile = %s/keeld.log\n",
+            listen, dir);
+    fclose(f);
+}
+
+static pid_t
+launch(char *const argv[])
+{
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Ask for /health until it answers (up to 10 s); returns the response. */
+static long
+health_via(const char *sock, char *out, size_t len)
+{
+    long n = -1;
+
+    for (int i = 0; i < 200 && n < 0; i++) {
+        n = fcgi_request(sock, health, NULL, 0, out, len);
+        if (n < 0)
+            usleep(50000);
+    }
+    return n;
+}
+
+static int
+stop(pid_t pid)
+{
+    int status = -1;
+
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 200; i++) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+        usleep(50000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+}
+
+static void
+assert_healthy(const char *out)
+{
+    CU_ASSERT_EQUAL(strncmp(out, "Status: 200 OK\r\n", 16), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"status\":\"healthy\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "X-Request-Id: "));
+}
+
+static void
+test_binds_the_configured_unix_socket(void)
+{
+    char sock[256], conf[256], out[8192];
+    struct stat st;
+    pid_t pid;
+
+    snprintf(sock, sizeof(sock), "%s/own.sock", dir);
+    snprintf(conf, sizeof(conf), "%s/keel.conf", dir);
+    write_config(sock);
+    pid = launch((char *const[]){ (char *)keeld_bin, "--foreground", "--config",
+                                  conf, NULL });
+    CU_ASSERT_TRUE(health_via(sock, out, sizeof(out)) > 0);
+    assert_healthy(out);
+    CU_ASSERT_EQUAL_FATAL(stat(sock, &st), 0);
+    CU_ASSERT_EQUAL(st.st_mode & 0777, 0600); /* socket_mode */
+    CU_ASSERT_EQUAL(stop(pid), 0);
+    CU_ASSERT_NOT_EQUAL(stat(sock, &st), 0); /* removed at stop */
+}
+
+static void
+test_takes_fd_0_from_spawn_fcgi(void)
+{
+    char sock[256], unused[256], conf[256], out[8192];
+    struct stat st;
+    pid_t pid;
+
+    snprintf(sock, sizeof(sock), "%s/spawn.sock", dir);
+    snprintf(unused, sizeof(unused), "%s/unused.sock", dir);
+    snprintf(conf, sizeof(conf), "%s/keel.conf", dir);
+    write_config(unused);
+    /* -n: spawn-fcgi binds, puts the socket on fd 0 and execs keeld. */
+    pid = launch((char *const[]){ "spawn-fcgi", "-n", "-s", sock, "-M", "0600",
+                                  "--", (char *)keeld_bin, "--foreground",
+                                  "--config", conf, NULL });
+    CU_ASSERT_TRUE(health_via(sock, out, sizeof(out)) > 0);
+    assert_healthy(out);
+    CU_ASSERT_NOT_EQUAL(stat(unused, &st), 0); /* listen key not used */
+    CU_ASSERT_EQUAL(stop(pid), 0);
+}
+
+static void
+test_takes_listen_fds_from_systemd(void)
+{
+    char sock[256], unused[256], conf[256], out[8192];
+    struct stat st;
+    pid_t pid;
+
+    snprintf(sock, sizeof(sock), "%s/systemd.sock", dir);
+    snprintf(unused, sizeof(unused), "%s/unused2.sock", dir);
+    snprintf(conf, sizeof(conf), "%s/keel.conf", dir);
+    write_config(unused);
+    pid = launch((char *const[]){ "systemd-socket-activate", "-l", sock,
+                                  (char *)keeld_bin, "--foreground", "--config",
+                                  conf, NULL });
+    CU_ASSERT_TRUE(health_via(sock, out, sizeof(out)) > 0);
+    assert_healthy(out);
+    CU_ASSERT_NOT_EQUAL(stat(unused, &st), 0);
+    CU_ASSERT_EQUAL(stop(pid), 0);
+}
+
+static void
+test_oversized_body_is_drained_and_answered_413(void)
+{
+    char sock[256], conf[256], out[8192];
+    static const char *const post[] = { "REQUEST_METHOD=POST",
+                                        "REQUEST_URI=/test/echo",
+                                        "CONTENT_TYPE=application/json",
+                                        "CONTENT_LENGTH=3145728", NULL };
+    size_t n = 3 * 1024 * 1024;
+    char *body = malloc(n);
+    pid_t pid;
+
+    memset(body, ' ', n);
+    snprintf(sock, sizeof(sock), "%s/own.sock", dir);
+    snprintf(conf, sizeof(conf), "%s/keel.conf", dir);
+    write_config(sock);
+    pid = launch((char *const[]){ (char *)keeld_bin, "--foreground", "--config",
+                                  conf, NULL });
+    CU_ASSERT_TRUE(health_via(sock, out, sizeof(out)) > 0);
+    /* The whole body is written before the answer is read: keeld must
+     * drain it, or this write would stall or fail. */
+    CU_ASSERT_TRUE(fcgi_request(sock, post, body, n, out, sizeof(out)) > 0);
+    CU_ASSERT_EQUAL(strncmp(out, "Status: 413 ", 12), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "PAYLOAD_TOO_LARGE"));
+    CU_ASSERT_EQUAL(stop(pid), 0);
+    free(body);
+}
+
+static const unit_test_t tests[] = {
+    { "binds the configured unix socket with its mode",
+      test_binds_the_configured_unix_socket },
+    { "takes fd 0 from spawn-fcgi", test_takes_fd_0_from_spawn_fcgi },
+    { "takes LISTEN_FDS from systemd socket activation",
+      test_takes_listen_fds_from_systemd },
+    { "oversized body is drained and answered 413",
+      test_oversized_body_is_drained_and_answered_413 },
+};
+
+int
+main(void)
+{
+    int rc;
+
+    keeld_bin = getenv("KEEL_TEST_KEELD");
+    if (keeld_bin == NULL || mkdtemp(dir) == NULL) {
+        fprintf(stderr, "KEEL_TEST_KEELD is not set\n");
+        return 1;
+    }
+    rc = unit_run("listening socket", UNIT_TESTS(tests));
+    if (rc != 0) {
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd), "tail -n 20 %s/keeld.log >&2", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "(no keeld log)\n");
+    }
+    {
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", dir);
+    }
+    return rc;
+}
