@@ -185,7 +185,9 @@ set_value(keel_config_t *cfg, const ckey_t *k, const char *v, char *err,
         *(double *)field = num;
         return KEEL_OK;
     case CT_SIZE:
-        if (number_unit(v, &num, &unit) != 0 || num != (long long)num)
+        /* Bound before any cast: a double beyond long long is UB. */
+        if (number_unit(v, &num, &unit) != 0 || num > (double)k->max ||
+            num != (double)(long long)num)
             goto range;
         if (ascii_casecmp(unit, "k") == 0)
             num *= 1024.0;
@@ -412,8 +414,7 @@ config_apply_env(keel_config_t *cfg, char *const *envp, char *err,
         }
         sec = e + 5;
         us = memchr(sec, '_', (size_t)(eq - sec));
-        if (skip || us == NULL || (size_t)(us - sec) >= sizeof(section) ||
-            (size_t)(eq - us - 1) >= sizeof(key))
+        if (skip || us == NULL || (size_t)(us - sec) >= sizeof(section))
             continue;
         for (i = 0; sec + i < us; i++)
             section[i] = (char)tolower((unsigned char)sec[i]);
@@ -421,6 +422,11 @@ config_apply_env(keel_config_t *cfg, char *const *envp, char *err,
         /* Only variables naming a known section are config keys. */
         if (!section_known(section, i))
             continue;
+        if ((size_t)(eq - us - 1) >= sizeof(key)) {
+            seterr(err, errlen, "%.*s: unknown key in [%s]", (int)(eq - e), e,
+                   section);
+            return KEEL_EINVAL;
+        }
         for (i = 0; us + 1 + i < eq; i++)
             key[i] = (char)tolower((unsigned char)us[1 + i]);
         key[i] = '\0';
@@ -465,15 +471,10 @@ config_load(keel_config_t *cfg, const char *path, char *const *envp, char *err,
         return KEEL_EINVAL;
     }
     for (;;) {
+        size_t got;
         if (len + 4096 + 1 > cap) {
             char *t;
             cap = cap ? cap * 2 : 8192;
-            if (cap > (1 << 20)) {
-                seterr(err, errlen, "%s: file larger than 1 MiB", path);
-                free(text);
-                fclose(f);
-                return KEEL_EINVAL;
-            }
             t = realloc(text, cap);
             if (t == NULL) {
                 free(text);
@@ -482,10 +483,23 @@ config_load(keel_config_t *cfg, const char *path, char *const *envp, char *err,
             }
             text = t;
         }
-        size_t got = fread(text + len, 1, 4096, f);
+        got = fread(text + len, 1, 4096, f);
         len += got;
+        if (len > (1 << 20)) {
+            seterr(err, errlen, "%s: file larger than 1 MiB", path);
+            free(text);
+            fclose(f);
+            return KEEL_EINVAL;
+        }
         if (got < 4096)
             break;
+    }
+    /* fopen() succeeds on a directory; only reading it fails. */
+    if (ferror(f)) {
+        seterr(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        free(text);
+        fclose(f);
+        return KEEL_EINVAL;
     }
     fclose(f);
     text[len] = '\0';

@@ -54,9 +54,10 @@ keel_rc config_parse(keel_config_t *cfg, const char *text, const char *name,
                      char *err, size_t errlen);
 
 /*
- * Apply KEEL_<SECTION>_<KEY> variables from `envp` (NULL-terminated).
- * Variables that start with KEEL_ but name no key are errors too, except the
- * ones listed as not config keys (KEEL_CONFIG, KEEL_PORT, ...).
+ * Apply KEEL_<SECTION>_<KEY> variables from `envp` (NULL-terminated).  A
+ * variable naming a known section but no key of it is an error (a typo must
+ * not pass silently); KEEL_ variables of no known section (KEEL_PORT,
+ * KEEL_TEST_*, ...) are not config keys and are ignored.
  */
 keel_rc config_apply_env(keel_config_t *cfg, char *const *envp, char *err,
                          size_t errlen);
@@ -65,7 +66,7 @@ keel_rc config_apply_env(keel_config_t *cfg, char *const *envp, char *err,
 keel_rc config_load(keel_config_t *cfg, const char *path, char *const *envp,
                     char *err, size_t errlen);
 
-/* Cross-key checks (e.g. listen must be set).  KEEL_EINVAL with message. */
+/* Checks across keys.  KEEL_EINVAL with a message. */
 keel_rc config_check(const keel_config_t *cfg, char *err, size_t errlen);
 
 /* Effective number of request workers (resolves workers = 0). */

@@ -27,8 +27,12 @@ int log_level_parse(const char *s);
 int log_open(const char *path, enum klog_level level);
 /* Reopen the same path (after log rotation, SIGUSR1).  0 or -1. */
 int log_reopen(void);
+/* Call before threads start (not synchronized with writers). */
 void log_set_level(enum klog_level level);
-/* Name this process in every line: role "master"/"worker", index or -1. */
+/*
+ * Name this process in every line: role "master"/"worker", index or -1.
+ * Call before threads start (not synchronized with writers).
+ */
 void log_set_process(const char *role, int index);
 
 /* A new line object, or NULL when `level` is below the configured level. */

@@ -119,6 +119,12 @@ num(const char *s, int n)
     return v;
 }
 
+static int
+leap_year(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
 int
 valid_timestamp(const char *s)
 {
@@ -137,6 +143,8 @@ valid_timestamp(const char *s)
     day = num(s + 8, 2);
     if (mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] ||
         num(s + 11, 2) > 23 || num(s + 14, 2) > 59 || num(s + 17, 2) > 60)
+        return 0;
+    if (mon == 2 && day == 29 && !leap_year(num(s, 4)))
         return 0;
     s += 19;
     if (*s == '.') {

@@ -431,38 +431,51 @@ request_from_params(keel_request_t *req, arena_t *a, char *const *envp,
     return query_parse(a, req->query_string, &req->query, &req->nquery, why);
 }
 
+/*
+ * Read and discard the rest of the body up to BODY_DRAIN_MAX.  Reading to
+ * EOF also consumes the FastCGI end-of-stdin record: a web server that
+ * streams the body (Apache) is still writing it when keel answers, and
+ * closing before it is read turns the answer into a broken pipe there; nginx
+ * writes its whole buffered body, and closing with unread data resets the
+ * connection.  Returns the bytes discarded before EOF, or -1 on a read
+ * error or past the bound.
+ */
+static ssize_t
+drain(body_read_fn rd, void *io)
+{
+    char sink[8192];
+    size_t drained = 0;
+    ssize_t got;
+
+    while ((got = rd(io, sink, sizeof(sink))) > 0) {
+        drained += (size_t)got;
+        if (drained > BODY_DRAIN_MAX)
+            return -1;
+    }
+    return got == 0 ? (ssize_t)drained : -1;
+}
+
 keel_rc
 request_read_body(keel_request_t *req, arena_t *a, body_read_fn rd, void *io,
                   const keel_limits_t *lim)
 {
     size_t cap, len = 0;
     char *buf;
-    keel_rc rc = KEEL_OK;
 
-    if (req->content_length == 0)
-        return KEEL_OK;
     if (req->content_length > 0 &&
         (unsigned long long)req->content_length > lim->max_body) {
-        rc = KEEL_ETOOLARGE;
-        goto drain;
+        drain(rd, io);
+        return KEEL_ETOOLARGE;
+    }
+    if (req->content_length == 0) {
+        /* Nothing announced: anything sent anyway is malformed. */
+        return drain(rd, io) == 0 ? KEEL_OK : KEEL_EBADREQ;
     }
     /* Without a length (chunked, unbuffered) read until EOF or limit. */
     cap = req->content_length > 0 ? (size_t)req->content_length : lim->max_body;
     buf = arena_alloc(a, cap + 1);
-    for (;;) {
-        ssize_t got;
-        if (len == cap) {
-            char probe;
-            if (req->content_length > 0)
-                break;
-            got = rd(io, &probe, 1);
-            if (got > 0) {
-                rc = KEEL_ETOOLARGE;
-                goto drain;
-            }
-            break;
-        }
-        got = rd(io, buf + len, cap - len);
+    while (len < cap) {
+        ssize_t got = rd(io, buf + len, cap - len);
         if (got < 0)
             return KEEL_EBADREQ;
         if (got == 0)
@@ -471,25 +484,21 @@ request_read_body(keel_request_t *req, arena_t *a, body_read_fn rd, void *io,
     }
     if (req->content_length > 0 && len < (size_t)req->content_length)
         return KEEL_EBADREQ;
+    if (len == cap) {
+        char probe;
+        ssize_t got = rd(io, &probe, 1);
+        if (got > 0) {
+            drain(rd, io);
+            /* More than announced is malformed; more than allowed, 413. */
+            return req->content_length > 0 ? KEEL_EBADREQ : KEEL_ETOOLARGE;
+        }
+        if (got < 0)
+            return KEEL_EBADREQ;
+    }
     buf[len] = '\0';
     if (len > 0) {
         req->body = buf;
         req->body_len = len;
     }
     return KEEL_OK;
-
-drain:
-    /*
-     * nginx writes the whole buffered body to the socket: closing with
-     * unread data would reset the connection and turn our 413 into a 502.
-     */
-    {
-        char sink[8192];
-        size_t drained = 0;
-        ssize_t got;
-        while (drained < BODY_DRAIN_MAX &&
-               (got = rd(io, sink, sizeof(sink))) > 0)
-            drained += (size_t)got;
-    }
-    return rc;
 }

@@ -297,6 +297,7 @@ typedef struct src {
     const char *data;
     size_t len, off, step;
     int fail;
+    int eofs; /* reads that returned end of stream */
 } src_t;
 
 static ssize_t
@@ -313,6 +314,8 @@ src_read(void *io, char *buf, size_t n)
         k = s->step;
     memcpy(buf, s->data + s->off, k);
     s->off += k;
+    if (k == 0)
+        s->eofs++;
     return (ssize_t)k;
 }
 
@@ -320,7 +323,7 @@ static void
 test_body_is_read_whole_in_pieces(void)
 {
     keel_request_t req = { 0 };
-    src_t s = { "{\"a\":1}", 7, 0, 2, 0 };
+    src_t s = { "{\"a\":1}", 7, 0, 2, 0, 0 };
 
     req.content_length = 7;
     CU_ASSERT_EQUAL(request_read_body(&req, &A, src_read, &s, &lim), KEEL_OK);
@@ -339,7 +342,7 @@ test_body_over_limit_is_413_and_drained(void)
 {
     char big[200];
     keel_request_t req = { 0 };
-    src_t s = { big, sizeof(big), 0, 0, 0 };
+    src_t s = { big, sizeof(big), 0, 0, 0, 0 };
 
     memset(big, 'x', sizeof(big));
     req.content_length = sizeof(big); /* declared over the 64-byte limit */
@@ -360,7 +363,7 @@ static void
 test_short_or_failed_body_is_400(void)
 {
     keel_request_t req = { 0 };
-    src_t s = { "abc", 3, 0, 0, 0 };
+    src_t s = { "abc", 3, 0, 0, 0, 0 };
 
     req.content_length = 10;
     CU_ASSERT_EQUAL(request_read_body(&req, &A, src_read, &s, &lim),
@@ -369,6 +372,40 @@ test_short_or_failed_body_is_400(void)
     req.content_length = 3;
     s.off = 0;
     s.fail = 1;
+    CU_ASSERT_EQUAL(request_read_body(&req, &A, src_read, &s, &lim),
+                    KEEL_EBADREQ);
+}
+
+static void
+test_end_of_stream_is_always_consumed(void)
+{
+    keel_request_t req = { 0 };
+    src_t s = { "{}", 2, 0, 0, 0, 0 };
+
+    /* An exact body: the end-of-stdin record is read too. */
+    req.content_length = 2;
+    CU_ASSERT_EQUAL(request_read_body(&req, &A, src_read, &s, &lim), KEEL_OK);
+    CU_ASSERT_EQUAL(s.eofs, 1);
+    /* Content-Length: 0 still reads to the end of the stream. */
+    memset(&req, 0, sizeof(req));
+    s = (src_t){ "", 0, 0, 0, 0, 0 };
+    CU_ASSERT_EQUAL(request_read_body(&req, &A, src_read, &s, &lim), KEEL_OK);
+    CU_ASSERT_EQUAL(s.eofs, 1);
+    CU_ASSERT_PTR_NULL(req.body);
+}
+
+static void
+test_more_body_than_announced_is_400(void)
+{
+    keel_request_t req = { 0 };
+    src_t s = { "{}xyz", 5, 0, 0, 0, 0 };
+
+    req.content_length = 2;
+    CU_ASSERT_EQUAL(request_read_body(&req, &A, src_read, &s, &lim),
+                    KEEL_EBADREQ);
+    CU_ASSERT_EQUAL(s.off, 5); /* drained */
+    memset(&req, 0, sizeof(req));
+    s = (src_t){ "x", 1, 0, 0, 0, 0 };
     CU_ASSERT_EQUAL(request_read_body(&req, &A, src_read, &s, &lim),
                     KEEL_EBADREQ);
 }
@@ -410,6 +447,9 @@ static const unit_test_t tests[] = {
     { "body over the limit is 413 and drained",
       test_body_over_limit_is_413_and_drained },
     { "short or failed body is 400", test_short_or_failed_body_is_400 },
+    { "end of stream is always consumed",
+      test_end_of_stream_is_always_consumed },
+    { "more body than announced is 400", test_more_body_than_announced_is_400 },
     { "method names round trip", test_method_names_round_trip },
 };
 
