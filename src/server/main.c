@@ -138,6 +138,8 @@ keel_main(int argc, char **argv, const keel_app_t *app)
     keel_http_t http;
     char err[1024];
     sigset_t all;
+    char *pid_file = NULL;
+    int status;
     keel_rc rc;
 
     while ((opt = getopt_long(argc, argv, "c:ftvh", opts, NULL)) != -1) {
@@ -179,25 +181,29 @@ keel_main(int argc, char **argv, const keel_app_t *app)
     if (rc != KEEL_OK) {
         fprintf(stderr, "keeld: %s\n",
                 rc == KEEL_EINVAL ? err : "out of memory");
-        return 2;
+        status = 2;
+        goto out;
     }
     /* The route table is part of what --check-config proves sound. */
     rc = http_init(&http, cfg, app, -1, err, sizeof(err));
     if (rc != KEEL_OK) {
         fprintf(stderr, "keeld: route table: %s\n", err);
-        return 2;
+        status = 2;
+        goto out;
     }
     http_free(&http);
     if (check_only) {
         printf("%s: configuration ok\n", config_path);
-        return 0;
+        status = 0;
+        goto out;
     }
+    status = 2;
     if (!foreground && relative_paths(cfg))
-        return 2;
+        goto out;
     if (log_open(cfg->log_file, (enum klog_level)cfg->log_level) != 0) {
         fprintf(stderr, "keeld: cannot open log file %s: %s\n", cfg->log_file,
                 strerror(errno));
-        return 2;
+        goto out;
     }
     /* Everything from here on is synchronous: see master.h. */
     sigfillset(&all);
@@ -212,26 +218,32 @@ keel_main(int argc, char **argv, const keel_app_t *app)
     /* libfcgi's lingering close idles a worker (notes/performance.md). */
     setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", "0", 0);
 
+    status = 1;
     if (listener_open(&listener, cfg, err, sizeof(err)) != 0) {
         fprintf(stderr, "keeld: %s\n", err);
         log_printf(KLOG_ERROR, "%s", err);
-        return 1;
+        goto out;
     }
     if (!foreground && daemonize(listener.fd) != 0) {
         log_printf(KLOG_ERROR, "cannot daemonize: %s", strerror(errno));
         listener_close(&listener, 1);
-        return 1;
+        goto out;
     }
     if (cfg->pid_file[0] != '\0' && pidfile_write(cfg->pid_file) != 0) {
         listener_close(&listener, 1);
-        return 1;
+        goto out;
     }
-    {
-        char *pid_file = strdup(cfg->pid_file);
-        int status = master_run(cfg, config_path, app, &listener);
-        if (pid_file && pid_file[0] != '\0')
-            unlink(pid_file);
-        free(pid_file);
-        return status;
+    pid_file = strdup(cfg->pid_file);
+    /* master_run owns cfg from here (it replaces it on reload). */
+    status = master_run(cfg, config_path, app, &listener);
+    cfg = NULL;
+    if (pid_file && pid_file[0] != '\0')
+        unlink(pid_file);
+    free(pid_file);
+out:
+    if (cfg != NULL) {
+        config_free(cfg);
+        free(cfg);
     }
+    return status;
 }

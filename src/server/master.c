@@ -20,6 +20,7 @@ extern char **environ;
 #define CRASH_WINDOW  2.0 /* a worker that lived less than this crashed fast */
 #define BACKOFF_FIRST 0.1
 #define BACKOFF_MAX   10.0
+#define CRASH_FORGET  10.0 /* a crash this long ago no longer adds back-off */
 
 typedef struct wproc {
     pid_t pid;        /* 0 = free */
@@ -40,6 +41,7 @@ static struct {
     size_t nprocs;
     unsigned gen;
     int fast_crashes;
+    double last_crash;
     double backoff_until;
     int fatal; /* a worker exited with KEEL_EXIT_FATAL: spawn no more */
     int stopping;
@@ -153,6 +155,9 @@ reap(void)
         if (strcmp(reason, "fatal") == 0) {
             M.fatal = 1;
         } else if (strcmp(reason, "crashed") == 0) {
+            if (time_mono() - M.last_crash > CRASH_FORGET)
+                M.fast_crashes = 0;
+            M.last_crash = time_mono();
             if (lived < CRASH_WINDOW) {
                 double delay = BACKOFF_FIRST;
                 M.fast_crashes++;
@@ -373,6 +378,7 @@ master_run(keel_config_t *cfg, const char *config_path, const keel_app_t *app,
 {
     sigset_t wait_set;
     int workers = config_workers(cfg);
+    int status = 0;
 
     M.cfg = cfg;
     M.config_path = config_path;
@@ -384,7 +390,8 @@ master_run(keel_config_t *cfg, const char *config_path, const keel_app_t *app,
     M.procs = calloc(M.nprocs, sizeof(*M.procs));
     if (M.sb == NULL || M.procs == NULL) {
         log_printf(KLOG_ERROR, "cannot allocate the scoreboard");
-        return 1;
+        status = 1;
+        goto out;
     }
     log_set_process("master", -1);
     log_printf(KLOG_INFO,
@@ -447,15 +454,18 @@ master_run(keel_config_t *cfg, const char *config_path, const keel_app_t *app,
         if (M.fatal && live_workers() == 0) {
             log_printf(KLOG_ERROR, "a worker could not start (fatal exit); "
                                    "not respawning, master exits");
-            listener_close(listener, 1);
-            return 1;
+            status = 1;
+            break;
         }
     }
+    if (status == 0)
+        log_printf(KLOG_INFO, "master stopped");
+out:
     listener_close(listener, 1);
-    log_printf(KLOG_INFO, "master stopped");
-    scoreboard_destroy(M.sb);
+    if (M.sb)
+        scoreboard_destroy(M.sb);
     free(M.procs);
     config_free(M.cfg);
     free(M.cfg);
-    return 0;
+    return status;
 }

@@ -9,7 +9,11 @@
 keel_free_port() {
     local p i
     for i in $(seq 1 200); do
-        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+        # Not $RANDOM: command substitutions share its seed, so two
+        # calls in a row would pick the same port.
+        # Below the kernel's ephemeral range (32768-60999 by default),
+        # where client sockets of the load tests would collide.
+        p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000 ))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             echo "$p"
             return 0

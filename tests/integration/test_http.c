@@ -333,12 +333,13 @@ static void
 test_body_over_limit_is_413_from_keel(void)
 {
     size_t n = 2 * 1024 * 1024;
-    char *body = malloc(n);
+    char *body = malloc(n + 1);
     http_resp_t r;
 
     memset(body, ' ', n);
     body[0] = '{';
     body[n - 1] = '}';
+    body[n] = '\0';
     post_json("/test/echo", body, &r);
     assert_envelope(&r, 413, "PAYLOAD_TOO_LARGE");
     resp_free(&r);
