@@ -6,6 +6,7 @@
 #ifndef KEEL_HTTP_APP_H
 #define KEEL_HTTP_APP_H
 
+#include "core/config.h"
 #include "http/route.h"
 
 #include <stddef.h>
@@ -25,6 +26,13 @@ struct keel_app {
     const char *version; /* reported by /health and --version */
     const route_table_t *tables;
     size_t ntables;
+    /*
+     * Called in each worker after fork, before it accepts requests (for
+     * state that must not be inherited, such as database connections).
+     * NULL when none.  A failure is fatal for the worker: it exits with
+     * KEEL_EXIT_FATAL and the master does not respawn it.
+     */
+    keel_rc (*worker_init)(const keel_config_t *cfg, char *err, size_t errlen);
 };
 
 #endif

@@ -198,6 +198,11 @@ worker_main(const worker_args_t *args)
         log_printf(KLOG_ERROR, "cannot start worker: %s", err);
         _exit(KEEL_EXIT_FATAL);
     }
+    if (args->app->worker_init != NULL &&
+        args->app->worker_init(cfg, err, sizeof(err)) != KEEL_OK) {
+        log_printf(KLOG_ERROR, "cannot start worker: %s", err);
+        _exit(KEEL_EXIT_FATAL);
+    }
     /*
      * libfcgi reads LIBFCGI_OS_CLOSE_POLL_TIMEOUT when it closes a
      * connection; the master sets it to 0 unless the operator chose a

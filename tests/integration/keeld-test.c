@@ -12,6 +12,8 @@
 #include "server/main.h"
 
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -195,6 +197,25 @@ static const route_t test_rows[] = {
       .auth = AUTH_NONE },
 };
 
+/*
+ * Worker start-up faults on demand, for the master's respawn policy:
+ * KEEL_TEST_WORKER_INIT=fatal fails cleanly (exit status 2, no respawn),
+ * =crash aborts (respawn with back-off).
+ */
+static keel_rc
+test_worker_init(const keel_config_t *cfg, char *err, size_t errlen)
+{
+    const char *mode = getenv("KEEL_TEST_WORKER_INIT");
+
+    if (mode != NULL && strcmp(mode, "crash") == 0)
+        abort();
+    if (mode != NULL && strcmp(mode, "fatal") == 0) {
+        snprintf(err, errlen, "KEEL_TEST_WORKER_INIT=fatal");
+        return KEEL_EINTERNAL;
+    }
+    return KEEL_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -209,5 +230,6 @@ main(int argc, char **argv)
     app.name = "keeld-test";
     app.tables = all;
     app.ntables = 2;
+    app.worker_init = test_worker_init;
     return keel_main(argc, argv, &app);
 }

@@ -178,6 +178,83 @@ test_oversized_body_is_drained_and_answered_413(void)
     free(body);
 }
 
+/* How many lines of the keeld log contain `needle`. */
+static int
+log_count(const char *needle)
+{
+    char path[256], line[4096];
+    FILE *f;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "%s/keeld.log", dir);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof(line), f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+static pid_t
+launch_with_worker_init(const char *mode, const char *sock)
+{
+    char conf[256], log[256];
+    pid_t pid;
+
+    snprintf(conf, sizeof(conf), "%s/keel.conf", dir);
+    snprintf(log, sizeof(log), "%s/keeld.log", dir);
+    unlink(log);
+    write_config(sock);
+    setenv("KEEL_TEST_WORKER_INIT", mode, 1);
+    pid = launch((char *const[]){ (char *)keeld_bin, "--foreground", "--config",
+                                  conf, NULL });
+    unsetenv("KEEL_TEST_WORKER_INIT");
+    return pid;
+}
+
+static void
+test_fatal_worker_exit_is_not_respawned(void)
+{
+    char sock[256];
+    int status = -1;
+    pid_t pid;
+
+    snprintf(sock, sizeof(sock), "%s/fatal.sock", dir);
+    pid = launch_with_worker_init("fatal", sock);
+    for (int i = 0; i < 100; i++) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            break;
+        usleep(50000);
+    }
+    if (!WIFEXITED(status)) {
+        stop(pid);
+        CU_FAIL("master kept running after a fatal worker exit");
+        return;
+    }
+    CU_ASSERT_EQUAL(WEXITSTATUS(status), 1);
+    CU_ASSERT_EQUAL(log_count("\"reason\":\"fatal\""), 1);
+    CU_ASSERT_EQUAL(log_count("KEEL_TEST_WORKER_INIT=fatal"), 1);
+}
+
+static void
+test_crashing_workers_are_respawned_with_back_off(void)
+{
+    char sock[256];
+    pid_t pid;
+    int crashes;
+
+    snprintf(sock, sizeof(sock), "%s/crash.sock", dir);
+    pid = launch_with_worker_init("crash", sock);
+    sleep(3);
+    CU_ASSERT_EQUAL(stop(pid), 0);
+    crashes = log_count("\"reason\":\"crashed\"");
+    fprintf(stderr, "    %d crashes in 3 s\n", crashes);
+    /* 0.1 s doubling up to 10 s: about six in 3 s, not hundreds. */
+    CU_ASSERT_TRUE(crashes >= 3 && crashes <= 9);
+    CU_ASSERT_TRUE(log_count("next start in") >= 3);
+}
+
 static const unit_test_t tests[] = {
     { "binds the configured unix socket with its mode",
       test_binds_the_configured_unix_socket },
@@ -186,6 +263,10 @@ static const unit_test_t tests[] = {
       test_takes_listen_fds_from_systemd },
     { "oversized body is drained and answered 413",
       test_oversized_body_is_drained_and_answered_413 },
+    { "a fatal worker exit is not respawned and stops the master",
+      test_fatal_worker_exit_is_not_respawned },
+    { "crashing workers are respawned with back-off",
+      test_crashing_workers_are_respawned_with_back_off },
 };
 
 int
