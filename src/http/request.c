@@ -365,6 +365,11 @@ request_from_params(keel_request_t *req, arena_t *a, char *const *envp,
         nlen = (size_t)(eq - e);
         v = eq + 1;
         if (nlen > 5 && strncmp(e, "HTTP_", 5) == 0) {
+            /*
+             * nginx before 1.23 (Debian 12 ships 1.22) sends a repeated
+             * request header as separate params, and FCGX_GetParam would
+             * return only the first: keep every one, in order.
+             */
             if (strlen(v) > lim->max_header && rc == KEEL_OK) {
                 rc = KEEL_EHEADERS;
                 *why = "A request header is too large";

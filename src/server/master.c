@@ -17,10 +17,12 @@
 extern char **environ;
 
 /* Back-off for workers that die soon after they start. */
-#define CRASH_WINDOW  2.0 /* a worker that lived less than this crashed fast */
-#define BACKOFF_FIRST 0.1
-#define BACKOFF_MAX   10.0
-#define CRASH_FORGET  10.0 /* a crash this long ago no longer adds back-off */
+#define CRASH_WINDOW     2.0 /* a worker that lived less than this crashed fast */
+#define BACKOFF_FIRST    0.1
+#define BACKOFF_MAX      10.0
+#define CRASH_FORGET     10.0
+#define WORKERS_HEADROOM 64 /* workers a reload may grow to without restart */
+                            /* a crash this long ago no longer adds back-off */
 
 typedef struct wproc {
     pid_t pid;        /* 0 = free */
@@ -39,6 +41,7 @@ static struct {
     scoreboard_t *sb;
     wproc_t *procs; /* one per scoreboard slot */
     size_t nprocs;
+    int max_workers; /* what the scoreboard has room for */
     unsigned gen;
     int fast_crashes;
     double last_crash;
@@ -192,7 +195,7 @@ watchdog(void)
         wproc_t *w = &M.procs[s];
         if (w->pid == 0 || w->timed_out)
             continue;
-        for (int t = 0; t < SB_MAX_THREADS && t < M.cfg->threads + 0; t++) {
+        for (int t = 0; t < SB_MAX_THREADS; t++) {
             sb_thread_t *th = &M.sb->slots[s].threads[t];
             long long started =
                 atomic_load_explicit(&th->started_ns, memory_order_acquire);
@@ -227,7 +230,8 @@ watchdog(void)
 static void
 maintain(void)
 {
-    int target = config_workers(M.cfg);
+    int target = config_workers(M.cfg) < M.max_workers ? config_workers(M.cfg)
+                                                       : M.max_workers;
     int cur = 0, cur_ready = 0, cur_starting = 0, old = 0;
     double now = time_mono();
 
@@ -325,6 +329,11 @@ reload(void)
         next->backlog != M.cfg->backlog)
         log_printf(KLOG_WARN, "reload: listen settings changed; they take "
                               "effect at the next restart");
+    if (config_workers(next) > M.max_workers)
+        log_printf(KLOG_WARN,
+                   "reload: running %d workers, not %d: more "
+                   "than %d needs a restart",
+                   M.max_workers, config_workers(next), M.max_workers);
     if (log_open(next->log_file, (enum klog_level)next->log_level) != 0)
         log_printf(KLOG_ERROR, "reload: cannot open log file %s: %s",
                    next->log_file, strerror(errno));
@@ -384,8 +393,13 @@ master_run(keel_config_t *cfg, const char *config_path, const keel_app_t *app,
     M.config_path = config_path;
     M.app = app;
     M.listener = listener;
-    /* Room to run old and new workers side by side during a reload. */
-    M.nprocs = (size_t)workers * 2 + 4;
+    /*
+     * Room to run old and new workers side by side during a reload, also
+     * after a reload that raises `workers` (up to WORKERS_HEADROOM without
+     * a restart).  Unused slots are untouched pages of the mapping.
+     */
+    M.max_workers = workers > WORKERS_HEADROOM ? workers : WORKERS_HEADROOM;
+    M.nprocs = (size_t)M.max_workers * 2 + 2;
     M.sb = scoreboard_create(M.nprocs);
     M.procs = calloc(M.nprocs, sizeof(*M.procs));
     if (M.sb == NULL || M.procs == NULL) {

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define SB_MAX_THREADS 256
+#define SB_MAX_THREADS 64 /* the bound of the `threads` key */
 
 typedef struct sb_thread {
     atomic_llong started_ns; /* CLOCK_MONOTONIC of the request, 0 = idle */

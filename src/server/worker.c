@@ -236,7 +236,9 @@ worker_main(const worker_args_t *args)
     sigaddset(&wait_set, SIGHUP);
     sigaddset(&wait_set, SIGUSR1);
     for (;;) {
-        struct timespec tick = { 0, 100 * 1000 * 1000 };
+        /* Poll faster while stopping: accept threads wait on us. */
+        struct timespec tick = { 0, (atomic_load(&W.stopping) ? 10 : 100) *
+                                        1000 * 1000L };
         int sig = sigtimedwait(&wait_set, NULL, &tick);
         int alive = 0;
 

@@ -146,7 +146,8 @@ CONF
 # keel_start_nginx DIR: run nginx with DIR/nginx.conf; pid in DIR/nginx.pid.
 keel_start_nginx() {
     local dir=$1 nginx=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
-    "$nginx" -p "$dir" -c "$dir/nginx.conf" \
+    # nginx reads $NGINX as a list of inherited sockets: never pass one.
+    env -u NGINX "$nginx" -p "$dir" -c "$dir/nginx.conf" \
         >>"$dir/log/nginx.stderr" 2>&1 &
     echo $! >"$dir/nginx.pid"
     sleep 0.2

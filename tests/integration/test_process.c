@@ -373,6 +373,58 @@ test_second_instance_refuses_a_live_socket(void)
     resp_free(&r);
 }
 
+/* Rewrite the `workers = N` line of the running config. */
+static void
+set_workers(int n)
+{
+    char text[8192], out[8300];
+    FILE *f = fopen(conf_path, "r");
+    size_t len = fread(text, 1, sizeof(text) - 1, f);
+    char *line;
+
+    fclose(f);
+    text[len] = '\0';
+    line = strstr(text, "workers = ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line);
+    snprintf(out, sizeof(out), "%.*sworkers = %d%s", (int)(line - text), text,
+             n, strchr(line, '\n'));
+    f = fopen(conf_path, "w");
+    fputs(out, f);
+    fclose(f);
+}
+
+static int
+count_workers_settling(pid_t master, int want)
+{
+    pid_t pids[64];
+    int n = 0;
+
+    for (int i = 0; i < 200; i++) {
+        n = children(master, pids, 64);
+        if (n == want)
+            return n;
+        usleep(25000);
+    }
+    return n;
+}
+
+static void
+test_reload_applies_a_new_worker_count(void)
+{
+    pid_t master = master_pid();
+    http_resp_t r;
+
+    set_workers(5);
+    CU_ASSERT_EQUAL(kill(master, SIGHUP), 0);
+    CU_ASSERT_EQUAL(count_workers_settling(master, 5), 5);
+    http_do(base, "GET", "/health", NULL, NULL, 0, &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    resp_free(&r);
+    set_workers(WORKERS);
+    CU_ASSERT_EQUAL(kill(master, SIGHUP), 0);
+    CU_ASSERT_EQUAL(count_workers_settling(master, WORKERS), WORKERS);
+}
+
 typedef struct slow {
     pthread_t tid;
     http_resp_t r;
@@ -429,6 +481,8 @@ static const unit_test_t tests[] = {
       test_bad_config_is_refused_with_its_line },
     { "second instance refuses a live socket",
       test_second_instance_refuses_a_live_socket },
+    { "reload applies a new worker count",
+      test_reload_applies_a_new_worker_count },
     { "SIGTERM lets in-flight requests finish (stops the server)",
       test_sigterm_lets_inflight_requests_finish },
 };

@@ -98,7 +98,7 @@ test_defaults_match_the_documented_values(void)
     CU_ASSERT_EQUAL(c.backlog, 511);
     CU_ASSERT_EQUAL(c.workers, 0);
     CU_ASSERT_EQUAL(c.threads, 1);
-    CU_ASSERT_EQUAL(c.max_requests, 10000);
+    CU_ASSERT_EQUAL(c.max_requests, 100000);
     approx(c.request_timeout, 30.0);
     approx(c.shutdown_timeout, 30.0);
     CU_ASSERT_STRING_EQUAL(c.pid_file, "");
@@ -333,13 +333,13 @@ test_int_accepts_its_bounds(void)
 
     CU_ASSERT_EQUAL(parse(&c,
                           "[server]\nbacklog = 65535\nworkers = 1024\n"
-                          "threads = 256\nmax_requests = 1000000000\n"
+                          "threads = 64\nmax_requests = 1000000000\n"
                           "[http]\nmax_json_depth = 1000\n",
                           err, sizeof(err)),
                     KEEL_OK);
     CU_ASSERT_EQUAL(c.backlog, 65535);
     CU_ASSERT_EQUAL(c.workers, 1024);
-    CU_ASSERT_EQUAL(c.threads, 256);
+    CU_ASSERT_EQUAL(c.threads, 64);
     CU_ASSERT_EQUAL(c.max_requests, 1000000000);
     CU_ASSERT_EQUAL(c.max_json_depth, 1000);
     config_free(&c);
@@ -360,9 +360,9 @@ test_int_outside_its_bounds_is_an_error(void)
     ASSERT_PARSE_ERROR("[server]\nworkers = -1\n",
                        "t.conf:2: workers: expected an integer in 0..1024, "
                        "got '-1'");
-    ASSERT_PARSE_ERROR("[server]\nthreads = 257\n",
-                       "t.conf:2: threads: expected an integer in 1..256, "
-                       "got '257'");
+    ASSERT_PARSE_ERROR("[server]\nthreads = 65\n",
+                       "t.conf:2: threads: expected an integer in 1..64, "
+                       "got '65'");
     ASSERT_PARSE_ERROR("[http]\nmax_json_depth = 0\n",
                        "t.conf:2: max_json_depth: expected an integer in "
                        "1..1000, got '0'");
@@ -883,7 +883,7 @@ test_load_reports_errors_with_the_file_path(void)
     CU_ASSERT_EQUAL(config_load(&c, path, bad_env, err, sizeof(err)),
                     KEEL_EINVAL);
     CU_ASSERT_STRING_EQUAL(err, "KEEL_SERVER_THREADS: threads: expected an "
-                                "integer in 1..256, got '0'");
+                                "integer in 1..64, got '0'");
     config_free(&c);
     unlink(path);
 }
