@@ -5,6 +5,31 @@
 
 #include <string.h>
 
+/*
+ * RFC 8259 forbids raw control characters (U+0000..U+001F) inside strings;
+ * json-c accepts them even in strict mode.  0 when there are none.
+ */
+static int
+raw_control_in_string(const char *buf, size_t len)
+{
+    int in_string = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (!in_string) {
+            if (c == '"')
+                in_string = 1;
+        } else if (c == '\\') {
+            i++; /* skip the escaped character */
+        } else if (c == '"') {
+            in_string = 0;
+        } else if (c < 0x20) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 keel_rc
 json_parse_strict(const char *buf, size_t len, int max_depth, json_object **out,
                   const char **why)
@@ -15,6 +40,10 @@ json_parse_strict(const char *buf, size_t len, int max_depth, json_object **out,
     size_t end;
 
     *out = NULL;
+    if (raw_control_in_string(buf, len)) {
+        *why = "Request body is not well-formed JSON";
+        return KEEL_EBADREQ;
+    }
     if (len > (size_t)0x7fffffff) {
         *why = "Request body is too large to parse";
         return KEEL_EBADREQ;

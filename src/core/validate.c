@@ -13,10 +13,21 @@ static void validate_value(const schema_prop_t *p, json_object *v,
 static void validate_object(const schema_t *s, json_object *o, const char *path,
                             json_object *details);
 
+static int
+details_full(json_object *details)
+{
+    return json_object_array_length(details) >= VALIDATE_MAX_DETAILS;
+}
+
 void
 details_add(json_object *details, const char *field, const char *message)
 {
-    json_object *d = json_object_new_object();
+    json_object *d;
+
+    /* Bounded: a body of 100 000 unknown members gets 50 lines, not 5 MB. */
+    if (details_full(details))
+        return;
+    d = json_object_new_object();
 
     json_object_object_add(d, "field", json_object_new_string(field));
     json_object_object_add(d, "message", json_object_new_string(message));
@@ -265,9 +276,9 @@ validate_string(const schema_prop_t *p, json_object *v, const char *path,
         for (const char *const *e = p->enums; *e; e++) {
             if (strcmp(*e, s) == 0)
                 return;
-            n +=
-                (size_t)snprintf(msg + n, n < sizeof(msg) ? sizeof(msg) - n : 0,
-                                 "%s %s", e == p->enums ? "" : ",", *e);
+            if (n < sizeof(msg)) /* truncated lists stop growing */
+                n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s %s",
+                                      e == p->enums ? "" : ",", *e);
         }
         details_add(details, path, msg);
         return;
@@ -314,7 +325,7 @@ validate_array(const schema_prop_t *p, json_object *v, const char *path,
             add(details, path, "must have %lld to %lld items", p->min, p->max);
         return;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !details_full(details); i++) {
         json_object *item = json_object_array_get_idx(v, i);
         snprintf(ipath, sizeof(ipath), "%s.%zu", path, i);
         if (p->items != NULL)
@@ -322,6 +333,11 @@ validate_array(const schema_prop_t *p, json_object *v, const char *path,
     }
     if (!(p->flags & SCHEMA_UNIQUE))
         return;
+    /* The check is pairwise: bound its cost. */
+    if (n > 1000) {
+        details_add(details, path, "must have at most 1000 items");
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         json_object *a = json_object_array_get_idx(v, i);
         if (p->unique_by && !json_object_object_get_ex(a, p->unique_by, &a))
@@ -391,6 +407,8 @@ validate_object(const schema_t *s, json_object *o, const char *path,
     json_object_object_foreach(o, key, val)
     {
         const schema_prop_t *p = NULL;
+        if (details_full(details))
+            return;
         for (size_t i = 0; i < s->nprops; i++)
             if (strcmp(s->props[i].name, key) == 0)
                 p = &s->props[i];

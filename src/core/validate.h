@@ -36,6 +36,9 @@ enum schema_format {
     FORMAT_TIMESTAMP, /* RFC 3339 date-time */
 };
 
+/* At most this many details are reported for one body. */
+#define VALIDATE_MAX_DETAILS 50
+
 #define SCHEMA_REQUIRED 0x1u /* member must be present */
 #define SCHEMA_NULLABLE 0x2u /* JSON null is accepted */
 #define SCHEMA_TRIM     0x4u /* string length counted without outer spaces */

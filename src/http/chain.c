@@ -7,12 +7,17 @@
 #include "core/util.h"
 #include "core/validate.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef keel_rc (*middleware_fn)(keel_ctx_t *ctx);
+
+/* Seconds a faulted worker gets to send its 500 before SIGALRM ends it. */
+#define CRASH_DEADLINE 2
 
 /* Per-thread landing point of the crash guard while a handler runs. */
 static _Thread_local sigjmp_buf *guard_jmp;
@@ -141,6 +146,12 @@ chain_crash_guard_install(void)
         sigaction(sigs[i], &sa, NULL);
 }
 
+void
+chain_crash_guard_disarm(void)
+{
+    alarm(0);
+}
+
 static keel_rc
 run_handler(keel_ctx_t *ctx)
 {
@@ -155,6 +166,21 @@ run_handler(keel_ctx_t *ctx)
     }
     guard_jmp = NULL;
     ctx->crashed = 1;
+    /*
+     * Best effort from here: the fault may have left a lock held (malloc's,
+     * the logger's), and answering needs both.  Bound the attempt: SIGALRM,
+     * unblocked in this thread only, ends the process (its default action)
+     * if the 500 is not out within CRASH_DEADLINE seconds; the worker stops
+     * after this request in any case (ctx->crashed) and is replaced.
+     */
+    {
+        sigset_t alrm;
+        sigemptyset(&alrm);
+        sigaddset(&alrm, SIGALRM);
+        signal(SIGALRM, SIG_DFL);
+        pthread_sigmask(SIG_UNBLOCK, &alrm, NULL);
+        alarm(CRASH_DEADLINE);
+    }
     ctx->log_error =
         arena_sprintf(ctx->arena, "handler crashed: signal %d", (int)guard_sig);
     return KEEL_EINTERNAL;

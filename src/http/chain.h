@@ -47,6 +47,11 @@ void chain_access_log(keel_ctx_t *ctx, size_t bytes_sent);
  * outside a guarded handler kills the process as usual.
  */
 void chain_crash_guard_install(void);
+/*
+ * After a caught fault the guard arms a deadline (SIGALRM) for producing
+ * the 500; call this once that response is written and logged.
+ */
+void chain_crash_guard_disarm(void);
 
 /* Serialize the status line and headers as FastCGI/CGI response headers
  * ("Status: 404 Not Found\r\n...\r\n\r\n") into the arena. */

@@ -464,7 +464,7 @@ keel_rc
 request_read_body(keel_request_t *req, arena_t *a, body_read_fn rd, void *io,
                   const keel_limits_t *lim)
 {
-    size_t cap, len = 0;
+    size_t cap, limit, len = 0;
     char *buf;
 
     if (req->content_length > 0 &&
@@ -477,10 +477,26 @@ request_read_body(keel_request_t *req, arena_t *a, body_read_fn rd, void *io,
         return drain(rd, io) == 0 ? KEEL_OK : KEEL_EBADREQ;
     }
     /* Without a length (chunked, unbuffered) read until EOF or limit. */
-    cap = req->content_length > 0 ? (size_t)req->content_length : lim->max_body;
+    if (req->content_length > 0) {
+        limit = (size_t)req->content_length;
+        cap = limit;
+    } else {
+        /* Unknown length (a GET, or chunked without buffering): start
+         * small and grow up to the limit, so no request pays for it. */
+        limit = lim->max_body;
+        cap = limit < 8192 ? limit : 8192;
+    }
     buf = arena_alloc(a, cap + 1);
-    while (len < cap) {
-        ssize_t got = rd(io, buf + len, cap - len);
+    while (len < limit) {
+        ssize_t got;
+        if (len == cap) {
+            size_t ncap = cap * 2 > limit ? limit : cap * 2;
+            char *nbuf = arena_alloc(a, ncap + 1);
+            memcpy(nbuf, buf, len);
+            buf = nbuf;
+            cap = ncap;
+        }
+        got = rd(io, buf + len, cap - len);
         if (got < 0)
             return KEEL_EBADREQ;
         if (got == 0)
@@ -489,7 +505,7 @@ request_read_body(keel_request_t *req, arena_t *a, body_read_fn rd, void *io,
     }
     if (req->content_length > 0 && len < (size_t)req->content_length)
         return KEEL_EBADREQ;
-    if (len == cap) {
+    if (len == limit) {
         char probe;
         ssize_t got = rd(io, &probe, 1);
         if (got > 0) {

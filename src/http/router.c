@@ -284,7 +284,9 @@ router_allow_string(unsigned allow, char *buf, size_t len)
     for (int m = 0; m < HTTP_METHOD__MAX; m++) {
         if (!(allow & (1u << m)))
             continue;
-        o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s%s",
-                              o ? ", " : "", http_method_name(m));
+        o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? ", " : "",
+                              http_method_name(m));
+        if (o >= len)
+            break; /* truncated; never form a pointer past the buffer */
     }
 }

@@ -201,6 +201,23 @@ bad:
     return -1;
 }
 
+/*
+ * Workers poll() the socket and then call FCGX_Accept_r(); non-blocking,
+ * the accept() inside fails with EAGAIN when another worker was faster,
+ * instead of blocking where nothing but a signal could wake it.
+ */
+static int
+set_nonblocking(listener_t *l, char *err, size_t errlen)
+{
+    int flags = fcntl(l->fd, F_GETFL);
+
+    if (flags < 0 || fcntl(l->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        snprintf(err, errlen, "listen: fcntl: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int
 listener_open(listener_t *l, const keel_config_t *cfg, char *err, size_t errlen)
 {
@@ -212,12 +229,12 @@ listener_open(listener_t *l, const keel_config_t *cfg, char *err, size_t errlen)
         l->fd = fd;
         l->origin = "systemd";
         fcntl(fd, F_SETFD, FD_CLOEXEC);
-        return 0;
+        return set_nonblocking(l, err, errlen);
     }
     if (is_listening_socket(0)) {
         l->fd = 0;
         l->origin = "inherited fd 0";
-        return 0;
+        return set_nonblocking(l, err, errlen);
     }
     if (cfg->listen[0] == '/')
         fd = bind_unix(l, cfg, err, errlen);
@@ -237,7 +254,7 @@ listener_open(listener_t *l, const keel_config_t *cfg, char *err, size_t errlen)
     }
     l->fd = fd;
     l->origin = "bound";
-    return 0;
+    return set_nonblocking(l, err, errlen);
 }
 
 void

@@ -17,12 +17,13 @@
 extern char **environ;
 
 /* Back-off for workers that die soon after they start. */
-#define CRASH_WINDOW     2.0 /* a worker that lived less than this crashed fast */
-#define BACKOFF_FIRST    0.1
-#define BACKOFF_MAX      10.0
-#define CRASH_FORGET     10.0
-#define WORKERS_HEADROOM 64 /* workers a reload may grow to without restart */
-                            /* a crash this long ago no longer adds back-off */
+#define CRASH_WINDOW         2.0 /* a worker that lived less than this crashed fast */
+#define BACKOFF_FIRST        0.1
+#define BACKOFF_MAX          10.0
+#define CRASH_FORGET         10.0
+#define WORKER_START_TIMEOUT 30.0 /* seconds to become ready */
+#define WORKERS_HEADROOM     64 /* workers a reload may grow to without restart */
+/* a crash this long ago no longer adds back-off */
 
 typedef struct wproc {
     pid_t pid;        /* 0 = free */
@@ -46,7 +47,8 @@ static struct {
     int fast_crashes;
     double last_crash;
     double backoff_until;
-    int fatal; /* a worker exited with KEEL_EXIT_FATAL: spawn no more */
+    int fatal;     /* a worker exited with KEEL_EXIT_FATAL: spawn no more */
+    int gen_ready; /* a worker of the current generation became ready */
     int stopping;
     double stop_deadline;
     int next_index;
@@ -123,7 +125,9 @@ reap(void)
             continue;
         slot = (size_t)(w - M.procs);
         lived = time_mono() - w->started;
-        if (w->timed_out)
+        if (w->timed_out == 2)
+            reason = "start_timeout";
+        else if (w->timed_out)
             reason = "request_timeout";
         else if (w->stop_sent)
             reason = "stopped";
@@ -155,9 +159,17 @@ reap(void)
                                        json_object_new_int(WTERMSIG(status)));
             log_emit(line);
         }
-        if (strcmp(reason, "fatal") == 0) {
+        /*
+         * The fatal status stops respawning only while no worker of this
+         * generation has ever become ready (a bad deployment); later, a
+         * worker that cannot start (say, in a brief outage of something
+         * it needs) is a crash like any other: back off and retry.
+         */
+        if (strcmp(reason, "fatal") == 0 && !M.gen_ready) {
             M.fatal = 1;
-        } else if (strcmp(reason, "crashed") == 0) {
+        } else if (strcmp(reason, "crashed") == 0 ||
+                   strcmp(reason, "fatal") == 0 ||
+                   strcmp(reason, "start_timeout") == 0) {
             if (time_mono() - M.last_crash > CRASH_FORGET)
                 M.fast_crashes = 0;
             M.last_crash = time_mono();
@@ -189,28 +201,50 @@ watchdog(void)
     long long now = scoreboard_now_ns();
     long long limit = (long long)(M.cfg->request_timeout * 1e9);
 
-    if (limit <= 0)
-        return;
     for (size_t s = 0; s < M.nprocs; s++) {
         wproc_t *w = &M.procs[s];
         if (w->pid == 0 || w->timed_out)
+            continue;
+        /* A worker that never gets ready would stall a reload for ever. */
+        if (!atomic_load(&M.sb->slots[s].ready) && !w->stop_sent &&
+            time_mono() - w->started > WORKER_START_TIMEOUT) {
+            log_printf(KLOG_ERROR,
+                       "worker %d not ready after %.0fs; "
+                       "killing it",
+                       (int)w->pid, WORKER_START_TIMEOUT);
+            w->timed_out = 2;
+            kill(w->pid, SIGKILL);
+            continue;
+        }
+        if (limit <= 0)
             continue;
         for (int t = 0; t < SB_MAX_THREADS; t++) {
             sb_thread_t *th = &M.sb->slots[s].threads[t];
             long long started =
                 atomic_load_explicit(&th->started_ns, memory_order_acquire);
+            char rid[sizeof(th->request_id)], method[sizeof(th->method)];
+            char path[sizeof(th->path)];
             json_object *line;
 
             if (started == 0 || now - started <= limit)
                 continue;
+            memcpy(rid, th->request_id, sizeof(rid));
+            memcpy(method, th->method, sizeof(method));
+            memcpy(path, th->path, sizeof(path));
+            rid[sizeof(rid) - 1] = method[sizeof(method) - 1] = '\0';
+            path[sizeof(path) - 1] = '\0';
+            /* The request may have ended (and another begun) meanwhile. */
+            if (atomic_load_explicit(&th->started_ns, memory_order_acquire) !=
+                started)
+                continue;
             line = log_new(KLOG_ERROR, "request timed out; killing worker");
             if (line) {
                 json_object_object_add(line, "request_id",
-                                       json_object_new_string(th->request_id));
+                                       json_object_new_string(rid));
                 json_object_object_add(line, "method",
-                                       json_object_new_string(th->method));
+                                       json_object_new_string(method));
                 json_object_object_add(line, "path",
-                                       json_object_new_string(th->path));
+                                       json_object_new_string(path));
                 json_object_object_add(
                     line, "elapsed_s",
                     json_object_new_double((double)(now - started) / 1e9));
@@ -241,10 +275,12 @@ maintain(void)
             continue;
         if (w->gen == M.gen) {
             cur++;
-            if (atomic_load(&M.sb->slots[s].ready))
+            if (atomic_load(&M.sb->slots[s].ready)) {
                 cur_ready++;
-            else
+                M.gen_ready = 1;
+            } else {
                 cur_starting++;
+            }
         } else {
             old++;
         }
@@ -342,6 +378,7 @@ reload(void)
     free(M.cfg);
     M.cfg = next;
     M.gen++;
+    M.gen_ready = 0;
     M.fatal = 0;
     M.fast_crashes = 0;
     M.backoff_until = 0;

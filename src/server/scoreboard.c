@@ -43,21 +43,34 @@ scoreboard_now_ns(void)
 }
 
 void
-scoreboard_begin(sb_worker_t *w, int t, const char *request_id,
-                 const char *method, const char *path)
+scoreboard_begin(sb_worker_t *w, int t)
 {
     sb_thread_t *s = &w->threads[t];
 
-    snprintf(s->request_id, sizeof(s->request_id), "%s", request_id);
-    snprintf(s->method, sizeof(s->method), "%s", method ? method : "");
-    snprintf(s->path, sizeof(s->path), "%s", path ? path : "");
+    strcpy(s->request_id, "-");
+    s->method[0] = '\0';
+    s->path[0] = '\0';
     atomic_store_explicit(&s->started_ns, scoreboard_now_ns(),
                           memory_order_release);
 }
 
 void
-scoreboard_end(sb_worker_t *w, int t)
+scoreboard_label(sb_worker_t *w, int t, const char *request_id,
+                 const char *method, const char *path)
+{
+    sb_thread_t *s = &w->threads[t];
+
+    /* Read by the master without a lock: a torn copy only mars a log line,
+     * and the watchdog re-checks started_ns around its copy. */
+    snprintf(s->request_id, sizeof(s->request_id), "%s", request_id);
+    snprintf(s->method, sizeof(s->method), "%s", method ? method : "");
+    snprintf(s->path, sizeof(s->path), "%s", path ? path : "");
+}
+
+void
+scoreboard_end(sb_worker_t *w, int t, int served)
 {
     atomic_store_explicit(&w->threads[t].started_ns, 0, memory_order_release);
-    atomic_fetch_add_explicit(&w->requests, 1, memory_order_relaxed);
+    if (served)
+        atomic_fetch_add_explicit(&w->requests, 1, memory_order_relaxed);
 }

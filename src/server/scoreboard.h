@@ -39,10 +39,15 @@ typedef struct scoreboard {
 scoreboard_t *scoreboard_create(size_t nslots);
 void scoreboard_destroy(scoreboard_t *sb);
 
-/* Record the start of a request on thread `t` of `w` / its end. */
-void scoreboard_begin(sb_worker_t *w, int t, const char *request_id,
+/*
+ * Thread `t` of `w` starts work on a connection (the request-timeout clock
+ * starts), learns what the request is (for the watchdog's log), and ends
+ * it; `served` counts it as a request.
+ */
+void scoreboard_begin(sb_worker_t *w, int t);
+void scoreboard_label(sb_worker_t *w, int t, const char *request_id,
                       const char *method, const char *path);
-void scoreboard_end(sb_worker_t *w, int t);
+void scoreboard_end(sb_worker_t *w, int t, int served);
 
 /* Nanoseconds on CLOCK_MONOTONIC (the same clock in every process). */
 long long scoreboard_now_ns(void);

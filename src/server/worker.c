@@ -8,6 +8,8 @@
 #include "http/chain.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <fcgiapp.h>
 #include <pthread.h>
 #include <signal.h>
@@ -19,9 +21,6 @@
 #include <sys/prctl.h>
 #endif
 
-/* Sent by the worker's main thread to break accept threads out of accept. */
-#define WAKE_SIGNAL SIGUSR2
-
 typedef struct accept_thread {
     pthread_t tid;
     int index;
@@ -31,6 +30,7 @@ typedef struct accept_thread {
 static struct {
     const worker_args_t *args;
     keel_http_t http;
+    int wake[2]; /* readable once the worker stops: wakes every thread */
     atomic_int stopping; /* stop accepting; finish what is in flight */
     atomic_int exit_code;
     atomic_llong served;
@@ -47,23 +47,30 @@ request_stop(int code)
 {
     if (code != 0)
         atomic_store(&W.exit_code, code);
-    atomic_store(&W.stopping, 1);
+    if (!atomic_exchange(&W.stopping, 1)) {
+        char c = 1;
+        /* Never drained: stays readable for every thread's poll(). */
+        if (write(W.wake[1], &c, 1) < 0) {
+            /* the pipe is empty and ours: cannot fail */
+        }
+    }
 }
 
 /*
  * Signal set-up, before FCGX_Init().  libfcgi's OS_LibInit() installs its
  * own handlers for SIGTERM, SIGUSR1 and SIGPIPE (without SA_RESTART) when
  * they are at SIG_DFL/SIG_IGN, so ours must be in place first.  All of
- * these stay blocked in every thread: the main thread takes them with
- * sigtimedwait(), and accept threads only ever unblock WAKE_SIGNAL, and
- * only around FCGX_Accept_r(), because libfcgi does not retry reads and
- * writes interrupted by a signal.
+ * them stay blocked in every thread for good: the main thread takes them
+ * with sigtimedwait(), and accept threads are never interrupted, because
+ * libfcgi does not retry reads and writes that a signal interrupts (an
+ * EINTR while reading params even looks like their end).  Accept threads
+ * are woken with a pipe instead (see accept_loop).
  */
 static void
 signals_setup(void)
 {
     static const int sigs[] = { SIGTERM, SIGINT,  SIGQUIT, SIGHUP,
-                                SIGUSR1, SIGPIPE, SIGCHLD };
+                                SIGUSR1, SIGUSR2, SIGPIPE, SIGCHLD };
     struct sigaction sa;
     sigset_t all;
 
@@ -73,9 +80,6 @@ signals_setup(void)
     sa.sa_flags = SA_RESTART;
     for (size_t i = 0; i < KEEL_ARRAY_LEN(sigs); i++)
         sigaction(sigs[i], &sa, NULL);
-    /* No SA_RESTART: the point of WAKE_SIGNAL is the EINTR in accept(). */
-    sa.sa_flags = 0;
-    sigaction(WAKE_SIGNAL, &sa, NULL);
 
     sigfillset(&all);
     sigdelset(&all, SIGSEGV);
@@ -109,7 +113,7 @@ serve(FCGX_Request *fr, arena_t *arena, int t)
 
     ctx_init(&ctx, &W.http, arena);
     rc = request_from_params(&ctx.req, arena, fr->envp, &W.http.limits, &why);
-    scoreboard_begin(W.args->slot, t, ctx.req.request_id, ctx.req.method_name,
+    scoreboard_label(W.args->slot, t, ctx.req.request_id, ctx.req.method_name,
                      ctx.req.path);
     /* Always consume the body (bounded), whatever the answer will be. */
     body_rc =
@@ -126,39 +130,87 @@ serve(FCGX_Request *fr, arena_t *arena, int t)
         FCGX_PutStr(ctx.res.body, (int)ctx.res.body_len, fr->out) >= 0)
         sent = ctx.res.body_len;
     FCGX_Finish_r(fr);
-    scoreboard_end(W.args->slot, t);
+    scoreboard_end(W.args->slot, t, 1);
     chain_access_log(&ctx, sent);
-    if (ctx.crashed)
+    if (ctx.crashed) {
+        chain_crash_guard_disarm();
         request_stop(KEEL_EXIT_CRASHED);
+    }
     ctx_release(&ctx);
     return sent;
 }
 
+/*
+ * Wait until the listening socket has a connection or the worker stops.
+ * Returns 1 to accept, 0 to stop.
+ */
+static int
+wait_connection(void)
+{
+    struct pollfd p[2] = { { W.args->listen_fd, POLLIN, 0 },
+                           { W.wake[0], POLLIN, 0 } };
+
+    for (;;) {
+        if (atomic_load(&W.stopping))
+            return 0;
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return 0;
+        }
+        if (p[1].revents)
+            return 0;
+        if (p[0].revents)
+            return 1;
+    }
+}
+
+/*
+ * One accept thread.  The listening socket is non-blocking (the master
+ * sets it): poll() waits for a connection or the wake pipe, and
+ * FCGX_Accept_r() then never blocks in accept(): when another worker took
+ * the connection first it fails with -EAGAIN and we poll again.  Accepted
+ * connections are blocking (Linux does not inherit O_NONBLOCK), as libfcgi
+ * expects.
+ */
 static void *
 accept_loop(void *arg)
 {
     accept_thread_t *self = arg;
     FCGX_Request fr;
     arena_t arena;
-    sigset_t accept_mask, all;
     long long max = W.args->cfg->max_requests;
 
-    pthread_sigmask(SIG_SETMASK, NULL, &all);
-    accept_mask = all;
-    sigdelset(&accept_mask, WAKE_SIGNAL);
     arena_init(&arena);
     FCGX_InitRequest(&fr, W.args->listen_fd, 0);
 
-    while (!atomic_load(&W.stopping)) {
+    while (wait_connection()) {
         int rc;
 
-        pthread_sigmask(SIG_SETMASK, &accept_mask, NULL);
+        /*
+         * Reading the params of an accepted connection can block on a
+         * stalled peer: the scoreboard shows the thread busy from here, so
+         * the master's request_timeout watchdog bounds it.
+         */
+        scoreboard_begin(W.args->slot, self->index);
         rc = FCGX_Accept_r(&fr);
-        pthread_sigmask(SIG_SETMASK, &all, NULL);
         if (rc < 0) {
-            /* -errno or -9999: stop accepting (notes §1.10 item 5). */
-            if (!atomic_load(&W.stopping))
-                log_printf(KLOG_ERROR, "FCGX_Accept_r failed: %d", rc);
+            scoreboard_end(W.args->slot, self->index, 0);
+            if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR ||
+                rc == -ECONNABORTED)
+                continue;
+            /*
+             * -errno or -9999 (notes §1.10 item 5): this thread cannot
+             * accept (EMFILE, ENOMEM...).  Stop the worker, so that the
+             * master replaces it, rather than live on without accepting.
+             */
+            if (!atomic_load(&W.stopping)) {
+                log_printf(KLOG_ERROR,
+                           "FCGX_Accept_r failed: %d; worker "
+                           "restarts",
+                           rc);
+                request_stop(KEEL_EXIT_CRASHED);
+            }
             break;
         }
         serve(&fr, &arena, self->index);
@@ -186,6 +238,10 @@ worker_main(const worker_args_t *args)
 
     W.args = args;
     log_set_process("worker", args->index);
+    if (pipe2(W.wake, O_CLOEXEC) != 0) {
+        log_printf(KLOG_ERROR, "pipe: %s", strerror(errno));
+        _exit(KEEL_EXIT_FATAL);
+    }
 #ifdef __linux__
     /* Do not outlive a master killed with SIGKILL. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -253,20 +309,11 @@ worker_main(const worker_args_t *args)
             request_stop(0);
         if (!atomic_load(&W.stopping))
             continue;
-        /*
-         * Threads blocked in accept() wake with EINTR and, because
-         * shutdown is pending, FCGX_Accept_r returns < 0.  A thread in a
-         * request has the signal blocked and sees `stopping` when done.
-         * Repeat each tick: a thread may re-enter accept() between the
-         * check of `stopping` and the signal.
-         */
-        FCGX_ShutdownPending();
-        for (int i = 0; i < nthreads; i++) {
-            if (!atomic_load(&threads[i].done)) {
+        /* request_stop() has written to the wake pipe: wait for threads
+         * to finish the requests they are serving. */
+        for (int i = 0; i < nthreads; i++)
+            if (!atomic_load(&threads[i].done))
                 alive++;
-                pthread_kill(threads[i].tid, WAKE_SIGNAL);
-            }
-        }
         if (alive == 0)
             break;
     }

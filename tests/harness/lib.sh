@@ -203,3 +203,87 @@ keel_start_apache() {
         return 1
     fi
 }
+
+# ---- PostgreSQL ----------------------------------------------------------
+
+# keel_pg_bin: the directory of the newest installed server binaries.
+keel_pg_bin() {
+    local d
+    d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    if [ -z "$d" ] || [ ! -x "$d/initdb" ]; then
+        echo "harness: PostgreSQL server binaries not found" \
+             "(apt-get install postgresql)" >&2
+        return 1
+    fi
+    echo "$d"
+}
+
+# keel_as_pg CMD...: PostgreSQL refuses to run as root; as root, run its
+# programs as the "postgres" user the Debian package creates.
+keel_as_pg() {
+    if [ "$(id -u)" = 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# keel_pg_start DIR [fast]: a private cluster in DIR/pg with its unix socket
+# in DIR/pg too, listening on no TCP address, on a free port number (which
+# names the socket).  "fast" turns fsync off (tests only).  Writes
+# DIR/pg.env with PGHOST, PGPORT, PGUSER and PGDATABASE for clients.
+keel_pg_start() {
+    local dir=$1 mode=${2:-} bin port data=$1/pg
+    bin=$(keel_pg_bin) || return 1
+    port=$(keel_free_port) || return 1
+    mkdir -p "$data"
+    chmod 755 "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres: "$data"
+    chmod 700 "$data"
+    if [ ! -f "$data/PG_VERSION" ]; then
+        keel_as_pg "$bin/initdb" -D "$data" -U keel -A trust -E UTF8 \
+            --locale=C.UTF-8 --no-sync >"$dir/log/initdb.log" 2>&1 || {
+            cat "$dir/log/initdb.log" >&2
+            return 1
+        }
+    fi
+    local opts="-c listen_addresses='' -c unix_socket_directories='$data'"
+    opts="$opts -c unix_socket_permissions=0777 -c port=$port"
+    if [ "$mode" = fast ]; then
+        opts="$opts -c fsync=off -c synchronous_commit=off"
+        opts="$opts -c full_page_writes=off"
+    fi
+    keel_as_pg "$bin/pg_ctl" -D "$data" -l "$data/postgres.log" -w -t 30 \
+        -o "$opts" start >"$dir/log/pg_ctl.log" 2>&1 || {
+        cat "$dir/log/pg_ctl.log" "$data/postgres.log" >&2
+        return 1
+    }
+    head -n 1 "$data/postmaster.pid" >"$dir/postgres.pid"
+    cat >"$dir/pg.env" <<ENV
+PGHOST=$data
+PGPORT=$port
+PGUSER=keel
+PGDATABASE=keel
+ENV
+    if ! keel_as_pg "$bin/psql" -h "$data" -p "$port" -U keel -d postgres \
+            -Atqc "SELECT 1 FROM pg_database WHERE datname = 'keel'" |
+            grep -q 1; then
+        keel_as_pg "$bin/createdb" -h "$data" -p "$port" -U keel keel
+    fi
+}
+
+# keel_pg_stop DIR: fast shutdown of the cluster by its postmaster pid.
+keel_pg_stop() {
+    local dir=$1 pid i
+    [ -f "$dir/postgres.pid" ] || return 0
+    pid=$(cat "$dir/postgres.pid")
+    if keel_pid_alive "$pid"; then
+        kill -INT "$pid" 2>/dev/null    # "fast" shutdown
+        for i in $(seq 1 200); do
+            keel_pid_alive "$pid" || break
+            sleep 0.05
+        done
+        keel_pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+    fi
+    rm -f "$dir/postgres.pid"
+}

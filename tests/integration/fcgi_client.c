@@ -78,9 +78,27 @@ put_len(unsigned char *p, size_t n)
     return 4;
 }
 
+static long send_request(const char *path, const char *const *params,
+                         int pause_ms, const char *body, size_t body_len,
+                         char *out, size_t len);
+
 long
 fcgi_request(const char *path, const char *const *params, const char *body,
              size_t body_len, char *out, size_t len)
+{
+    return send_request(path, params, -1, body, body_len, out, len);
+}
+
+long
+fcgi_request_paused(const char *path, const char *const *params, int pause_ms,
+                    char *out, size_t len)
+{
+    return send_request(path, params, pause_ms, NULL, 0, out, len);
+}
+
+static long
+send_request(const char *path, const char *const *params, int pause_ms,
+             const char *body, size_t body_len, char *out, size_t len)
 {
     static const unsigned char begin[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };
     struct sockaddr_un sa;
@@ -100,19 +118,27 @@ fcgi_request(const char *path, const char *const *params, const char *body,
         goto fail;
     if (record(fd, BEGIN_REQUEST, begin, sizeof(begin)) != 0)
         goto fail;
-    for (; params && *params; params++) {
-        const char *eq = strchr(*params, '=');
-        size_t nl = (size_t)(eq - *params), vl = strlen(eq + 1);
+    for (int i = 0; params && params[i]; i++) {
+        const char *eq = strchr(params[i], '=');
+        size_t nl = (size_t)(eq - params[i]), vl = strlen(eq + 1);
         if (used + 8 + nl + vl > sizeof(buf))
             goto fail;
         used += put_len(buf + used, nl);
         used += put_len(buf + used, vl);
-        memcpy(buf + used, *params, nl);
+        memcpy(buf + used, params[i], nl);
         used += nl;
         memcpy(buf + used, eq + 1, vl);
         used += vl;
+        if (i == 0 && pause_ms >= 0) {
+            /* The first param alone, then a pause mid-request. */
+            if (record(fd, PARAMS, buf, used) != 0)
+                goto fail;
+            usleep((useconds_t)pause_ms * 1000);
+            used = 0;
+        }
     }
-    if (record(fd, PARAMS, buf, used) != 0 || record(fd, PARAMS, NULL, 0))
+    if ((used > 0 && record(fd, PARAMS, buf, used) != 0) ||
+        record(fd, PARAMS, NULL, 0) != 0)
         goto fail;
     while (body_len > 0) {
         size_t n = body_len > 32768 ? 32768 : body_len;

@@ -16,4 +16,12 @@
 long fcgi_request(const char *path, const char *const *params, const char *body,
                   size_t body_len, char *out, size_t len);
 
+/*
+ * The same without a body, but the first param goes out in its own record
+ * and the client pauses `pause_ms` before sending the rest: a request that
+ * is half received when something happens to the server.
+ */
+long fcgi_request_paused(const char *path, const char *const *params,
+                         int pause_ms, char *out, size_t len);
+
 #endif

@@ -228,8 +228,13 @@ test_body_without_json_content_type_is_415(void)
 static void
 test_malformed_json_is_400_bad_request(void)
 {
-    const char *bodies[] = { "{", "{\"name\":}", "{\"name\":\"x\"} trailing",
-                             "{'name':'x'}", "\xff\xfe" };
+    const char *bodies[] = { "{",
+                             "{\"name\":}",
+                             "{\"name\":\"x\"} trailing",
+                             "{'name':'x'}",
+                             "\xff\xfe",
+                             "{\"name\":\"a\x01b\"}",
+                             "{\"name\":\"a\nb\"}" };
     http_resp_t r;
 
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {

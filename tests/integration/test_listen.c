@@ -9,6 +9,7 @@
 #include "../unit/unit.h"
 #include "fcgi_client.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,6 +179,50 @@ test_oversized_body_is_drained_and_answered_413(void)
     free(body);
 }
 
+typedef struct paused {
+    pthread_t tid;
+    const char *sock;
+    long n;
+    char out[8192];
+} paused_t;
+
+static void *
+paused_health(void *arg)
+{
+    /* REQUEST_URI first, REQUEST_METHOD after the pause. */
+    static const char *const params[] = { "REQUEST_URI=/health",
+                                          "REQUEST_METHOD=GET", NULL };
+    paused_t *p = arg;
+
+    p->n = fcgi_request_paused(p->sock, params, 600, p->out, sizeof(p->out));
+    return NULL;
+}
+
+static void
+test_half_received_request_survives_a_graceful_stop(void)
+{
+    char sock[256], conf[256], out[8192];
+    paused_t p;
+    pid_t pid;
+
+    snprintf(sock, sizeof(sock), "%s/own.sock", dir);
+    snprintf(conf, sizeof(conf), "%s/keel.conf", dir);
+    write_config(sock);
+    pid = launch((char *const[]){ (char *)keeld_bin, "--foreground", "--config",
+                                  conf, NULL });
+    CU_ASSERT_TRUE_FATAL(health_via(sock, out, sizeof(out)) > 0);
+    /* The request is accepted and half read when the stop begins: its
+     * worker must finish it whole, not cut its params short. */
+    p.sock = sock;
+    pthread_create(&p.tid, NULL, paused_health, &p);
+    usleep(200000);
+    kill(pid, SIGTERM);
+    pthread_join(p.tid, NULL);
+    CU_ASSERT_TRUE(p.n > 0);
+    assert_healthy(p.out);
+    CU_ASSERT_EQUAL(stop(pid), 0);
+}
+
 /* How many lines of the keeld log contain `needle`. */
 static int
 log_count(const char *needle)
@@ -263,6 +308,8 @@ static const unit_test_t tests[] = {
       test_takes_listen_fds_from_systemd },
     { "oversized body is drained and answered 413",
       test_oversized_body_is_drained_and_answered_413 },
+    { "a half-received request survives a graceful stop",
+      test_half_received_request_survives_a_graceful_stop },
     { "a fatal worker exit is not respawned and stops the master",
       test_fatal_worker_exit_is_not_respawned },
     { "crashing workers are respawned with back-off",

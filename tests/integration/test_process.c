@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -292,6 +293,43 @@ test_request_past_timeout_ends_its_worker(void)
 }
 
 static void
+test_worker_that_cannot_accept_is_replaced(void)
+{
+    pid_t master = master_pid(), pids[16], victim, after[16];
+    struct rlimit lim;
+    char fddir[64];
+    int nfd, n, ok = 0;
+
+    CU_ASSERT_EQUAL_FATAL(wait_workers(master, pids, 5), WORKERS);
+    victim = pids[0];
+    /* Leave the worker no file descriptor to accept with (EMFILE): the
+     * limit is the lowest fd number it does not use. */
+    snprintf(fddir, sizeof(fddir), "/proc/%d/fd", (int)victim);
+    for (nfd = 0; nfd < 1024; nfd++) {
+        char p[96];
+        struct stat st;
+        snprintf(p, sizeof(p), "%s/%d", fddir, nfd);
+        if (lstat(p, &st) != 0)
+            break;
+    }
+    lim.rlim_cur = lim.rlim_max = (rlim_t)nfd;
+    CU_ASSERT_EQUAL_FATAL(prlimit(victim, RLIMIT_NOFILE, &lim, NULL), 0);
+    for (int i = 0; i < 40; i++) {
+        http_resp_t r;
+        http_do(base, "GET", "/health", NULL, NULL, 0, &r);
+        ok += r.status == 200;
+        resp_free(&r);
+    }
+    /* Every request was served (by the other worker or the new one). */
+    CU_ASSERT_EQUAL(ok, 40);
+    n = wait_workers(master, after, 3);
+    CU_ASSERT_EQUAL(n, WORKERS);
+    usleep(300000);
+    CU_ASSERT_FALSE(alive(victim));
+    CU_ASSERT_TRUE(file_contains(log_path, "FCGX_Accept_r failed"));
+}
+
+static void
 test_sigusr1_reopens_log_files(void)
 {
     static const char *const h[] = { "X-Request-Id: reopen-probe-5", NULL };
@@ -476,6 +514,8 @@ static const unit_test_t tests[] = {
       test_workers_are_recycled_after_max_requests },
     { "request past request_timeout ends its worker",
       test_request_past_timeout_ends_its_worker },
+    { "a worker that cannot accept is replaced",
+      test_worker_that_cannot_accept_is_replaced },
     { "SIGUSR1 reopens log files", test_sigusr1_reopens_log_files },
     { "bad config is refused with its line",
       test_bad_config_is_refused_with_its_line },

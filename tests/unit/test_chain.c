@@ -254,12 +254,14 @@ static void
 test_crash_guard_turns_a_fault_into_500(void)
 {
     run("GET", "/crash", NULL, NULL);
+    chain_crash_guard_disarm();
     CU_ASSERT_EQUAL(ctx.res.status, 500);
     CU_ASSERT_TRUE(ctx.crashed);
     CU_ASSERT_STRING_EQUAL(err_code(), "INTERNAL_ERROR");
     CU_ASSERT_PTR_NULL(strstr(ctx.res.body, "signal"));
     /* The guard is re-armed for the next request. */
     run("GET", "/crash", NULL, NULL);
+    chain_crash_guard_disarm();
     CU_ASSERT_EQUAL(ctx.res.status, 500);
     run("GET", "/ok", NULL, NULL);
     CU_ASSERT_EQUAL(ctx.res.status, 200);

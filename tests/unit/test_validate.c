@@ -6,6 +6,7 @@
 
 #include "unit.h"
 #include "core/util.h"
+#include "core/json.h"
 #include "core/validate.h"
 
 #include <string.h>
@@ -783,7 +784,51 @@ test_utf8_length_counts_code_points(void)
     CU_ASSERT_EQUAL(utf8_length("abcdef", 2), 2);
 }
 
+static void
+test_details_are_capped(void)
+{
+    static const schema_prop_t one[] = {
+        { .name = "a", .type = SCHEMA_STRING },
+    };
+    static const schema_t sch = SCHEMA_OF(one);
+    json_object *body = json_object_new_object(), *details;
+    char key[32];
+
+    for (int i = 0; i < 500; i++) {
+        snprintf(key, sizeof(key), "unknown%d", i);
+        json_object_object_add(body, key, json_object_new_int(i));
+    }
+    details = json_object_new_array();
+    CU_ASSERT_EQUAL(validate_json(&sch, body, details), KEEL_EINVAL);
+    CU_ASSERT_EQUAL(json_object_array_length(details), VALIDATE_MAX_DETAILS);
+    json_object_put(details);
+    json_object_put(body);
+}
+
+static void
+test_strict_parse_rejects_raw_control_characters(void)
+{
+    json_object *o = NULL;
+    const char *why = NULL;
+
+    CU_ASSERT_EQUAL(json_parse_strict("{\"a\":\"x\x01y\"}", 11, 32, &o, &why),
+                    KEEL_EBADREQ);
+    CU_ASSERT_PTR_NULL(o);
+    CU_ASSERT_EQUAL(json_parse_strict("{\"a\":\"x\ty\"}", 11, 32, &o, &why),
+                    KEEL_EBADREQ);
+    /* Escaped forms are fine, and so is whitespace between tokens. */
+    CU_ASSERT_EQUAL(
+        json_parse_strict("{\n\t\"a\": \"x\\ty\\u0001\"}", 21, 32, &o, &why),
+        KEEL_OK);
+    CU_ASSERT_STRING_EQUAL(
+        json_object_get_string(json_object_object_get(o, "a")), "x\ty\x01");
+    json_object_put(o);
+}
+
 static const unit_test_t tests[] = {
+    { "details are capped at VALIDATE_MAX_DETAILS", test_details_are_capped },
+    { "strict parse rejects raw control characters in strings",
+      test_strict_parse_rejects_raw_control_characters },
     { "a valid body gives KEEL_OK and no details",
       test_valid_body_gives_ok_and_no_details },
     { "a valid body keeps earlier details and still returns KEEL_OK",
