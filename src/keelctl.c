@@ -6,11 +6,14 @@
 
 #include "api/routes.h"
 #include "core/config.h"
+#include "db/migrate.h"
 #include "http/chain.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/util.h"
 
 extern char **environ;
 
@@ -29,10 +32,72 @@ usage(FILE *out)
 {
     fprintf(out, "usage: keelctl [-c FILE] COMMAND\n"
                  "commands:\n"
-                 "  check-config   load and check the configuration\n"
-                 "  routes         print the route table (method, path, "
-                 "auth, permission)\n"
-                 "  version        print the version\n");
+                 "  config check         load and check the configuration\n"
+                 "  migrate up [N]       apply all (or N) pending migrations\n"
+                 "  migrate down [N]     revert the last (or N) migrations\n"
+                 "  migrate status       list migrations, applied or "
+                 "pending\n"
+                 "  routes               print the route table (method, "
+                 "path, auth, permission)\n"
+                 "  version              print the version\n"
+                 "exit status: 0 ok, 1 failure, 2 usage or configuration "
+                 "error\n");
+}
+
+static int
+cmd_migrate(const char *path, const char *what, const char *count)
+{
+    keel_config_t cfg;
+    migration_t *m = NULL;
+    db_pool_t *pool = NULL;
+    db_conn_t *c = NULL;
+    db_error_t e;
+    size_t n = 0;
+    long long steps = 0;
+    char err[1024];
+    int status = 1;
+    keel_rc rc;
+
+    if (count != NULL && parse_ll(count, 1, 9999, &steps) != 0) {
+        fprintf(stderr, "keelctl: migrate: N must be a number 1..9999\n");
+        return 2;
+    }
+    rc = config_load(&cfg, path, environ, err, sizeof(err));
+    if (rc != KEEL_OK) {
+        fprintf(stderr, "keelctl: %s\n",
+                rc == KEEL_EINVAL ? err : "out of memory");
+        config_free(&cfg);
+        return 2;
+    }
+    if (migrations_load(cfg.db_migrations_dir, &m, &n, err, sizeof(err)) !=
+        KEEL_OK) {
+        fprintf(stderr, "keelctl: migrations: %s\n", err);
+        status = 2;
+        goto out;
+    }
+    pool = pool_create(&cfg, 1);
+    if (pool == NULL || pool_acquire(pool, &c, &e) != KEEL_OK) {
+        fprintf(stderr, "keelctl: cannot connect to the database: %s\n",
+                pool ? e.message : "out of memory");
+        goto out;
+    }
+    if (strcmp(what, "up") == 0)
+        rc = migrate_up(c, m, n, (int)steps, stdout, err, sizeof(err));
+    else if (strcmp(what, "down") == 0)
+        rc = migrate_down(c, m, n, (int)steps, stdout, err, sizeof(err));
+    else
+        rc = migrate_status(c, m, n, stdout, err, sizeof(err));
+    if (rc != KEEL_OK)
+        fprintf(stderr, "keelctl: migrate %s: %s\n", what, err);
+    else
+        status = 0;
+out:
+    if (c)
+        pool_release(pool, c);
+    pool_destroy(pool);
+    migrations_free(m, n);
+    config_free(&cfg);
+    return status;
 }
 
 static int
@@ -94,6 +159,20 @@ main(int argc, char **argv)
                  KEEL_SYSCONFDIR);
         path = default_path;
     }
+    if (i + 2 <= argc && strcmp(argv[i], "migrate") == 0) {
+        const char *what = argv[i + 1];
+        int extra = argc - i - 2;
+        if ((strcmp(what, "up") == 0 || strcmp(what, "down") == 0) &&
+            extra <= 1)
+            return cmd_migrate(path, what, extra ? argv[i + 2] : NULL);
+        if (strcmp(what, "status") == 0 && extra == 0)
+            return cmd_migrate(path, what, NULL);
+        usage(stderr);
+        return 2;
+    }
+    if (i + 2 == argc && strcmp(argv[i], "config") == 0 &&
+        strcmp(argv[i + 1], "check") == 0)
+        return cmd_check_config(path);
     if (i != argc - 1) {
         usage(stderr);
         return 2;

@@ -6,5 +6,8 @@
 
 /* GET /health: liveness and a report of each dependency (API.md §2). */
 keel_rc health_get(keel_ctx_t *ctx);
+/* GET /ready: 200 only when the database answers at the expected schema
+ * version (API.md §2); 503 otherwise. */
+keel_rc ready_get(keel_ctx_t *ctx);
 
 #endif

@@ -11,6 +11,12 @@ static const route_t rows[] = {
       .auth = AUTH_NONE,
       .rate = RATE_NONE,
       .summary = "Liveness and dependency report" },
+    { .method = HTTP_GET,
+      .pattern = "/ready",
+      .handler = ready_get,
+      .auth = AUTH_NONE,
+      .rate = RATE_NONE,
+      .summary = "Readiness: database reachable at the expected schema" },
 };
 
 const route_table_t keel_api_routes = ROUTE_TABLE(rows);
@@ -22,4 +28,5 @@ const keel_app_t keel_api_app = {
     .version = PACKAGE_VERSION,
     .tables = tables,
     .ntables = 1,
+    .schema_version = KEEL_SCHEMA_VERSION,
 };

@@ -34,6 +34,10 @@ typedef struct ckey {
 
 #define OFF(f) offsetof(keel_config_t, f)
 
+#ifndef KEEL_MIGRATIONS_DIR
+#define KEEL_MIGRATIONS_DIR "/usr/local/share/keel/sql/migrations"
+#endif
+
 /* Every key of keel.conf.  conf/keel.conf documents each row. */
 static const ckey_t keys[] = {
     { "server", "listen", CT_STRING, OFF(listen), "/run/keel/keel.sock", 0, 0 },
@@ -62,6 +66,24 @@ static const ckey_t keys[] = {
     { "log", "file", CT_STRING, OFF(log_file), "", 0, 0 },
     { "log", "level", CT_LEVEL, OFF(log_level), "info", 0, 0 },
     { "log", "access_log", CT_BOOL, OFF(access_log), "on", 0, 0 },
+    { "database", "url", CT_STRING, OFF(db_url), "", 0, 0 },
+    { "database", "pool_size", CT_INT, OFF(db_pool_size), "0", 0, 1000 },
+    { "database", "pool_acquire_timeout", CT_DURATION, OFF(db_acquire_timeout),
+      "2s", 0, 60 },
+    { "database", "connect_timeout", CT_DURATION, OFF(db_connect_timeout), "5s",
+      1, 60 },
+    { "database", "max_lifetime", CT_DURATION, OFF(db_max_lifetime), "30m", 0,
+      86400 },
+    { "database", "statement_timeout", CT_DURATION, OFF(db_statement_timeout),
+      "10s", 0, 3600 },
+    { "database", "idle_in_transaction_timeout", CT_DURATION,
+      OFF(db_idle_tx_timeout), "10s", 0, 3600 },
+    { "database", "application_name", CT_STRING, OFF(db_application_name),
+      "keeld", 0, 0 },
+    { "database", "prepared_statements", CT_BOOL, OFF(db_prepared), "on", 0,
+      0 },
+    { "database", "migrations_dir", CT_STRING, OFF(db_migrations_dir),
+      KEEL_MIGRATIONS_DIR, 0, 0 },
 };
 
 /* KEEL_* variables that are read by scripts, not config keys. */

@@ -38,6 +38,17 @@ typedef struct keel_config {
     char *log_file; /* "" = stderr */
     int log_level;  /* enum klog_level */
     int access_log; /* bool */
+    /* [database] */
+    char *db_url;              /* libpq conninfo or URI; "" = PG* variables */
+    int db_pool_size;          /* connections per worker; 0 = threads */
+    double db_acquire_timeout; /* seconds to wait for a free connection */
+    double db_connect_timeout;
+    double db_max_lifetime; /* seconds; 0 = forever */
+    double db_statement_timeout;
+    double db_idle_tx_timeout;
+    char *db_application_name;
+    int db_prepared; /* bool: named prepared statements */
+    char *db_migrations_dir;
 } keel_config_t;
 
 /* Fill `cfg` with the defaults.  Release with config_free(). */

@@ -26,6 +26,9 @@ struct keel_app {
     const char *version; /* reported by /health and --version */
     const route_table_t *tables;
     size_t ntables;
+    /* The schema version (highest migration) this build expects; /ready
+     * answers 503 until the database is at it.  0 when no database. */
+    int schema_version;
     /*
      * Called in each worker after fork, before it accepts requests (for
      * state that must not be inherited, such as database connections).

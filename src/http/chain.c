@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "core/validate.h"
+#include "db/db.h"
 
 #include <pthread.h>
 #include <setjmp.h>
@@ -72,6 +73,10 @@ ctx_init(keel_ctx_t *ctx, const keel_http_t *h, arena_t *arena)
 void
 ctx_release(keel_ctx_t *ctx)
 {
+    if (ctx->db != NULL) {
+        pool_release(ctx->http->pool, ctx->db);
+        ctx->db = NULL;
+    }
     json_object_put(ctx->details);
     ctx->details = NULL;
     json_object_put(ctx->req.json);

@@ -4,7 +4,9 @@
 #include "http/ctx.h"
 #include "core/json.h"
 #include "core/util.h"
+#include "core/log.h"
 #include "core/validate.h"
+#include "db/db.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -112,4 +114,43 @@ ctx_param(const keel_ctx_t *ctx, const char *name)
         if (strcmp(ctx->match.params[i].name, name) == 0)
             return ctx->match.params[i].value;
     return NULL;
+}
+
+keel_rc
+ctx_db(keel_ctx_t *ctx, db_conn_t **out)
+{
+    db_error_t err;
+    keel_rc rc;
+
+    if (ctx->db == NULL) {
+        if (ctx->http->pool == NULL)
+            return ctx_fail(ctx, KEEL_EUNAVAIL, NULL);
+        rc = pool_acquire(ctx->http->pool, &ctx->db, &err);
+        if (rc != KEEL_OK)
+            return ctx_fail_db(ctx, rc, &err);
+    }
+    *out = ctx->db;
+    return KEEL_OK;
+}
+
+keel_rc
+ctx_fail_db(keel_ctx_t *ctx, keel_rc rc, const db_error_t *err)
+{
+    ctx->log_error = arena_sprintf(ctx->arena, "database: %s (SQLSTATE %s%s%s)",
+                                   err->message, err->sqlstate,
+                                   err->constraint[0] ? ", constraint " : "",
+                                   err->constraint);
+    if (rc != KEEL_EINTERNAL && rc != KEEL_EUNAVAIL) {
+        /* 4xx from the database (a conflict) is logged at warn level. */
+        json_object *line = log_new(KLOG_WARN, "database refused");
+        if (line) {
+            json_object_object_add(line, "request_id",
+                                   json_object_new_string(ctx->req.request_id));
+            json_object_object_add(line, "error",
+                                   json_object_new_string(ctx->log_error));
+            log_emit(line);
+        }
+    }
+    ctx->message = NULL;
+    return rc;
 }

@@ -18,6 +18,10 @@
 
 #include <json-c/json.h>
 
+typedef struct db_pool db_pool_t;
+typedef struct db_conn db_conn_t;
+typedef struct db_error db_error_t;
+
 #define RESPONSE_MAX_HEADERS 48
 
 typedef struct keel_response {
@@ -33,6 +37,7 @@ typedef struct keel_http {
     const keel_config_t *cfg;
     const keel_app_t *app;
     router_t *router;
+    db_pool_t *pool; /* this worker's database pool, NULL when none */
     keel_limits_t limits;
     int worker_index; /* -1 outside a worker (tests) */
 } keel_http_t;
@@ -47,6 +52,7 @@ struct keel_ctx {
     const char *message;   /* client-facing error message, or NULL */
     const char *log_error; /* internal detail: logged, never sent */
     int crashed;           /* the crash guard caught a fault */
+    db_conn_t *db;         /* held from ctx_db() to the end of the request */
     double started;        /* time_mono() at the start */
 };
 
@@ -76,6 +82,16 @@ keel_rc ctx_fail_internal(keel_ctx_t *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Add one {"field","message"} entry to the error details. */
 void ctx_detail(keel_ctx_t *ctx, const char *field, const char *message);
+
+/*
+ * This request's database connection, taken from the worker's pool on the
+ * first call and given back when the request ends (ctx_release): a
+ * handler cannot leak one.  KEEL_EUNAVAIL (503) when none can be had.
+ */
+keel_rc ctx_db(keel_ctx_t *ctx, db_conn_t **out);
+/* Log a failed statement (SQLSTATE and message go only to the log) and
+ * return rc for the envelope. */
+keel_rc ctx_fail_db(keel_ctx_t *ctx, keel_rc rc, const db_error_t *err);
 
 /* The value of path parameter `name`, or NULL. */
 const char *ctx_param(const keel_ctx_t *ctx, const char *name);

@@ -5,6 +5,7 @@
 #include "core/arena.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "db/db.h"
 #include "http/chain.h"
 
 #include <errno.h>
@@ -254,6 +255,13 @@ worker_main(const worker_args_t *args)
         log_printf(KLOG_ERROR, "cannot start worker: %s", err);
         _exit(KEEL_EXIT_FATAL);
     }
+    /* Connections are made after fork, lazily, never inherited. */
+    W.http.pool = pool_create(cfg, cfg->db_pool_size > 0 ? cfg->db_pool_size
+                                                         : cfg->threads);
+    if (W.http.pool == NULL) {
+        log_printf(KLOG_ERROR, "cannot create the database pool");
+        _exit(KEEL_EXIT_FATAL);
+    }
     if (args->app->worker_init != NULL &&
         args->app->worker_init(cfg, err, sizeof(err)) != KEEL_OK) {
         log_printf(KLOG_ERROR, "cannot start worker: %s", err);
@@ -319,6 +327,7 @@ worker_main(const worker_args_t *args)
     }
     for (int i = 0; i < nthreads; i++)
         pthread_join(threads[i].tid, NULL);
+    pool_destroy(W.http.pool); /* close sessions cleanly */
     log_printf(KLOG_INFO, "worker exiting after %lld request(s)",
                (long long)atomic_load(&args->slot->requests));
     _exit(atomic_load(&W.exit_code));

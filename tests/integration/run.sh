@@ -27,6 +27,7 @@ stop_all() {
     keel_stop_pidfile "$dir/apache.master.pid" 10
     keel_stop_pidfile "$dir/nginx.pid" 10
     keel_stop_pidfile "$dir/keeld.master.pid" 20
+    keel_pg_stop "$dir"
     if [ -n "${KEEL_KEEP_TEST_DIR:-}" ]; then
         echo "run.sh: test directory kept: $dir" >&2
     else
@@ -39,9 +40,14 @@ trap 'exit 130' INT TERM
 sock="$dir/keel.sock"
 nginx_port=$(keel_free_port) || exit 1
 apache_port=$(keel_free_port) || exit 1
+keel_pg_start "$dir" fast || exit 1
 keel_write_config "$dir" "$sock" "max_requests = 100
 request_timeout = 2s
-shutdown_timeout = 10s"
+shutdown_timeout = 10s" "$src"
+"$build/keelctl" -c "$dir/keel.conf" migrate up >"$dir/log/migrate.log" 2>&1 || {
+    cat "$dir/log/migrate.log" >&2
+    exit 1
+}
 keel_start_keeld "$build/tests/integration/keeld-test" "$dir" || exit 1
 keel_nginx_conf "$dir" "$nginx_port" "$sock" "$src"
 keel_start_nginx "$dir" || exit 1
@@ -52,6 +58,8 @@ export KEEL_TEST_URL="http://127.0.0.1:$nginx_port"
 export KEEL_TEST_APACHE_URL="http://127.0.0.1:$apache_port"
 export KEEL_TEST_DIR="$dir"
 export KEEL_TEST_KEELD="$build/tests/integration/keeld-test"
+export KEEL_TEST_KEELCTL="$build/keelctl"
+export KEEL_TEST_SRCDIR="$src"
 if ! keel_wait_for keel_http_ok "$KEEL_TEST_URL/health" ||
    ! keel_wait_for keel_http_ok "$KEEL_TEST_APACHE_URL/health"; then
     echo "run.sh: the stack did not come up" >&2

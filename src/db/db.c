@@ -1,0 +1,204 @@
+/* db.c - statements, transactions and the SQLSTATE mapping. */
+#include "keel-build.h"
+
+#include "db/db.h"
+#include "db/internal.h"
+#include "core/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* SQLSTATE (or class, when two characters) → keel_rc. First match wins. */
+static const struct {
+    const char *state;
+    keel_rc rc;
+} sqlstate_map[] = {
+    { "23505", KEEL_ECONFLICT }, /* unique_violation */
+    { "23503", KEEL_ECONFLICT }, /* foreign_key_violation: still in use */
+    { "40001", KEEL_EUNAVAIL },  /* serialization_failure (after retries) */
+    { "40P01", KEEL_EUNAVAIL },  /* deadlock_detected (after retries) */
+    { "57014", KEEL_EUNAVAIL },  /* query_canceled: statement_timeout */
+    { "57P01", KEEL_EUNAVAIL },  /* admin_shutdown */
+    { "57P02", KEEL_EUNAVAIL },  /* crash_shutdown */
+    { "57P03", KEEL_EUNAVAIL },  /* cannot_connect_now */
+    { "55P03", KEEL_EUNAVAIL },  /* lock_not_available: lock_timeout */
+    { "08", KEEL_EUNAVAIL },     /* connection exceptions */
+    { "53", KEEL_EUNAVAIL },     /* insufficient resources */
+};
+
+keel_rc
+db_sqlstate_rc(const char *sqlstate)
+{
+    if (sqlstate == NULL || strlen(sqlstate) != 5)
+        return KEEL_EINTERNAL;
+    for (size_t i = 0; i < KEEL_ARRAY_LEN(sqlstate_map); i++) {
+        size_t n = strlen(sqlstate_map[i].state);
+        if (strncmp(sqlstate, sqlstate_map[i].state, n) == 0)
+            return sqlstate_map[i].rc;
+    }
+    return KEEL_EINTERNAL;
+}
+
+int
+db_sqlstate_retryable(const char *sqlstate)
+{
+    return sqlstate != NULL &&
+           (strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0);
+}
+
+double
+db_retry_delay(int attempt)
+{
+    double base = 0.01, d;
+    unsigned char r;
+
+    for (int i = 1; i < attempt && base < 0.2; i++)
+        base *= 2;
+    if (base > 0.2)
+        base = 0.2;
+    random_bytes(&r, 1);
+    /* Jitter in [0.5, 1.5) so that colliding transactions drift apart. */
+    d = base * (0.5 + (double)r / 256.0);
+    return d;
+}
+
+void
+db_error_set(db_error_t *err, const char *sqlstate, const char *constraint,
+             const char *message)
+{
+    if (err == NULL)
+        return;
+    snprintf(err->sqlstate, sizeof(err->sqlstate), "%s",
+             sqlstate ? sqlstate : "");
+    snprintf(err->constraint, sizeof(err->constraint), "%s",
+             constraint ? constraint : "");
+    snprintf(err->message, sizeof(err->message), "%s", message ? message : "");
+    /* libpq messages end with a newline: keep log lines whole. */
+    for (char *p = err->message; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+}
+
+void
+db_error_from(db_error_t *err, const PGresult *res, PGconn *pg)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg =
+        res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+    /* No SQLSTATE from the server: the connection itself failed. */
+    if (state == NULL && PQstatus(pg) != CONNECTION_OK)
+        state = "08006";
+    db_error_set(err, state ? state : "XX000",
+                 res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL,
+                 msg ? msg : PQerrorMessage(pg));
+}
+
+static int
+is_prepared(const db_conn_t *c, const db_stmt_t *st)
+{
+    for (size_t i = 0; i < c->nprepared; i++)
+        if (c->prepared[i] == st)
+            return 1;
+    return 0;
+}
+
+static keel_rc
+check(db_conn_t *c, PGresult *res, PGresult **out, db_error_t *err)
+{
+    ExecStatusType s = PQresultStatus(res);
+    db_error_t local;
+
+    if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
+        if (out)
+            *out = res;
+        else
+            PQclear(res);
+        return KEEL_OK;
+    }
+    if (err == NULL)
+        err = &local;
+    db_error_from(err, res, c->pg);
+    memcpy(c->last_sqlstate, err->sqlstate, sizeof(c->last_sqlstate));
+    PQclear(res);
+    return db_sqlstate_rc(err->sqlstate);
+}
+
+keel_rc
+db_exec(db_conn_t *c, const db_stmt_t *st, const char *const *params,
+        PGresult **res, db_error_t *err)
+{
+    PGresult *r;
+
+    if (res)
+        *res = NULL;
+    if (!pool_prepared(c->pool))
+        return check(c,
+                     PQexecParams(c->pg, st->sql, st->nparams, NULL, params,
+                                  NULL, NULL, 0),
+                     res, err);
+    if (!is_prepared(c, st)) {
+        keel_rc rc =
+            check(c, PQprepare(c->pg, st->name, st->sql, st->nparams, NULL),
+                  NULL, err);
+        if (rc != KEEL_OK)
+            return rc;
+        if (c->nprepared == c->cap) {
+            c->cap = c->cap ? c->cap * 2 : 16;
+            c->prepared = xrealloc(c->prepared, c->cap * sizeof(*c->prepared));
+        }
+        c->prepared[c->nprepared++] = st;
+    }
+    r = PQexecPrepared(c->pg, st->name, st->nparams, params, NULL, NULL, 0);
+    return check(c, r, res, err);
+}
+
+keel_rc
+db_exec_sql(db_conn_t *c, const char *sql, db_error_t *err)
+{
+    return check(c, PQexec(c->pg, sql), NULL, err);
+}
+
+keel_rc
+db_transaction(db_conn_t *c, keel_rc (*fn)(db_conn_t *, void *), void *arg,
+               int attempts, db_error_t *err)
+{
+    keel_rc rc = KEEL_EINTERNAL;
+
+    for (int attempt = 1; attempt <= attempts; attempt++) {
+        c->last_sqlstate[0] = '\0';
+        rc = db_exec_sql(c, "BEGIN", err);
+        if (rc != KEEL_OK)
+            return rc;
+        rc = fn(c, arg);
+        if (rc == KEEL_OK)
+            rc = db_exec_sql(c, "COMMIT", err);
+        if (rc == KEEL_OK)
+            return KEEL_OK;
+        if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+            PQclear(PQexec(c->pg, "ROLLBACK"));
+        if (!db_sqlstate_retryable(c->last_sqlstate) || attempt == attempts)
+            break;
+        {
+            double d = db_retry_delay(attempt);
+            struct timespec ts = { (time_t)d, (long)((d - (long)d) * 1e9) };
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (err && c->last_sqlstate[0] != '\0' && err->sqlstate[0] == '\0')
+        memcpy(err->sqlstate, c->last_sqlstate, sizeof(err->sqlstate));
+    return rc;
+}
+
+keel_rc
+db_ping(db_conn_t *c, double *ms, db_error_t *err)
+{
+    DB_STMT(st_ping, 0, "SELECT 1");
+    double t0 = time_mono();
+    keel_rc rc = db_exec(c, &st_ping, NULL, NULL, err);
+
+    *ms = (time_mono() - t0) * 1000.0;
+    return rc;
+}

@@ -1,0 +1,98 @@
+/*
+ * db.h - PostgreSQL access for handlers and stores: a per-worker pool of
+ * libpq connections, parameterized statements, transactions with retry,
+ * and the one mapping from SQLSTATE to keel_rc (API.md §1.2).
+ *
+ * Every statement is a static db_stmt_t: SQL with $1..$n placeholders and
+ * values passed separately, never SQL built from values.  With
+ * prepared_statements on, each connection prepares a statement the first
+ * time it runs it (PQprepare) and reuses it; off (PgBouncer in transaction
+ * mode), every run is PQexecParams (the unnamed statement).
+ */
+#ifndef KEEL_DB_DB_H
+#define KEEL_DB_DB_H
+
+#include "core/config.h"
+#include "core/error.h"
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+typedef struct db_pool db_pool_t;
+typedef struct db_conn db_conn_t;
+
+typedef struct db_stmt {
+    const char *name; /* unique: the prepared statement's name */
+    const char *sql;
+    int nparams;
+} db_stmt_t;
+
+/* Declare a statement; its name is the variable's. */
+#define DB_STMT(var, n, sql) static const db_stmt_t var = { #var, (sql), (n) }
+
+/* What went wrong in a failed statement, for the log (never a response). */
+typedef struct db_error {
+    char sqlstate[6];
+    char constraint[64];
+    char message[256];
+} db_error_t;
+
+/*
+ * A pool of up to `size` connections for this process; connections are
+ * made lazily, never before fork.  NULL on allocation failure.  Not
+ * blocking.  Free with pool_destroy() (closes every connection).
+ */
+db_pool_t *pool_create(const keel_config_t *cfg, int size);
+void pool_destroy(db_pool_t *p);
+
+/*
+ * A connection for the caller's exclusive use, waiting at most
+ * pool_acquire_timeout for one to be free, connecting if needed.
+ * KEEL_EUNAVAIL (503) when none is free in time or PostgreSQL cannot be
+ * reached (then new attempts back off for a while, answering 503 at once).
+ * Blocks.  Give it back with pool_release().
+ */
+keel_rc pool_acquire(db_pool_t *p, db_conn_t **out, db_error_t *err);
+/* Return a connection; one left in a transaction is rolled back, a broken
+ * one closed, one past max_lifetime retired. */
+void pool_release(db_pool_t *p, db_conn_t *c);
+
+typedef struct pool_stats {
+    int size, idle, busy, connected;
+} pool_stats_t;
+void pool_stats(db_pool_t *p, pool_stats_t *out);
+
+/* The libpq connection behind `c`, for what db.h does not cover. */
+PGconn *db_pg(db_conn_t *c);
+
+/*
+ * Run `st` with text parameters `params` (NULL entries are SQL NULL).  On
+ * success returns KEEL_OK and *res (the caller PQclear()s it; pass NULL to
+ * discard).  On failure returns the mapped keel_rc with details in *err.
+ */
+keel_rc db_exec(db_conn_t *c, const db_stmt_t *st, const char *const *params,
+                PGresult **res, db_error_t *err);
+
+/* Run plain SQL without parameters (BEGIN, migrations, ...). */
+keel_rc db_exec_sql(db_conn_t *c, const char *sql, db_error_t *err);
+
+/*
+ * Run fn inside BEGIN ... COMMIT.  A serialization failure or deadlock
+ * (SQLSTATE 40001, 40P01) anywhere rolls back and runs fn again, at most
+ * `attempts` times in all; any other error rolls back and is returned.
+ */
+keel_rc db_transaction(db_conn_t *c, keel_rc (*fn)(db_conn_t *, void *),
+                       void *arg, int attempts, db_error_t *err);
+
+/* Round trip "SELECT 1"; *ms gets its latency in milliseconds. */
+keel_rc db_ping(db_conn_t *c, double *ms, db_error_t *err);
+
+/* The keel_rc for a SQLSTATE: 23505 → CONFLICT, connection loss, admin
+ * shutdown and statement timeout → UNAVAIL, others → INTERNAL. */
+keel_rc db_sqlstate_rc(const char *sqlstate);
+/* 1 when a statement failing with `sqlstate` may succeed if retried. */
+int db_sqlstate_retryable(const char *sqlstate);
+/* Sleep before retry number `attempt` (1, 2, ...): jittered, bounded. */
+double db_retry_delay(int attempt);
+
+#endif
