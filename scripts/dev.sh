@@ -75,6 +75,7 @@ build() {
 stop() {
     keel_stop_pidfile "$run_dir/nginx.pid" 10
     keel_stop_pidfile "$run_dir/keeld.master.pid" 35
+    keel_pg_stop "$run_dir"
 }
 
 run() {
@@ -88,7 +89,10 @@ run() {
         echo "dev.sh: port $port is in use; set KEEL_PORT" >&2
         exit 1
     fi
-    keel_write_config "$run_dir" "$run_dir/keel.sock"
+    # A private cluster in .run/pg (kept across runs, fsync on).
+    keel_pg_start "$run_dir"
+    keel_write_config "$run_dir" "$run_dir/keel.sock" "" "$root"
+    "$root/keelctl" -c "$run_dir/keel.conf" migrate up
     keel_start_keeld "$root/keeld" "$run_dir"
     keel_nginx_conf "$run_dir" "$port" "$run_dir/keel.sock" "$root"
     keel_start_nginx "$run_dir"
@@ -101,7 +105,10 @@ run() {
 keel is running on http://127.0.0.1:$port (keeld master pid $(cat "$run_dir/keeld.master.pid")).
 
   curl -i http://127.0.0.1:$port/health
+  curl -i http://127.0.0.1:$port/ready
   curl -i http://127.0.0.1:$port/v1/nothing-here      # the error envelope
+
+PostgreSQL: $(. "$run_dir/pg.env"; echo "psql -h $PGHOST -p $PGPORT -U $PGUSER $PGDATABASE")
 
 Config: $run_dir/keel.conf   Logs: $run_dir/log/   Stop: ./scripts/dev.sh stop
 TXT

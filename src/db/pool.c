@@ -7,6 +7,7 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,6 +166,26 @@ conn_open(db_pool_t *p, db_conn_t *c, db_error_t *err)
     return KEEL_OK;
 }
 
+/*
+ * 0 when an idle session is known dead.  Reads whatever is waiting without
+ * blocking: the server's FATAL message comes first and the EOF after it,
+ * possibly in separate reads.
+ */
+static int
+conn_alive(PGconn *pg)
+{
+    for (int i = 0; i < 8; i++) {
+        struct pollfd pfd = { PQsocket(pg), POLLIN, 0 };
+        if (PQstatus(pg) != CONNECTION_OK)
+            return 0;
+        if (poll(&pfd, 1, 0) <= 0)
+            return 1; /* nothing waiting */
+        if (!PQconsumeInput(pg))
+            return 0;
+    }
+    return PQstatus(pg) == CONNECTION_OK;
+}
+
 keel_rc
 pool_acquire(db_pool_t *p, db_conn_t **out, db_error_t *err)
 {
@@ -212,7 +233,13 @@ pool_acquire(db_pool_t *p, db_conn_t **out, db_error_t *err)
     }
     pthread_mutex_unlock(&p->lock);
 
-    if (c->pg != NULL && PQstatus(c->pg) != CONNECTION_OK)
+    /*
+     * An idle session the server has ended (restart, admin shutdown) has a
+     * FATAL message and EOF waiting in its socket: read them without
+     * blocking, so that a stale connection is replaced here instead of
+     * failing the request's first statement.
+     */
+    if (c->pg != NULL && !conn_alive(c->pg))
         conn_close(c);
     if (c->pg == NULL) {
         rc = conn_open(p, c, err);

@@ -249,7 +249,12 @@ keel_as_pg() {
 keel_pg_start() {
     local dir=$1 mode=${2:-} bin port data=$1/pg
     bin=$(keel_pg_bin) || return 1
-    port=$(keel_free_port) || return 1
+    # A restart keeps its port: clients have it in their conninfo.
+    if [ -f "$dir/pg.env" ]; then
+        port=$(. "$dir/pg.env" && echo "$PGPORT")
+    else
+        port=$(keel_free_port) || return 1
+    fi
     mkdir -p "$data"
     chmod 755 "$dir"
     [ "$(id -u)" = 0 ] && chown postgres: "$data"

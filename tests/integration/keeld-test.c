@@ -8,6 +8,7 @@
 
 #include "api/routes.h"
 #include "core/util.h"
+#include "db/db.h"
 #include "http/ctx.h"
 #include "server/main.h"
 
@@ -161,7 +162,37 @@ test_auth(keel_ctx_t *ctx)
     return KEEL_OK;
 }
 
+/* Hold a database connection for ?ms= milliseconds (pool exhaustion). */
+static keel_rc
+test_db_sleep(keel_ctx_t *ctx)
+{
+    DB_STMT(st_sleep, 1, "SELECT pg_sleep($1::float8 / 1000)");
+    const char *ms = request_query(&ctx->req, "ms");
+    const char *params[1] = { ms };
+    long long v;
+    db_conn_t *c;
+    db_error_t err;
+    keel_rc rc;
+
+    if (ms == NULL || parse_ll(ms, 0, 60000, &v) != 0) {
+        ctx_detail(ctx, "ms", "must be an integer in 0..60000");
+        return ctx_fail(ctx, KEEL_EINVAL, NULL);
+    }
+    rc = ctx_db(ctx, &c);
+    if (rc != KEEL_OK)
+        return rc;
+    rc = db_exec(c, &st_sleep, params, NULL, &err);
+    if (rc != KEEL_OK)
+        return ctx_fail_db(ctx, rc, &err);
+    ctx_respond_data(ctx, 200, json_object_new_int64(v));
+    return KEEL_OK;
+}
+
 static const route_t test_rows[] = {
+    { .method = HTTP_GET,
+      .pattern = "/test/db-sleep",
+      .handler = test_db_sleep,
+      .auth = AUTH_NONE },
     { .method = HTTP_POST,
       .pattern = "/test/echo",
       .handler = test_echo,

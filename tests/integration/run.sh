@@ -60,6 +60,9 @@ export KEEL_TEST_DIR="$dir"
 export KEEL_TEST_KEELD="$build/tests/integration/keeld-test"
 export KEEL_TEST_KEELCTL="$build/keelctl"
 export KEEL_TEST_SRCDIR="$src"
+KEEL_TEST_PGURL=$(. "$dir/pg.env" &&
+    echo "host=$PGHOST port=$PGPORT dbname=$PGDATABASE user=$PGUSER")
+export KEEL_TEST_PGURL
 if ! keel_wait_for keel_http_ok "$KEEL_TEST_URL/health" ||
    ! keel_wait_for keel_http_ok "$KEEL_TEST_APACHE_URL/health"; then
     echo "run.sh: the stack did not come up" >&2
@@ -68,6 +71,11 @@ if ! keel_wait_for keel_http_ok "$KEEL_TEST_URL/health" ||
 fi
 
 status=0
+echo "== database.sh"
+if ! "$src/tests/integration/database.sh"; then
+    status=1
+    tail -n 30 "$dir/log/keeld.log" >&2
+fi
 # The process suite runs last: its final test stops keeld.
 for suite in test_http test_apache test_listen test_process; do
     echo "== $suite"

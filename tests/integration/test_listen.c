@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *keeld_bin;
@@ -25,8 +26,11 @@ static const char *const health[] = { "REQUEST_METHOD=GET",
                                       "REQUEST_URI=/health",
                                       "REMOTE_ADDR=127.0.0.1", NULL };
 
+/* A config for one worker; the extras are appended to [server] and to
+ * the end ("[database]\n..."). */
 static void
-write_config(const char *listen)
+write_config_with(const char *listen, const char *server_extra,
+                  const char *extra)
 {
     char path[256];
     FILE *f;
@@ -34,10 +38,16 @@ write_config(const char *listen)
     snprintf(path, sizeof(path), "%s/keel.conf", dir);
     f = fopen(path, "w");
     fprintf(f,
-            "[server]\nlisten = %s\nworkers = 1\nsocket_mode = 0600\n"
-            "[log]\nfile = %s/keeld.log\n",
-            listen, dir);
+            "[server]\nlisten = %s\nworkers = 1\nsocket_mode = 0600\n%s"
+            "[log]\nfile = %s/keeld.log\n%s",
+            listen, server_extra, dir, extra);
     fclose(f);
+}
+
+static void
+write_config(const char *listen)
+{
+    write_config_with(listen, "", "");
 }
 
 static pid_t
@@ -224,6 +234,68 @@ test_half_received_request_survives_a_graceful_stop(void)
     CU_ASSERT_EQUAL(stop(pid), 0);
 }
 
+typedef struct held {
+    pthread_t tid;
+    const char *sock;
+    long n;
+    double took;
+    char out[8192];
+} held_t;
+
+static void *
+db_sleep(void *arg)
+{
+    static const char *const params[] = { "REQUEST_METHOD=GET",
+                                          "REQUEST_URI=/test/db-sleep?ms=1500",
+                                          NULL };
+    held_t *h = arg;
+    struct timespec a, b;
+
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    h->n = fcgi_request(h->sock, params, NULL, 0, h->out, sizeof(h->out));
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    h->took = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+    return NULL;
+}
+
+static void
+test_exhausted_pool_answers_503_after_the_acquire_timeout(void)
+{
+    const char *pgurl = getenv("KEEL_TEST_PGURL");
+    char sock[256], conf[256], db[512], out[8192];
+    held_t a, b;
+    pid_t pid;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pgurl);
+    snprintf(sock, sizeof(sock), "%s/pool.sock", dir);
+    snprintf(conf, sizeof(conf), "%s/keel.conf", dir);
+    snprintf(db, sizeof(db),
+             "[database]\nurl = \"%s\"\npool_size = 1\n"
+             "pool_acquire_timeout = 500ms\n",
+             pgurl);
+    /* Two accept threads share one connection. */
+    write_config_with(sock, "threads = 2\n", db);
+    pid = launch((char *const[]){ (char *)keeld_bin, "--foreground", "--config",
+                                  conf, NULL });
+    CU_ASSERT_TRUE_FATAL(health_via(sock, out, sizeof(out)) > 0);
+    a.sock = b.sock = sock;
+    pthread_create(&a.tid, NULL, db_sleep, &a);
+    usleep(300000);
+    pthread_create(&b.tid, NULL, db_sleep, &b);
+    pthread_join(b.tid, NULL);
+    pthread_join(a.tid, NULL);
+    CU_ASSERT_EQUAL(strncmp(a.out, "Status: 200 ", 12), 0);
+    CU_ASSERT_EQUAL(strncmp(b.out, "Status: 503 ", 12), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(b.out, "\r\nRetry-After: "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(b.out, "SERVICE_UNAVAILABLE"));
+    CU_ASSERT_TRUE(b.took >= 0.45 && b.took < 1.2);
+    /* The connection comes back: the next request is served. */
+    pthread_create(&b.tid, NULL, db_sleep, &b);
+    pthread_join(b.tid, NULL);
+    CU_ASSERT_EQUAL(strncmp(b.out, "Status: 200 ", 12), 0);
+    CU_ASSERT_EQUAL(stop(pid), 0);
+}
+
 /* How many lines of the keeld log contain `needle`. */
 static int
 log_count(const char *needle)
@@ -311,6 +383,8 @@ static const unit_test_t tests[] = {
       test_oversized_body_is_drained_and_answered_413 },
     { "a half-received request survives a graceful stop",
       test_half_received_request_survives_a_graceful_stop },
+    { "an exhausted pool answers 503 after the acquire timeout",
+      test_exhausted_pool_answers_503_after_the_acquire_timeout },
     { "a fatal worker exit is not respawned and stops the master",
       test_fatal_worker_exit_is_not_respawned },
     { "crashing workers are respawned with back-off",

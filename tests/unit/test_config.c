@@ -592,8 +592,8 @@ test_log_level_names(void)
 static void
 test_unknown_section_is_an_error(void)
 {
-    ASSERT_PARSE_ERROR("[server]\nbacklog = 1\n[database]\n",
-                       "t.conf:3: unknown section [database]");
+    ASSERT_PARSE_ERROR("[server]\nbacklog = 1\n[databases]\n",
+                       "t.conf:3: unknown section [databases]");
     ASSERT_PARSE_ERROR("[]\n", "t.conf:1: unknown section []");
 }
 

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# database.sh - the database layer against the real private PostgreSQL of
+# run.sh: migrations (up, down to zero, up again gives the same schema;
+# concurrent runs apply each migration once; a changed applied migration
+# is refused) and faults (PostgreSQL stopped while keeld runs, then back).
+# Run by run.sh with its environment; prints "N passed, N failed".
+set -u
+. "$KEEL_TEST_SRCDIR/tests/harness/lib.sh"
+dir=$KEEL_TEST_DIR
+url=$KEEL_TEST_URL
+keelctl=$KEEL_TEST_KEELCTL
+pass=0
+fail=0
+check() { # check NAME CMD...
+    if "${@:2}"; then
+        pass=$((pass + 1))
+        echo "  ok:   $1"
+    else
+        fail=$((fail + 1))
+        echo "  FAIL: $1"
+    fi
+}
+set -a
+. "$dir/pg.env"
+set +a
+pgbin=$(keel_pg_bin)
+
+# ---- migrations, on a database of their own ------------------------------
+mdir="$dir/migr"
+mkdir -p "$mdir"
+cp "$KEEL_TEST_SRCDIR"/sql/migrations/*.sql "$mdir/"
+sed -e "s|^url = .*|url = \"host=$PGHOST port=$PGPORT dbname=keel_migr user=keel\"|" \
+    -e "s|^migrations_dir = .*|migrations_dir = $mdir|" \
+    "$dir/keel.conf" >"$dir/migr.conf"
+"$pgbin/createdb" keel_migr
+kc() { "$keelctl" -c "$dir/migr.conf" "$@"; }
+# Comments and pg_dump's random \restrict keys differ between any two dumps.
+dump() {
+    "$pgbin/pg_dump" --schema-only --no-owner keel_migr |
+        grep -v -e '^--' -e '^\\restrict' -e '^\\unrestrict'
+}
+quiet() { "$@" >/dev/null 2>&1; }
+
+check "migrate up applies every migration" quiet kc migrate up
+dump >"$dir/schema1.sql"
+check "status lists them applied" \
+    bash -c "\"$keelctl\" -c \"$dir/migr.conf\" migrate status | grep -q '^applied *0001_auth'"
+check "up again applies nothing" \
+    bash -c "\"$keelctl\" -c \"$dir/migr.conf\" migrate up | grep -q 'nothing to apply'"
+n=$(ls "$mdir"/*.up.sql | wc -l)
+check "down to zero reverts each" quiet kc migrate down "$n"
+check "no table but schema_migrations is left" \
+    test "$("$pgbin/psql" -d keel_migr -Atc \
+        "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'")" = 0
+check "up again" quiet kc migrate up
+dump >"$dir/schema2.sql"
+check "up, down, up leaves an identical schema" cmp -s "$dir/schema1.sql" "$dir/schema2.sql"
+
+# Two concurrent runs from zero: the advisory lock lets each apply once.
+kc migrate down "$n" >/dev/null
+kc migrate up >"$dir/m1.out" 2>&1 &
+p1=$!
+kc migrate up >"$dir/m2.out" 2>&1 &
+p2=$!
+wait $p1; s1=$?
+wait $p2; s2=$?
+check "concurrent runs both succeed" test "$s1$s2" = 00
+check "each migration applied exactly once" \
+    test "$(cat "$dir/m1.out" "$dir/m2.out" | grep -c '^applied ')" = "$n"
+check "schema_migrations has one row per migration" \
+    test "$("$pgbin/psql" -d keel_migr -Atc 'SELECT count(*) FROM schema_migrations')" = "$n"
+
+# A migration edited after it was applied is refused, and nothing runs.
+echo "-- edited" >>"$mdir/0001_auth.up.sql"
+kc migrate up >"$dir/m3.out" 2>&1
+check "a changed applied migration is refused (exit 1)" test $? = 1
+check "with a message naming it" grep -q "0001_auth was changed after it was applied" "$dir/m3.out"
+check "bad usage exits 2" bash -c "\"$keelctl\" -c \"$dir/migr.conf\" migrate sideways 2>/dev/null; test \$? = 2"
+
+# ---- faults: PostgreSQL goes away under a running keeld ------------------
+status_of() { curl -s -o "$dir/body" -w '%{http_code}' --max-time 10 "$url$1"; }
+check "ready while the database answers" test "$(status_of /ready)" = 200
+status_of /health >/dev/null
+check "health reports the database up with its latency" \
+    grep -q '"database":{"status":"up","latency_ms":' "$dir/body"
+
+keel_pg_stop "$dir"
+t0=$(date +%s%N)
+code=$(status_of /ready)
+t1=$(date +%s%N)
+check "/ready is 503 once PostgreSQL is down" test "$code" = 503
+check "with the SERVICE_UNAVAILABLE envelope" grep -q '"code":"SERVICE_UNAVAILABLE"' "$dir/body"
+check "answered within the acquire and connect timeouts (< 6 s)" \
+    test $(( (t1 - t0) / 1000000 )) -lt 6000
+check "Retry-After is sent" bash -c "curl -s -D - -o /dev/null '$url/ready' | grep -qi '^retry-after: '"
+code=$(status_of /health)
+check "/health stays 200, degraded" bash -c "test $code = 200 && grep -q '\"status\":\"degraded\"' '$dir/body' && grep -q '\"database\":{\"status\":\"down\"}' '$dir/body'"
+code=$(status_of '/test/db-sleep?ms=0')
+check "database-backed requests answer 503, not 500" test "$code" = 503
+
+keel_pg_start "$dir" fast >/dev/null
+# Each worker reconnects on its own, after at most its back-off (5 s).
+ok=0
+for i in $(seq 1 100); do
+    if [ "$(status_of /ready)" = 200 ]; then ok=1; break; fi
+    sleep 0.1
+done
+check "after PostgreSQL is back, /ready is 200 without restarting keeld" test "$ok" = 1
+sleep 5.5
+good=0
+for i in $(seq 1 10); do
+    [ "$(status_of '/test/db-sleep?ms=0')" = 200 ] && good=$((good + 1))
+done
+check "and every worker serves database requests again" test "$good" = 10
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,200 @@
+/* test_db.c - pure logic of the database layer: the SQLSTATE mapping, the
+ * retry policy, migration discovery, ordering and checksums. */
+#include "keel-build.h"
+
+#include "unit.h"
+#include "api/routes.h"
+#include "db/db.h"
+#include "db/migrate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+test_sqlstates_map_to_the_envelope(void)
+{
+    CU_ASSERT_EQUAL(db_sqlstate_rc("23505"), KEEL_ECONFLICT);
+    CU_ASSERT_EQUAL(db_sqlstate_rc("23503"), KEEL_ECONFLICT);
+    CU_ASSERT_EQUAL(db_sqlstate_rc("57014"), KEEL_EUNAVAIL); /* timeout */
+    CU_ASSERT_EQUAL(db_sqlstate_rc("57P01"), KEEL_EUNAVAIL); /* shutdown */
+    CU_ASSERT_EQUAL(db_sqlstate_rc("08006"), KEEL_EUNAVAIL);
+    CU_ASSERT_EQUAL(db_sqlstate_rc("08001"), KEEL_EUNAVAIL);
+    CU_ASSERT_EQUAL(db_sqlstate_rc("53300"), KEEL_EUNAVAIL);
+    CU_ASSERT_EQUAL(db_sqlstate_rc("40001"), KEEL_EUNAVAIL);
+    CU_ASSERT_EQUAL(db_sqlstate_rc("42P01"), KEEL_EINTERNAL);
+    CU_ASSERT_EQUAL(db_sqlstate_rc("22P02"), KEEL_EINTERNAL);
+    CU_ASSERT_EQUAL(db_sqlstate_rc("XX000"), KEEL_EINTERNAL);
+    CU_ASSERT_EQUAL(db_sqlstate_rc(""), KEEL_EINTERNAL);
+    CU_ASSERT_EQUAL(db_sqlstate_rc(NULL), KEEL_EINTERNAL);
+    CU_ASSERT_EQUAL(db_sqlstate_rc("0800"), KEEL_EINTERNAL);
+}
+
+static void
+test_only_serialization_failures_and_deadlocks_retry(void)
+{
+    CU_ASSERT_TRUE(db_sqlstate_retryable("40001"));
+    CU_ASSERT_TRUE(db_sqlstate_retryable("40P01"));
+    CU_ASSERT_FALSE(db_sqlstate_retryable("23505"));
+    CU_ASSERT_FALSE(db_sqlstate_retryable("57014"));
+    CU_ASSERT_FALSE(db_sqlstate_retryable("40002"));
+    CU_ASSERT_FALSE(db_sqlstate_retryable(NULL));
+}
+
+static void
+test_retry_delays_grow_with_jitter_and_stay_bounded(void)
+{
+    for (int attempt = 1; attempt <= 20; attempt++) {
+        double base = attempt == 1 ? 0.01 : 0.01 * (1 << (attempt - 1));
+        double d = db_retry_delay(attempt);
+        if (base > 0.2)
+            base = 0.2;
+        CU_ASSERT_TRUE(d >= base * 0.5 && d < base * 1.5);
+        CU_ASSERT_TRUE(d < 0.3);
+    }
+}
+
+static char dir[] = "/tmp/keel-migr.XXXXXX";
+
+static void
+put(const char *name, const char *text)
+{
+    char path[256];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+static void
+clear(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -f %s/*", dir);
+    if (system(cmd) != 0)
+        CU_FAIL("cannot clear the temporary directory");
+}
+
+static void
+test_migrations_are_found_in_version_order(void)
+{
+    migration_t *m;
+    size_t n;
+    char err[256];
+
+    clear();
+    put("0010_late.up.sql", "CREATE TABLE b ();");
+    put("0010_late.down.sql", "DROP TABLE b;");
+    put("0002_early.up.sql", "CREATE TABLE a ();");
+    put("0002_early.down.sql", "DROP TABLE a;");
+    CU_ASSERT_EQUAL_FATAL(migrations_load(dir, &m, &n, err, sizeof(err)),
+                          KEEL_OK);
+    CU_ASSERT_EQUAL_FATAL(n, 2);
+    CU_ASSERT_EQUAL(m[0].version, 2);
+    CU_ASSERT_STRING_EQUAL(m[0].name, "0002_early");
+    CU_ASSERT_STRING_EQUAL(m[0].up, "CREATE TABLE a ();");
+    CU_ASSERT_STRING_EQUAL(m[0].down, "DROP TABLE a;");
+    CU_ASSERT_EQUAL(m[1].version, 10);
+    CU_ASSERT_EQUAL(strlen(m[1].checksum), 64);
+    migrations_free(m, n);
+}
+
+static void
+test_bad_migration_sets_are_refused(void)
+{
+    migration_t *m;
+    size_t n;
+    char err[256];
+
+    clear();
+    put("0001_a.up.sql", "SELECT 1;");
+    CU_ASSERT_EQUAL(migrations_load(dir, &m, &n, err, sizeof(err)),
+                    KEEL_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "0001_a has no .down.sql"));
+    clear();
+    put("0001_a.up.sql", "SELECT 1;");
+    put("0001_a.down.sql", "SELECT 1;");
+    put("0001_b.up.sql", "SELECT 1;");
+    CU_ASSERT_EQUAL(migrations_load(dir, &m, &n, err, sizeof(err)),
+                    KEEL_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "version 0001 used by"));
+    clear();
+    put("README", "not a migration");
+    CU_ASSERT_EQUAL(migrations_load(dir, &m, &n, err, sizeof(err)),
+                    KEEL_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a migration file"));
+    clear();
+    put("1_short.up.sql", "SELECT 1;");
+    CU_ASSERT_EQUAL(migrations_load(dir, &m, &n, err, sizeof(err)),
+                    KEEL_EINVAL);
+    clear();
+    put("0000_zero.up.sql", "SELECT 1;");
+    CU_ASSERT_EQUAL(migrations_load(dir, &m, &n, err, sizeof(err)),
+                    KEEL_EINVAL);
+    CU_ASSERT_EQUAL(
+        migrations_load("/nonexistent/dir", &m, &n, err, sizeof(err)),
+        KEEL_EINVAL);
+}
+
+static void
+test_checksum_is_sha256_of_the_up_file(void)
+{
+    char sum[65];
+
+    migration_checksum("abc", 3, sum);
+    CU_ASSERT_STRING_EQUAL(
+        sum,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    migration_checksum("", 0, sum);
+    CU_ASSERT_STRING_EQUAL(
+        sum,
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+static void
+test_schema_version_is_the_highest_shipped_migration(void)
+{
+    const char *src = getenv("top_srcdir");
+    char path[4096], err[256];
+    migration_t *m;
+    size_t n;
+
+    snprintf(path, sizeof(path), "%s/sql/migrations", src ? src : ".");
+    CU_ASSERT_EQUAL_FATAL(migrations_load(path, &m, &n, err, sizeof(err)),
+                          KEEL_OK);
+    CU_ASSERT_TRUE_FATAL(n > 0);
+    CU_ASSERT_EQUAL(m[n - 1].version, KEEL_SCHEMA_VERSION);
+    CU_ASSERT_EQUAL(keel_api_app.schema_version, KEEL_SCHEMA_VERSION);
+    migrations_free(m, n);
+}
+
+static const unit_test_t tests[] = {
+    { "SQLSTATEs map to the envelope", test_sqlstates_map_to_the_envelope },
+    { "only serialization failures and deadlocks retry",
+      test_only_serialization_failures_and_deadlocks_retry },
+    { "retry delays grow with jitter and stay bounded",
+      test_retry_delays_grow_with_jitter_and_stay_bounded },
+    { "migrations are found in version order",
+      test_migrations_are_found_in_version_order },
+    { "bad migration sets are refused", test_bad_migration_sets_are_refused },
+    { "the checksum is SHA-256 of the up file",
+      test_checksum_is_sha256_of_the_up_file },
+    { "the schema version is the highest shipped migration",
+      test_schema_version_is_the_highest_shipped_migration },
+};
+
+int
+main(void)
+{
+    int rc;
+
+    if (mkdtemp(dir) == NULL)
+        return 1;
+    rc = unit_run("database layer", UNIT_TESTS(tests));
+    clear();
+    rmdir(dir);
+    return rc;
+}
