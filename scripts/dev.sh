@@ -93,6 +93,16 @@ run() {
     keel_pg_start "$run_dir"
     keel_write_config "$run_dir" "$run_dir/keel.sock" "" "$root"
     "$root/keelctl" -c "$run_dir/keel.conf" migrate up
+    # An admin account, made once; its password is printed only then.
+    local admin_note=""
+    if [ ! -f "$run_dir/admin-created" ]; then
+        local pw
+        pw=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+        printf '%s\n' "$pw" | "$root/keelctl" -c "$run_dir/keel.conf" \
+            user create --email admin@example.org --name Admin --role admin
+        touch "$run_dir/admin-created"
+        admin_note="Admin account (shown this once): admin@example.org / $pw"
+    fi
     keel_start_keeld "$root/keeld" "$run_dir"
     keel_nginx_conf "$run_dir" "$port" "$run_dir/keel.sock" "$root"
     keel_start_nginx "$run_dir"
@@ -111,6 +121,7 @@ keel is running on http://127.0.0.1:$port (keeld master pid $(cat "$run_dir/keel
 PostgreSQL: $(. "$run_dir/pg.env"; echo "psql -h $PGHOST -p $PGPORT -U $PGUSER $PGDATABASE")
 
 Config: $run_dir/keel.conf   Logs: $run_dir/log/   Stop: ./scripts/dev.sh stop
+${admin_note}
 TXT
 }
 

@@ -6,8 +6,14 @@
 
 #include "api/routes.h"
 #include "core/config.h"
+#include "auth/password.h"
+#include "core/validate.h"
 #include "db/migrate.h"
 #include "http/chain.h"
+#include "store/users.h"
+
+#include <termios.h>
+#include <unistd.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,11 +43,144 @@ usage(FILE *out)
                  "  migrate down [N]     revert the last (or N) migrations\n"
                  "  migrate status       list migrations, applied or "
                  "pending\n"
+                 "  user create --email E --name N [--role R]\n"
+                 "                       create a user (role \"user\", and R); "
+                 "the password\n"
+                 "                       is asked for, or read from standard "
+                 "input\n"
                  "  routes               print the route table (method, "
                  "path, auth, permission)\n"
                  "  version              print the version\n"
                  "exit status: 0 ok, 1 failure, 2 usage or configuration "
                  "error\n");
+}
+
+/*
+ * Read a password: prompted twice without echo on a terminal, else the
+ * first line of standard input.  Never from the command line, where other
+ * users could see it (ps).  0 or -1.
+ */
+static int
+read_password(char *buf, size_t len)
+{
+    char again[1100];
+    size_t n;
+
+    if (isatty(STDIN_FILENO)) {
+        struct termios old, quiet;
+        int ok;
+        tcgetattr(STDIN_FILENO, &old);
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        fputs("Password: ", stderr);
+        ok = fgets(buf, (int)len, stdin) != NULL;
+        fputs("\nAgain: ", stderr);
+        ok = ok && fgets(again, sizeof(again), stdin) != NULL;
+        fputs("\n", stderr);
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        if (!ok || strcmp(buf, again) != 0) {
+            fprintf(stderr, "keelctl: the passwords differ\n");
+            explicit_bzero(again, sizeof(again));
+            return -1;
+        }
+        explicit_bzero(again, sizeof(again));
+    } else if (fgets(buf, (int)len, stdin) == NULL) {
+        fprintf(stderr, "keelctl: no password on standard input\n");
+        return -1;
+    }
+    n = strlen(buf);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    return 0;
+}
+
+static int
+cmd_user_create(const char *path, int argc, char **argv)
+{
+    const char *email = NULL, *name = NULL, *role = NULL, *why;
+    char pw[1100], hash[PASSWORD_HASH_MAX], id[37], err[1024];
+    keel_config_t cfg;
+    db_pool_t *pool = NULL;
+    db_conn_t *c = NULL;
+    db_error_t e;
+    int status = 2;
+    keel_rc rc;
+
+    for (int i = 0; i < argc; i += 2) {
+        if (i + 1 >= argc)
+            goto usage;
+        if (strcmp(argv[i], "--email") == 0)
+            email = argv[i + 1];
+        else if (strcmp(argv[i], "--name") == 0)
+            name = argv[i + 1];
+        else if (strcmp(argv[i], "--role") == 0)
+            role = argv[i + 1];
+        else
+            goto usage;
+    }
+    if (email == NULL || name == NULL)
+        goto usage;
+    if (!valid_email(email)) {
+        fprintf(stderr, "keelctl: --email: must be a valid email address\n");
+        return 2;
+    }
+    if (utf8_length(name, strlen(name)) < 1 ||
+        utf8_length(name, strlen(name)) > 100) {
+        fprintf(stderr, "keelctl: --name: must be 1 to 100 characters\n");
+        return 2;
+    }
+    rc = config_load(&cfg, path, environ, err, sizeof(err));
+    if (rc != KEEL_OK) {
+        fprintf(stderr, "keelctl: %s\n",
+                rc == KEEL_EINVAL ? err : "out of memory");
+        config_free(&cfg);
+        return 2;
+    }
+    if (read_password(pw, sizeof(pw)) != 0)
+        goto out;
+    if (password_check(&cfg, pw, &why) != KEEL_OK) {
+        fprintf(stderr, "keelctl: password: %s\n", why);
+        goto out;
+    }
+    if (ascii_casecmp(pw, email) == 0) {
+        fprintf(stderr, "keelctl: password: must not be the email\n");
+        goto out;
+    }
+    status = 1;
+    if (password_hash(&cfg, pw, hash) != KEEL_OK) {
+        fprintf(stderr, "keelctl: cannot hash the password\n");
+        goto out;
+    }
+    pool = pool_create(&cfg, 1);
+    if (pool == NULL || pool_acquire(pool, &c, &e) != KEEL_OK) {
+        fprintf(stderr, "keelctl: cannot connect to the database: %s\n",
+                pool ? e.message : "out of memory");
+        goto out;
+    }
+    rc = users_create(c, email, name, hash, role, id, &e);
+    if (rc == KEEL_ECONFLICT)
+        fprintf(stderr, "keelctl: a user with email %s exists\n", email);
+    else if (rc == KEEL_ENOTFOUND)
+        fprintf(stderr, "keelctl: no role named %s\n", role);
+    else if (rc != KEEL_OK)
+        fprintf(stderr, "keelctl: cannot create the user: %s\n", e.message);
+    else {
+        printf("created user %s <%s>, roles: user%s%s\n", id, email,
+               role && strcmp(role, "user") ? ", " : "",
+               role && strcmp(role, "user") ? role : "");
+        status = 0;
+    }
+out:
+    explicit_bzero(pw, sizeof(pw));
+    if (c)
+        pool_release(pool, c);
+    pool_destroy(pool);
+    config_free(&cfg);
+    return status;
+usage:
+    usage(stderr);
+    return 2;
 }
 
 static int
@@ -170,6 +309,9 @@ main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (i + 2 <= argc && strcmp(argv[i], "user") == 0 &&
+        strcmp(argv[i + 1], "create") == 0)
+        return cmd_user_create(path, argc - i - 2, argv + i + 2);
     if (i + 2 == argc && strcmp(argv[i], "config") == 0 &&
         strcmp(argv[i + 1], "check") == 0)
         return cmd_check_config(path);

@@ -38,6 +38,12 @@ typedef struct keel_config {
     char *log_file; /* "" = stderr */
     int log_level;  /* enum klog_level */
     int access_log; /* bool */
+    /* [auth] */
+    int argon2_memory; /* KiB */
+    int argon2_time;
+    int argon2_parallelism;
+    int password_min_length; /* characters */
+    int password_max_length;
     /* [database] */
     char *db_url;              /* libpq conninfo or URI; "" = PG* variables */
     int db_pool_size;          /* connections per worker; 0 = threads */

@@ -77,6 +77,28 @@ check "a changed applied migration is refused (exit 1)" test $? = 1
 check "with a message naming it" grep -q "0001_auth was changed after it was applied" "$dir/m3.out"
 check "bad usage exits 2" bash -c "\"$keelctl\" -c \"$dir/migr.conf\" migrate sideways 2>/dev/null; test \$? = 2"
 
+# ---- keelctl user create -------------------------------------------------
+kcu() { "$keelctl" -c "$dir/keel.conf" user create "$@"; }
+printf 'a long enough password\n' | kcu --email Ops@Example.org --name Ops \
+    --role admin >"$dir/u1.out" 2>&1
+check "user create with a password on stdin" test $? = 0
+check "prints the new user's id" grep -Eq '^created user [0-9a-f-]{36} <Ops@Example.org>, roles: user, admin$' "$dir/u1.out"
+check "the password is stored as an argon2id hash, never in clear" \
+    test "$("$pgbin/psql" -Atc "SELECT password_hash LIKE '\$argon2id\$v=19\$m=19456,t=2,p=1\$%' AND position('long enough' in password_hash) = 0 FROM users WHERE email = 'Ops@Example.org'")" = t
+check "with the roles user and admin" \
+    test "$("$pgbin/psql" -Atc "SELECT string_agg(r.name, ',' ORDER BY r.name) FROM users u JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id WHERE u.email = 'Ops@Example.org'")" = admin,user
+printf 'a long enough password\n' | kcu --email ops@example.ORG --name Twin >"$dir/u2.out" 2>&1
+check "the same email in another case is refused (exit 1)" test $? = 1
+check "saying the email exists" grep -q 'exists' "$dir/u2.out"
+printf 'short\n' | kcu --email s@example.org --name S >/dev/null 2>&1
+check "a short password is refused (exit 2)" test $? = 2
+printf 'a long enough password\n' | kcu --email r@example.org --name R --role wizard >/dev/null 2>&1
+check "an unknown role is refused (exit 1)" test $? = 1
+check "and leaves no user behind" \
+    test "$("$pgbin/psql" -Atc "SELECT count(*) FROM users WHERE email = 'r@example.org'")" = 0
+kcu --email x@example.org >/dev/null 2>&1 </dev/null
+check "missing --name is a usage error (exit 2)" test $? = 2
+
 # ---- faults: PostgreSQL goes away under a running keeld ------------------
 status_of() { curl -s -o "$dir/body" -w '%{http_code}' --max-time 10 "$url$1"; }
 check "ready while the database answers" test "$(status_of /ready)" = 200

@@ -1,0 +1,75 @@
+/* password.c - argon2id hashing and verification (libargon2). */
+#include "keel-build.h"
+
+#include "auth/password.h"
+#include "core/util.h"
+#include "core/validate.h"
+
+#include <argon2.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SALT_LEN 16
+#define HASH_LEN 32
+
+keel_rc
+password_check(const keel_config_t *cfg, const char *pw, const char **why)
+{
+    size_t len = strlen(pw), chars;
+    static char msg[96];
+
+    /* Bound the work before counting: bytes >= characters. */
+    if (len > (size_t)cfg->password_max_length * 4) {
+        chars = (size_t)cfg->password_max_length + 1;
+    } else {
+        chars = utf8_length(pw, len);
+    }
+    if (chars < (size_t)cfg->password_min_length ||
+        chars > (size_t)cfg->password_max_length) {
+        snprintf(msg, sizeof(msg), "must be %d to %d characters",
+                 cfg->password_min_length, cfg->password_max_length);
+        *why = msg;
+        return KEEL_EINVAL;
+    }
+    return KEEL_OK;
+}
+
+keel_rc
+password_hash(const keel_config_t *cfg, const char *pw,
+              char out[PASSWORD_HASH_MAX])
+{
+    unsigned char salt[SALT_LEN];
+    size_t need = argon2_encodedlen(
+        (uint32_t)cfg->argon2_time, (uint32_t)cfg->argon2_memory,
+        (uint32_t)cfg->argon2_parallelism, SALT_LEN, HASH_LEN, Argon2_id);
+
+    if (need > PASSWORD_HASH_MAX)
+        return KEEL_EINTERNAL;
+    random_bytes(salt, sizeof(salt));
+    if (argon2id_hash_encoded(
+            (uint32_t)cfg->argon2_time, (uint32_t)cfg->argon2_memory,
+            (uint32_t)cfg->argon2_parallelism, pw, strlen(pw), salt,
+            sizeof(salt), HASH_LEN, out, PASSWORD_HASH_MAX) != ARGON2_OK)
+        return KEEL_EINTERNAL;
+    return KEEL_OK;
+}
+
+keel_rc
+password_verify(const char *encoded, const char *pw)
+{
+    /* Only an exact ARGON2_OK is a match (malformed hashes are not). */
+    if (strncmp(encoded, "$argon2id$", 10) != 0)
+        return KEEL_EUNAUTH;
+    return argon2id_verify(encoded, pw, strlen(pw)) == ARGON2_OK ? KEEL_OK
+                                                                 : KEEL_EUNAUTH;
+}
+
+int
+password_needs_rehash(const keel_config_t *cfg, const char *encoded)
+{
+    char want[64];
+
+    snprintf(want, sizeof(want), "$argon2id$v=19$m=%d,t=%d,p=%d$",
+             cfg->argon2_memory, cfg->argon2_time, cfg->argon2_parallelism);
+    return strncmp(encoded, want, strlen(want)) != 0;
+}
