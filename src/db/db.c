@@ -74,6 +74,7 @@ db_error_set(db_error_t *err, const char *sqlstate, const char *constraint,
              sqlstate ? sqlstate : "");
     snprintf(err->constraint, sizeof(err->constraint), "%s",
              constraint ? constraint : "");
+    err->table[0] = '\0';
     snprintf(err->message, sizeof(err->message), "%s", message ? message : "");
     /* libpq messages end with a newline: keep log lines whole. */
     for (char *p = err->message; *p; p++)
@@ -91,9 +92,14 @@ db_error_from(db_error_t *err, const PGresult *res, PGconn *pg)
     /* No SQLSTATE from the server: the connection itself failed. */
     if (state == NULL && PQstatus(pg) != CONNECTION_OK)
         state = "08006";
+    const char *table =
+        res ? PQresultErrorField(res, PG_DIAG_TABLE_NAME) : NULL;
+
     db_error_set(err, state ? state : "XX000",
                  res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL,
                  msg ? msg : PQerrorMessage(pg));
+    if (err != NULL)
+        snprintf(err->table, sizeof(err->table), "%s", table ? table : "");
 }
 
 static int
@@ -201,4 +207,29 @@ db_ping(db_conn_t *c, double *ms, db_error_t *err)
 
     *ms = (time_mono() - t0) * 1000.0;
     return rc;
+}
+
+int
+db_constraint_field(const char *constraint, const char *table, char *out,
+                    size_t len)
+{
+    static const char *const suffixes[] = { "_key", "_fkey", "_check" };
+    size_t tlen = strlen(table), clen = strlen(constraint), flen;
+
+    if (tlen == 0 || clen <= tlen + 1 ||
+        strncmp(constraint, table, tlen) != 0 || constraint[tlen] != '_')
+        return -1;
+    for (size_t i = 0; i < KEEL_ARRAY_LEN(suffixes); i++) {
+        size_t slen = strlen(suffixes[i]);
+        if (clen > tlen + 1 + slen &&
+            strcmp(constraint + clen - slen, suffixes[i]) == 0) {
+            flen = clen - tlen - 1 - slen;
+            if (flen + 1 > len)
+                return -1;
+            memcpy(out, constraint + tlen + 1, flen);
+            out[flen] = '\0';
+            return 0;
+        }
+    }
+    return -1;
 }

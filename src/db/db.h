@@ -34,6 +34,7 @@ typedef struct db_stmt {
 typedef struct db_error {
     char sqlstate[6];
     char constraint[64];
+    char table[64];
     char message[256];
 } db_error_t;
 
@@ -83,6 +84,14 @@ keel_rc db_exec_sql(db_conn_t *c, const char *sql, db_error_t *err);
  */
 keel_rc db_transaction(db_conn_t *c, keel_rc (*fn)(db_conn_t *, void *),
                        void *arg, int attempts, db_error_t *err);
+
+/*
+ * The column a constraint named by PostgreSQL's convention guards:
+ * "users_email_key" → "email" (table prefix and _key/_fkey/_check suffix
+ * removed).  0 and out filled, or -1 when the name does not fit.
+ */
+int db_constraint_field(const char *constraint, const char *table, char *out,
+                        size_t len);
 
 /* Round trip "SELECT 1"; *ms gets its latency in milliseconds. */
 keel_rc db_ping(db_conn_t *c, double *ms, db_error_t *err);

@@ -140,6 +140,18 @@ ctx_fail_db(keel_ctx_t *ctx, keel_rc rc, const db_error_t *err)
                                    err->message, err->sqlstate,
                                    err->constraint[0] ? ", constraint " : "",
                                    err->constraint);
+    /* A unique violation names the field when the constraint does:
+     * "users_email_key" → {"field": "email", ...}. */
+    if (rc == KEEL_ECONFLICT) {
+        char field[64];
+        if (db_constraint_field(err->constraint, err->table, field,
+                                sizeof(field)) == 0)
+            ctx_detail(ctx, field,
+                       strcmp(err->sqlstate, "23505") == 0
+                           ? "is already taken"
+                           : "refers to something that does not exist or "
+                             "is still in use");
+    }
     if (rc != KEEL_EINTERNAL && rc != KEEL_EUNAVAIL) {
         /* 4xx from the database (a conflict) is logged at warn level. */
         json_object *line = log_new(KLOG_WARN, "database refused");

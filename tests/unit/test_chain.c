@@ -4,6 +4,7 @@
 
 #include "unit.h"
 #include "core/log.h"
+#include "db/db.h"
 #include "http/chain.h"
 
 #include <signal.h>
@@ -36,6 +37,14 @@ static keel_rc
 silent_handler(keel_ctx_t *ctx)
 {
     return KEEL_OK;
+}
+
+static keel_rc
+conflict_handler(keel_ctx_t *ctx)
+{
+    db_error_t err = { "23505", "users_email_key", "users",
+                       "duplicate key value violates unique constraint" };
+    return ctx_fail_db(ctx, KEEL_ECONFLICT, &err);
 }
 
 static keel_rc
@@ -80,6 +89,10 @@ static const route_t rows[] = {
     { .method = HTTP_GET,
       .pattern = "/cached",
       .handler = cached_handler,
+      .auth = AUTH_NONE },
+    { .method = HTTP_GET,
+      .pattern = "/conflict",
+      .handler = conflict_handler,
       .auth = AUTH_NONE },
 };
 static const route_table_t tables[] = { ROUTE_TABLE(rows) };
@@ -281,6 +294,24 @@ test_internal_errors_hide_their_detail(void)
 }
 
 static void
+test_unique_violation_is_409_naming_the_field(void)
+{
+    json_object *e, *d, *first, *f;
+
+    run("GET", "/conflict", NULL, NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 409);
+    CU_ASSERT_STRING_EQUAL(err_code(), "CONFLICT");
+    CU_ASSERT_PTR_NULL(strstr(ctx.res.body, "duplicate key"));
+    CU_ASSERT_PTR_NULL(strstr(ctx.res.body, "users_email_key"));
+    json_object_object_get_ex(body_json(), "error", &e);
+    json_object_object_get_ex(e, "details", &d);
+    CU_ASSERT_EQUAL_FATAL(json_object_array_length(d), 1);
+    first = json_object_array_get_idx(d, 0);
+    json_object_object_get_ex(first, "field", &f);
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(f), "email");
+}
+
+static void
 test_response_head_is_cgi_style(void)
 {
     const char *head;
@@ -312,6 +343,8 @@ static const unit_test_t tests[] = {
       test_crash_guard_turns_a_fault_into_500 },
     { "internal errors hide their detail",
       test_internal_errors_hide_their_detail },
+    { "a unique violation is 409 naming the field",
+      test_unique_violation_is_409_naming_the_field },
     { "response head is CGI style", test_response_head_is_cgi_style },
 };
 

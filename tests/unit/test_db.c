@@ -171,7 +171,27 @@ test_schema_version_is_the_highest_shipped_migration(void)
     migrations_free(m, n);
 }
 
+static void
+test_constraint_names_give_the_field(void)
+{
+    char f[64];
+
+    CU_ASSERT_EQUAL(db_constraint_field("users_email_key", "users", f, 64), 0);
+    CU_ASSERT_STRING_EQUAL(f, "email");
+    CU_ASSERT_EQUAL(
+        db_constraint_field("user_roles_role_id_fkey", "user_roles", f, 64), 0);
+    CU_ASSERT_STRING_EQUAL(f, "role_id");
+    CU_ASSERT_EQUAL(db_constraint_field("products_sku_key", "products", f, 64),
+                    0);
+    CU_ASSERT_STRING_EQUAL(f, "sku");
+    CU_ASSERT_EQUAL(db_constraint_field("users_pkey", "users", f, 64), -1);
+    CU_ASSERT_EQUAL(db_constraint_field("other_email_key", "users", f, 64), -1);
+    CU_ASSERT_EQUAL(db_constraint_field("users_key", "users", f, 64), -1);
+    CU_ASSERT_EQUAL(db_constraint_field("users_email_key", "users", f, 3), -1);
+}
+
 static const unit_test_t tests[] = {
+    { "constraint names give the field", test_constraint_names_give_the_field },
     { "SQLSTATEs map to the envelope", test_sqlstates_map_to_the_envelope },
     { "only serialization failures and deadlocks retry",
       test_only_serialization_failures_and_deadlocks_retry },
