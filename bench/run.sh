@@ -7,18 +7,28 @@
 #   (b) bench/hello-fcgi              a bare libfcgi responder: the cost
 #                                     floor of the FastCGI hop itself
 #   (c) GET /health through keeld     keel's whole request path
+# and a single-row primary-key read from a private PostgreSQL (fast mode,
+# table bench_items with 10 000 rows, ids picked at random by wrk):
+#   (d) GET /test/bench-items/{id}    keel's whole path plus one prepared
+#       through keeld-test            statement (ctx_db + db_exec)
+#   (e) bench/hello-pq                a bare libfcgi responder with one
+#                                     PQexecPrepared and json-c: the floor
+#                                     of a 1-query endpoint
+#   (f) pgbench -S -M prepared -c8    PostgreSQL's own 1-row ceiling
 # first in the recommended configuration (a new FastCGI connection per
 # request, libfcgi's lingering close off), then (b) and (c) again with
 # FastCGI keepalive (upstream keepalive + fastcgi_keep_conn on), the
 # configuration keel does NOT recommend (notes/performance.md, item 3).
 # Absolute numbers drift between runs by 15 % or more; compare the ratios
-# within one run.  Target: /health >= 70 % of hello-fcgi, recommended set-up.
+# within one run.  Targets, recommended set-up: /health >= 70 % of
+# hello-fcgi; the 1-row read through keeld >= 90 % of hello-pq.
 #
 # BUILDDIR (default: the current directory) holds the built ./keeld; the
-# script builds nothing but `make bench/hello-fcgi` there.  Everything runs
-# from a temporary directory under /tmp, on 127.0.0.1 and unix sockets, and
-# every process started is stopped by its pid on exit.  Never part of
-# `make check`.
+# script builds nothing but `make bench/hello-fcgi bench/hello-pq
+# tests/integration/keeld-test` there.  Everything runs from a temporary
+# directory under /tmp, on 127.0.0.1 and unix sockets (PostgreSQL listens
+# on no TCP address), and every process started is stopped by its pid on
+# exit.  Never part of `make check`.
 #
 # Environment:
 #   BENCH_DURATION     seconds per wrk run (default 10)
@@ -27,9 +37,11 @@
 #                      (default: the number of CPUs)
 #   BENCH_KEEPALIVE    `keepalive N` of the keepalive upstreams (default 8)
 #   BENCH_HELLO        a hello-fcgi binary to use instead of building one
+#   BENCH_HELLO_PQ     a hello-pq binary to use instead of building one
+#   BENCH_DB=0         skip the database cases (d), (e) and (f)
 #   BENCH_STRICT=1     exit 1 when the target is missed
 #   NGINX              the nginx binary (default: from PATH or /usr/sbin)
-#   KEEL_<SECTION>_<KEY>  other keel.conf keys for keeld, e.g.
+#   KEEL_<SECTION>_<KEY>  other keel.conf keys for keeld and keeld-test, e.g.
 #                      KEEL_SERVER_MAX_REQUESTS=0 (workers, threads and
 #                      access_log are set here)
 #   BENCH_KEEP=1       keep the temporary directory (wrk output, logs)
@@ -47,7 +59,10 @@ wthreads=${BENCH_THREADS:-2}
 ncpu=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN || echo 2)
 workers=${BENCH_WORKERS:-$ncpu}
 keepalive=${BENCH_KEEPALIVE:-8}
+with_db=${BENCH_DB:-1}
 target_pct=70
+target_db_pct=90
+nitems=10000
 
 die() {
     echo "bench: $*" >&2
@@ -95,6 +110,23 @@ else
 fi
 [ -x "$hello" ] || die "no hello-fcgi binary at $hello"
 
+if [ "$with_db" = 1 ]; then
+    pg_bin=$(keel_pg_bin) ||
+        die "PostgreSQL not found (apt-get install postgresql), or set BENCH_DB=0"
+    [ -x "$pg_bin/pgbench" ] || die "no pgbench in $pg_bin"
+    if [ -n "${BENCH_HELLO_PQ:-}" ]; then
+        hello_pq=$BENCH_HELLO_PQ
+    else
+        make -C "$builddir" bench/hello-pq >&2 || die "make bench/hello-pq failed"
+        hello_pq=$builddir/bench/hello-pq
+    fi
+    [ -x "$hello_pq" ] || die "no hello-pq binary at $hello_pq"
+    make -C "$builddir" tests/integration/keeld-test >&2 ||
+        die "make tests/integration/keeld-test failed"
+    keeld_test=$builddir/tests/integration/keeld-test
+    [ -x "$keeld_test" ] || die "no keeld-test at $keeld_test"
+fi
+
 # ---- private directory, cleanup by pid -----------------------------------
 tmp=$(mktemp -d /tmp/keel-bench.XXXXXX)
 chmod 0755 "$tmp"
@@ -112,6 +144,10 @@ cleanup() {
     keel_stop_pidfile "$tmp/nginx.pid" 10
     keel_stop_pidfile "$tmp/keeld.master.pid" 35
     keel_stop_pidfile "$tmp/hello.pid" 10
+    # The database clients before the database.
+    keel_stop_pidfile "$tmp/kt/keeld.master.pid" 35
+    keel_stop_pidfile "$tmp/hello-pq.pid" 10
+    keel_pg_stop "$tmp/db"
     if [ -n "${BENCH_KEEP:-}" ]; then
         echo "bench: kept $tmp" >&2
     else
@@ -125,6 +161,8 @@ trap 'exit 143' TERM
 
 keel_sock=$tmp/keel.sock
 hello_sock=$tmp/hello.sock
+kt_sock=$tmp/kt/keel.sock
+pq_sock=$tmp/hello-pq.sock
 
 # ---- keeld: workers = CPUs, 1 thread, access log on (to a file) ----------
 # keel_write_config already sets workers; KEEL_* in the environment win.
@@ -141,6 +179,72 @@ echo $! >"$tmp/hello.pid"
 KEEL_WAIT=10 keel_wait_for test -S "$hello_sock" ||
     die "hello-fcgi did not create $hello_sock: $(cat "$tmp/log/hello.stderr")"
 chmod 0666 "$hello_sock"
+
+# ---- the 1-row read: PostgreSQL, keeld-test, hello-pq ---------------------
+# The cluster lives in $tmp/db (not $tmp): keeld above must stay without a
+# [database] section, or its /health would ping PostgreSQL.
+pg_dir=$tmp/db
+# with_pg CMD...: run CMD with the cluster's PG* variables (user keel).
+pg_env=()
+with_pg() {
+    env "${pg_env[@]}" "$@"
+}
+if [ "$with_db" = 1 ]; then
+    mkdir -p "$pg_dir/log" "$tmp/kt/log"
+    keel_pg_start "$pg_dir" fast || die "PostgreSQL did not start"
+    mapfile -t pg_env <"$pg_dir/pg.env"
+    with_pg "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 \
+        >"$tmp/log/psql.log" 2>&1 <<SQL || die "filling bench_items failed: $(cat "$tmp/log/psql.log")"
+CREATE TABLE bench_items (
+    id integer PRIMARY KEY,
+    name text NOT NULL,
+    price_cents integer NOT NULL
+);
+INSERT INTO bench_items
+    SELECT i, 'item ' || i, 100 + (i * 7919) % 99900
+    FROM generate_series(1, $nitems) AS i;
+VACUUM ANALYZE bench_items;
+CREATE DATABASE bench_pgbench;
+SQL
+    # pgbench's own tables, in their own database (scale 1: 100 000 rows).
+    with_pg timeout 120 "$pg_bin/pgbench" -i -s 1 -q bench_pgbench \
+        >"$tmp/log/pgbench-init.log" 2>&1 ||
+        die "pgbench -i failed: $(cat "$tmp/log/pgbench-init.log")"
+
+    # keeld-test: keeld plus the test routes, configured like keeld above
+    # but with [database] (keel_write_config reads kt/pg.env).
+    cp "$pg_dir/pg.env" "$tmp/kt/pg.env"
+    keel_write_config "$tmp/kt" "$kt_sock" "" "$srcdir"
+    KEEL_SERVER_WORKERS=$workers KEEL_SERVER_THREADS=1 KEEL_LOG_ACCESS_LOG=on \
+        keel_start_keeld "$keeld_test" "$tmp/kt" || die "keeld-test did not start"
+
+    # hello-pq: PG* from pg.env, same number of processes, no lingering close.
+    # A simple command, not a function or subshell: $! is hello-pq's pid.
+    env "${pg_env[@]}" LIBFCGI_OS_CLOSE_POLL_TIMEOUT=0 "$hello_pq" "$pq_sock" \
+        "$workers" >>"$tmp/log/hello-pq.stderr" 2>&1 &
+    echo $! >"$tmp/hello-pq.pid"
+    KEEL_WAIT=10 keel_wait_for test -S "$pq_sock" ||
+        die "hello-pq did not create $pq_sock: $(cat "$tmp/log/hello-pq.stderr")"
+    chmod 0666 "$pq_sock"
+
+    # wrk: GET <the URL's path><id>, id uniform in 1..$nitems, one seed per
+    # thread.
+    cat >"$tmp/ids.lua" <<LUA
+-- Generated by bench/run.sh.
+local n = 0
+function setup(thread)
+    n = n + 1
+    thread:set("tid", n)
+end
+function init(args)
+    math.randomseed(os.time() * 1000 + (tid or 0))
+    prefix = wrk.path
+end
+function request()
+    return wrk.format("GET", prefix .. math.random(1, $nitems))
+end
+LUA
+fi
 
 # ---- nginx: one server per FastCGI configuration ------------------------
 # The recommended server includes the shipped conf/keel-fastcgi.conf as is
@@ -193,6 +297,16 @@ http {
             include $srcdir/conf/keel-fastcgi.conf;
             fastcgi_pass unix:$keel_sock;
         }
+        # (d) keeld-test: the 1-row read through keel.
+        location /test/ {
+            include $srcdir/conf/keel-fastcgi.conf;
+            fastcgi_pass unix:$kt_sock;
+        }
+        # (e) hello-pq: the floor of a 1-query endpoint.
+        location /__pq/ {
+            include $srcdir/conf/keel-fastcgi.conf;
+            fastcgi_pass unix:$pq_sock;
+        }
     }
 
     # NOT recommended: FastCGI keepalive.  Each idle kept connection pins a
@@ -233,6 +347,23 @@ check_ok() {
 for url in "$base/__nginx_static" "$base/__hello" "$base/health"; do
     check_ok "$url"
 done
+if [ "$with_db" = 1 ]; then
+    check_ok "$base/test/bench-items/1"
+    check_ok "$base/__pq/1"
+    # Same ids, same rows, the same body from both (up to key order).
+    for id in 1 4242 $nitems; do
+        a=$(curl -fsS --max-time 2 "$base/test/bench-items/$id") ||
+            die "GET /test/bench-items/$id failed"
+        b=$(curl -fsS --max-time 2 "$base/__pq/$id") || die "GET /__pq/$id failed"
+        [ "$a" = "$b" ] || die "id $id: keeld-test says $a, hello-pq $b"
+    done
+    echo "bench: GET /test/bench-items/$nitems: $a" >&2
+    for url in "$base/test/bench-items/$((nitems + 1))" \
+        "$base/test/bench-items/0" "$base/__pq/$((nitems + 1))"; do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url")
+        [ "$code" = 404 ] || die "$url: $code, not 404"
+    done
+fi
 
 # ---- measuring ------------------------------------------------------------
 # to_ms VALUE: wrk's time with unit (us, ms, s, m, h) in milliseconds.
@@ -303,17 +434,22 @@ probe() {
 declare -A RPS P99 NON2XX ERRS TMO QMAX QAFTER
 names=()
 
-# run NAME URL [SOCKET]: one wrk run; with SOCKET, sample its accept queue.
+# run NAME URL [SOCKET [SCRIPT]]: one wrk run; with SOCKET, sample its
+# accept queue; with SCRIPT, wrk runs that Lua script (-s).
 run() {
-    local name=$1 url=$2 sock=${3:-} out=$tmp/wrk-$1.txt r
+    local name=$1 url=$2 sock=${3:-} script=${4:-} out=$tmp/wrk-$1.txt
+    local extra=()
+    [ -n "$script" ] && extra=(-s "$script")
     names+=("$name")
-    echo "bench: $name: wrk -t$wthreads -c$conns -d${duration}s --latency $url" >&2
+    echo "bench: $name: wrk -t$wthreads -c$conns -d${duration}s --latency" \
+        "${script:+-s $script }$url" >&2
     if [ -n "$sock" ]; then
         sample_queue "$tmp/queue-$name.txt" "$sock" &
         sampler_pid=$!
     fi
     timeout $((duration + 30)) wrk -t"$wthreads" -c"$conns" -d"${duration}s" \
-        --latency "$url" >"$out" 2>&1 || echo "bench: wrk exited with $?" >&2
+        --latency ${extra[@]+"${extra[@]}"} "$url" >"$out" 2>&1 ||
+        echo "bench: wrk exited with $?" >&2
     if [ -n "$sampler_pid" ]; then
         kill "$sampler_pid" 2>/dev/null || true
         wait "$sampler_pid" 2>/dev/null || true
@@ -335,15 +471,58 @@ run() {
     sleep 1 # let TIME_WAIT and queues settle between runs
 }
 
+# run_pgbench NAME: pgbench -S -M prepared -c8 against the private cluster,
+# 10 % of the transactions logged for the p99.
+pgbench_clients=8
+run_pgbench() {
+    local name=$1 out=$tmp/pgbench-$1.txt f
+    names+=("$name")
+    # -j2: one pgbench thread would be the bottleneck on two cores.
+    echo "bench: $name: pgbench -S -M prepared -c$pgbench_clients -j2 -T$duration" >&2
+    rm -f "$tmp/pgbench-log".*
+    with_pg timeout $((duration + 30)) "$pg_bin/pgbench" -n -S -M prepared \
+        -c"$pgbench_clients" -j2 -T"$duration" -l --sampling-rate=0.1 \
+        --log-prefix="$tmp/pgbench-log" bench_pgbench >"$out" 2>&1 || echo "bench: pgbench exited with $?" >&2
+    RPS[$name]=$(awk '/^tps = / { printf "%.2f\n", $3; exit }' "$out")
+    # Per-transaction log: client, transaction, latency in us, ...
+    P99[$name]=$(cat "$tmp/pgbench-log".* 2>/dev/null | awk '{ print $3 }' |
+        sort -n | awk '{ v[NR] = $1 } END {
+            if (NR == 0) { print "n/a"; exit }
+            i = int(NR * 0.99 + 0.999); if (i < 1) i = 1; if (i > NR) i = NR
+            printf "%.2f\n", v[i] / 1000 }')
+    f=$(awk '/^number of failed transactions:/ { print $5; exit }' "$out")
+    NON2XX[$name]="-"
+    ERRS[$name]=${f:-0}
+    TMO[$name]="-"
+    QMAX[$name]="-"
+    QAFTER[$name]="-"
+    if [ -z "${RPS[$name]}" ]; then
+        RPS[$name]=n/a
+        echo "bench: $name: no result from pgbench:" >&2
+        sed 's/^/    /' "$out" >&2
+    fi
+    sleep 1
+}
+
 echo "keel benchmark: $(date -u +%Y-%m-%dT%H:%MZ), $(uname -sr), $ncpu CPU(s)"
 echo "keeld $("$keeld" --version | awk '{print $NF}'), $("$nginx_bin" -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
 echo "$workers keeld worker(s) x 1 thread, access_log on; $workers hello-fcgi processes;" \
     "$workers nginx workers; wrk -t$wthreads -c$conns -d${duration}s on the same CPUs"
+if [ "$with_db" = 1 ]; then
+    echo "1-row read: PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}')" \
+        "(fsync off, unix socket), bench_items $nitems rows, random ids;" \
+        "keeld-test $workers x 1 like keeld; $workers hello-pq processes"
+fi
 echo
 
 run nginx "$base/__nginx_static"
 run hello "$base/__hello" "$hello_sock"
 run health "$base/health" "$keel_sock"
+if [ "$with_db" = 1 ]; then
+    run item "$base/test/bench-items/" "$kt_sock" "$tmp/ids.lua"
+    run pq "$base/__pq/" "$pq_sock" "$tmp/ids.lua"
+    run_pgbench pgbench
+fi
 
 echo "bench: keepalive runs: the configuration NOT recommended" >&2
 check_ok "$base_ka/__hello"
@@ -366,6 +545,9 @@ label() {
     nginx) echo "(a) nginx return 200 (ceiling)" ;;
     hello) echo "(b) bare fcgi2 hello-fcgi" ;;
     health) echo "(c) GET /health via keeld" ;;
+    item) echo "(d) 1-row read via keeld(-test)" ;;
+    pq) echo "(e) bare fcgi2 + libpq hello-pq" ;;
+    pgbench) echo "(f) pgbench -S -M prepared -c$pgbench_clients -j2" ;;
     hello_ka) echo "(b) hello-fcgi, keepalive [NOT rec.]" ;;
     health_ka) echo "(c) /health, keepalive [NOT rec.]" ;;
     esac
@@ -388,6 +570,10 @@ echo "largest seen during the run and 0.5 s after it.  During a run the queue"
 echo "holds requests waiting for a free worker; after it, anything left is"
 echo "stuck behind workers pinned by kept connections.  wrk counts only"
 echo "requests that complete, so stuck ones show up only here."
+if [ "$with_db" = 1 ]; then
+    echo "(f) is transactions/s; its p99 is from a 10 % sample of pgbench's"
+    echo "per-transaction log, its errors are failed transactions."
+fi
 echo
 
 # ratio A B: A / B as a percentage, or n/a.
@@ -399,6 +585,12 @@ echo "ratios (recommended configuration):"
 printf '  %-28s %s\n' "/health / hello-fcgi" "$(ratio "${RPS[health]}" "${RPS[hello]}")"
 printf '  %-28s %s\n' "/health / nginx return" "$(ratio "${RPS[health]}" "${RPS[nginx]}")"
 printf '  %-28s %s\n' "hello-fcgi / nginx return" "$(ratio "${RPS[hello]}" "${RPS[nginx]}")"
+if [ "$with_db" = 1 ]; then
+    printf '  %-28s %s\n' "keeld 1-row read / hello-pq" "$(ratio "${RPS[item]}" "${RPS[pq]}")"
+    printf '  %-28s %s\n' "keeld 1-row read / pgbench" "$(ratio "${RPS[item]}" "${RPS[pgbench]}")"
+    printf '  %-28s %s\n' "hello-pq / pgbench" "$(ratio "${RPS[pq]}" "${RPS[pgbench]}")"
+    printf '  %-28s %s\n' "keeld 1-row read / /health" "$(ratio "${RPS[item]}" "${RPS[health]}")"
+fi
 echo "with keepalive (NOT recommended; erratic, since it depends on which"
 echo "workers nginx's idle connections happen to pin):"
 printf '  %-28s %s\n' "hello-fcgi keepalive / no" "$(ratio "${RPS[hello_ka]}" "${RPS[hello]}")"
@@ -413,7 +605,19 @@ if awk -v a="${RPS[health]}" -v b="${RPS[hello]}" -v t="$target_pct" \
 fi
 echo "target: /health >= ${target_pct} % of hello-fcgi requests/s, recommended" \
     "configuration (no FastCGI keepalive), without errors: $verdict"
-if [ "$verdict" = FAIL ] && [ "${BENCH_STRICT:-0}" = 1 ]; then
+verdict_db=PASS
+if [ "$with_db" = 1 ]; then
+    verdict_db=FAIL
+    if awk -v a="${RPS[item]}" -v b="${RPS[pq]}" -v t="$target_db_pct" \
+        'BEGIN { exit !(a + 0 > 0 && b + 0 > 0 && 100 * a / b >= t) }' &&
+        [ "${NON2XX[item]}" = 0 ] && [ "${ERRS[item]}" = 0 ]; then
+        verdict_db=PASS
+    fi
+    echo "target: keeld 1-row read >= ${target_db_pct} % of hello-pq requests/s," \
+        "same ids, recommended configuration, without errors: $verdict_db"
+fi
+if { [ "$verdict" = FAIL ] || [ "$verdict_db" = FAIL ]; } &&
+    [ "${BENCH_STRICT:-0}" = 1 ]; then
     exit 1
 fi
 exit 0

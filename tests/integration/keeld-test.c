@@ -13,6 +13,7 @@
 #include "server/main.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,10 +189,58 @@ test_db_sleep(keel_ctx_t *ctx)
     return KEEL_OK;
 }
 
+/*
+ * One row by primary key from bench_items (bench/run.sh creates and fills
+ * it): the 1-row read of the benchmark, against bench/hello-pq.c.
+ */
+static keel_rc
+test_bench_item(keel_ctx_t *ctx)
+{
+    DB_STMT(st_bench_item, 1,
+            "SELECT id, name, price_cents FROM bench_items WHERE id = $1");
+    char id[24];
+    const char *params[1] = { id };
+    long long v;
+    db_conn_t *c;
+    db_error_t err;
+    PGresult *res;
+    json_object *o;
+    keel_rc rc;
+
+    if (parse_ll(ctx_param(ctx, "id"), 1, INT32_MAX, &v) != 0)
+        return ctx_fail(ctx, KEEL_ENOTFOUND, NULL);
+    snprintf(id, sizeof(id), "%lld", v);
+    rc = ctx_db(ctx, &c);
+    if (rc != KEEL_OK)
+        return rc;
+    rc = db_exec(c, &st_bench_item, params, &res, &err);
+    if (rc != KEEL_OK)
+        return ctx_fail_db(ctx, rc, &err);
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return ctx_fail(ctx, KEEL_ENOTFOUND, NULL);
+    }
+    o = json_object_new_object();
+    json_object_object_add(o, "id",
+                           json_object_new_int(atoi(PQgetvalue(res, 0, 0))));
+    json_object_object_add(o, "name",
+                           json_object_new_string_len(PQgetvalue(res, 0, 1),
+                                                      PQgetlength(res, 0, 1)));
+    json_object_object_add(o, "price_cents",
+                           json_object_new_int(atoi(PQgetvalue(res, 0, 2))));
+    PQclear(res);
+    ctx_respond_data(ctx, 200, o);
+    return KEEL_OK;
+}
+
 static const route_t test_rows[] = {
     { .method = HTTP_GET,
       .pattern = "/test/db-sleep",
       .handler = test_db_sleep,
+      .auth = AUTH_NONE },
+    { .method = HTTP_GET,
+      .pattern = "/test/bench-items/{id}",
+      .handler = test_bench_item,
       .auth = AUTH_NONE },
     { .method = HTTP_POST,
       .pattern = "/test/echo",
