@@ -33,6 +33,22 @@ static const char *const auth_names[] = {
     [AUTH_BEARER] = "bearer",
 };
 
+/* Load and check the configuration; 0, or -1 after saying why. */
+static int
+load_config(const char *path, keel_config_t *cfg)
+{
+    char err[1024];
+    keel_rc rc = config_load(cfg, path, environ, err, sizeof(err));
+
+    if (rc != KEEL_OK) {
+        fprintf(stderr, "keelctl: %s\n",
+                rc == KEEL_EINVAL ? err : "out of memory");
+        config_free(cfg);
+        return -1;
+    }
+    return 0;
+}
+
 static void
 usage(FILE *out)
 {
@@ -99,7 +115,7 @@ static int
 cmd_user_create(const char *path, int argc, char **argv)
 {
     const char *email = NULL, *name = NULL, *role = NULL, *why;
-    char pw[1100], hash[PASSWORD_HASH_MAX], id[37], err[1024];
+    char pw[1100], hash[PASSWORD_HASH_MAX], id[37];
     keel_config_t cfg;
     db_pool_t *pool = NULL;
     db_conn_t *c = NULL;
@@ -130,13 +146,8 @@ cmd_user_create(const char *path, int argc, char **argv)
         fprintf(stderr, "keelctl: --name: must be 1 to 100 characters\n");
         return 2;
     }
-    rc = config_load(&cfg, path, environ, err, sizeof(err));
-    if (rc != KEEL_OK) {
-        fprintf(stderr, "keelctl: %s\n",
-                rc == KEEL_EINVAL ? err : "out of memory");
-        config_free(&cfg);
+    if (load_config(path, &cfg) != 0)
         return 2;
-    }
     if (read_password(pw, sizeof(pw)) != 0)
         goto out;
     if (password_check(&cfg, pw, &why) != KEEL_OK) {
@@ -201,13 +212,8 @@ cmd_migrate(const char *path, const char *what, const char *count)
         fprintf(stderr, "keelctl: migrate: N must be a number 1..9999\n");
         return 2;
     }
-    rc = config_load(&cfg, path, environ, err, sizeof(err));
-    if (rc != KEEL_OK) {
-        fprintf(stderr, "keelctl: %s\n",
-                rc == KEEL_EINVAL ? err : "out of memory");
-        config_free(&cfg);
+    if (load_config(path, &cfg) != 0)
         return 2;
-    }
     if (migrations_load(cfg.db_migrations_dir, &m, &n, err, sizeof(err)) !=
         KEEL_OK) {
         fprintf(stderr, "keelctl: migrations: %s\n", err);

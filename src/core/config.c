@@ -98,19 +98,6 @@ static const ckey_t keys[] = {
 /* KEEL_* variables that are read by scripts, not config keys. */
 static const char *const env_not_keys[] = { "KEEL_CONFIG", "KEEL_PORT" };
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int
 section_known(const char *s, size_t n)
 {
@@ -195,7 +182,8 @@ set_value(keel_config_t *cfg, const ckey_t *k, const char *v, char *err,
         return KEEL_OK;
     case CT_BOOL:
         if (parse_bool(v, &b) != 0) {
-            seterr(err, errlen, "%s: expected on or off, got '%s'", k->key, v);
+            keel_seterr(err, errlen, "%s: expected on or off, got '%s'", k->key,
+                        v);
             return KEEL_EINVAL;
         }
         *(int *)field = b;
@@ -247,9 +235,9 @@ set_value(keel_config_t *cfg, const ckey_t *k, const char *v, char *err,
     case CT_LEVEL:
         b = log_level_parse(v);
         if (b < 0) {
-            seterr(err, errlen,
-                   "%s: expected debug, info, warn or error, got '%s'", k->key,
-                   v);
+            keel_seterr(err, errlen,
+                        "%s: expected debug, info, warn or error, got '%s'",
+                        k->key, v);
             return KEEL_EINVAL;
         }
         *(int *)field = b;
@@ -258,24 +246,27 @@ set_value(keel_config_t *cfg, const ckey_t *k, const char *v, char *err,
 range:
     switch (k->type) {
     case CT_INT:
-        seterr(err, errlen, "%s: expected an integer in %lld..%lld, got '%s'",
-               k->key, k->min, k->max, v);
+        keel_seterr(err, errlen,
+                    "%s: expected an integer in %lld..%lld, got '%s'", k->key,
+                    k->min, k->max, v);
         break;
     case CT_DURATION:
-        seterr(err, errlen,
-               "%s: expected a duration (e.g. 30s, 500ms, 2m) in %lld..%llds, "
-               "got '%s'",
-               k->key, k->min, k->max, v);
+        keel_seterr(
+            err, errlen,
+            "%s: expected a duration (e.g. 30s, 500ms, 2m) in %lld..%llds, "
+            "got '%s'",
+            k->key, k->min, k->max, v);
         break;
     case CT_SIZE:
-        seterr(err, errlen,
-               "%s: expected a size (e.g. 8k, 1m) in %lld..%lld bytes, "
-               "got '%s'",
-               k->key, k->min, k->max, v);
+        keel_seterr(err, errlen,
+                    "%s: expected a size (e.g. 8k, 1m) in %lld..%lld bytes, "
+                    "got '%s'",
+                    k->key, k->min, k->max, v);
         break;
     default:
-        seterr(err, errlen, "%s: expected an octal mode such as 0660, got '%s'",
-               k->key, v);
+        keel_seterr(err, errlen,
+                    "%s: expected an octal mode such as 0660, got '%s'", k->key,
+                    v);
         break;
     }
     return KEEL_EINVAL;
@@ -361,16 +352,16 @@ config_parse(keel_config_t *cfg, const char *text, const char *name, char *err,
         if (*s == '[') {
             size_t n = strlen(s);
             if (s[n - 1] != ']') {
-                seterr(err, errlen, "%s:%d: section header without ']'", name,
-                       lineno);
+                keel_seterr(err, errlen, "%s:%d: section header without ']'",
+                            name, lineno);
                 rc = KEEL_EINVAL;
                 break;
             }
             s[n - 1] = '\0';
             s = trim(s + 1);
             if (!section_known(s, strlen(s))) {
-                seterr(err, errlen, "%s:%d: unknown section [%.40s]", name,
-                       lineno, s);
+                keel_seterr(err, errlen, "%s:%d: unknown section [%.40s]", name,
+                            lineno, s);
                 rc = KEEL_EINVAL;
                 break;
             }
@@ -379,7 +370,8 @@ config_parse(keel_config_t *cfg, const char *text, const char *name, char *err,
         }
         eq = strchr(s, '=');
         if (eq == NULL) {
-            seterr(err, errlen, "%s:%d: expected 'key = value'", name, lineno);
+            keel_seterr(err, errlen, "%s:%d: expected 'key = value'", name,
+                        lineno);
             rc = KEEL_EINVAL;
             break;
         }
@@ -387,34 +379,35 @@ config_parse(keel_config_t *cfg, const char *text, const char *name, char *err,
         key = trim(s);
         val = trim(eq + 1);
         if (section[0] == '\0') {
-            seterr(err, errlen, "%s:%d: key '%.40s' outside of a section", name,
-                   lineno, key);
+            keel_seterr(err, errlen, "%s:%d: key '%.40s' outside of a section",
+                        name, lineno, key);
             rc = KEEL_EINVAL;
             break;
         }
         k = key_find(section, key);
         if (k == NULL) {
-            seterr(err, errlen, "%s:%d: unknown key '%.40s' in [%s]", name,
-                   lineno, key, section);
+            keel_seterr(err, errlen, "%s:%d: unknown key '%.40s' in [%s]", name,
+                        lineno, key, section);
             rc = KEEL_EINVAL;
             break;
         }
         if (seen[k - keys]) {
-            seterr(err, errlen, "%s:%d: duplicate key '%s' in [%s]", name,
-                   lineno, key, section);
+            keel_seterr(err, errlen, "%s:%d: duplicate key '%s' in [%s]", name,
+                        lineno, key, section);
             rc = KEEL_EINVAL;
             break;
         }
         seen[k - keys] = 1;
         if (unquote(&val) != 0) {
-            seterr(err, errlen, "%s:%d: unbalanced quotes in value of '%s'",
-                   name, lineno, key);
+            keel_seterr(err, errlen,
+                        "%s:%d: unbalanced quotes in value of '%s'", name,
+                        lineno, key);
             rc = KEEL_EINVAL;
             break;
         }
         rc = set_value(cfg, k, val, msg, sizeof(msg));
         if (rc == KEEL_EINVAL)
-            seterr(err, errlen, "%s:%d: %s", name, lineno, msg);
+            keel_seterr(err, errlen, "%s:%d: %s", name, lineno, msg);
     }
     free(copy);
     return rc;
@@ -454,8 +447,8 @@ config_apply_env(keel_config_t *cfg, char *const *envp, char *err,
         if (!section_known(section, i))
             continue;
         if ((size_t)(eq - us - 1) >= sizeof(key)) {
-            seterr(err, errlen, "%.*s: unknown key in [%s]", (int)(eq - e), e,
-                   section);
+            keel_seterr(err, errlen, "%.*s: unknown key in [%s]", (int)(eq - e),
+                        e, section);
             return KEEL_EINVAL;
         }
         for (i = 0; us + 1 + i < eq; i++)
@@ -463,13 +456,13 @@ config_apply_env(keel_config_t *cfg, char *const *envp, char *err,
         key[i] = '\0';
         k = key_find(section, key);
         if (k == NULL) {
-            seterr(err, errlen, "%.*s: unknown key '%s' in [%s]", (int)(eq - e),
-                   e, key, section);
+            keel_seterr(err, errlen, "%.*s: unknown key '%s' in [%s]",
+                        (int)(eq - e), e, key, section);
             return KEEL_EINVAL;
         }
         rc = set_value(cfg, k, eq + 1, msg, sizeof(msg));
         if (rc == KEEL_EINVAL)
-            seterr(err, errlen, "%.*s: %s", (int)(eq - e), e, msg);
+            keel_seterr(err, errlen, "%.*s: %s", (int)(eq - e), e, msg);
         if (rc != KEEL_OK)
             return rc;
     }
@@ -480,7 +473,7 @@ keel_rc
 config_check(const keel_config_t *cfg, char *err, size_t errlen)
 {
     if (cfg->max_query_size + cfg->max_path_size > (1 << 20)) {
-        seterr(err, errlen, "max_query_size + max_path_size exceed 1 MiB");
+        keel_seterr(err, errlen, "max_query_size + max_path_size exceed 1 MiB");
         return KEEL_EINVAL;
     }
     return KEEL_OK;
@@ -498,7 +491,7 @@ config_load(keel_config_t *cfg, const char *path, char *const *envp, char *err,
     config_defaults(cfg);
     f = fopen(path, "re");
     if (f == NULL) {
-        seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        keel_seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return KEEL_EINVAL;
     }
     for (;;) {
@@ -517,7 +510,7 @@ config_load(keel_config_t *cfg, const char *path, char *const *envp, char *err,
         got = fread(text + len, 1, 4096, f);
         len += got;
         if (len > (1 << 20)) {
-            seterr(err, errlen, "%s: file larger than 1 MiB", path);
+            keel_seterr(err, errlen, "%s: file larger than 1 MiB", path);
             free(text);
             fclose(f);
             return KEEL_EINVAL;
@@ -527,7 +520,7 @@ config_load(keel_config_t *cfg, const char *path, char *const *envp, char *err,
     }
     /* fopen() succeeds on a directory; only reading it fails. */
     if (ferror(f)) {
-        seterr(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        keel_seterr(err, errlen, "%s: cannot read: %s", path, strerror(errno));
         free(text);
         fclose(f);
         return KEEL_EINVAL;
@@ -535,7 +528,7 @@ config_load(keel_config_t *cfg, const char *path, char *const *envp, char *err,
     fclose(f);
     text[len] = '\0';
     if (strlen(text) != len) {
-        seterr(err, errlen, "%s: file contains a NUL byte", path);
+        keel_seterr(err, errlen, "%s: file contains a NUL byte", path);
         free(text);
         return KEEL_EINVAL;
     }

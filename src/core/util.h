@@ -49,4 +49,8 @@ int ascii_ncasecmp(const char *a, const char *b, size_t n);
  */
 int parse_ll(const char *s, long long min, long long max, long long *out);
 
+/* snprintf into an error buffer (err, errlen), for "char *err" APIs. */
+void keel_seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -34,19 +34,6 @@ DB_STMT(st_current, 0,
         "SELECT coalesce(max(version), 0) FROM schema_migrations");
 DB_STMT(st_has_table, 0, "SELECT to_regclass('schema_migrations') IS NOT NULL");
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 void
 migration_checksum(const char *data, size_t len, char out[65])
 {
@@ -151,7 +138,7 @@ migrations_load(const char *dir, migration_t **out, size_t *n, char *err,
     *out = NULL;
     *n = 0;
     if (d == NULL) {
-        seterr(err, errlen, "%s: %s", dir, strerror(errno));
+        keel_seterr(err, errlen, "%s: %s", dir, strerror(errno));
         return KEEL_EINVAL;
     }
     while ((e = readdir(d)) != NULL && rc == KEEL_OK) {
@@ -163,10 +150,10 @@ migrations_load(const char *dir, migration_t **out, size_t *n, char *err,
         if (e->d_name[0] == '.')
             continue;
         if (parse_name(e->d_name, &version, name, sizeof(name), &up) != 0) {
-            seterr(err, errlen,
-                   "%s/%s: not a migration file (NNNN_name.up.sql or "
-                   "NNNN_name.down.sql)",
-                   dir, e->d_name);
+            keel_seterr(err, errlen,
+                        "%s/%s: not a migration file (NNNN_name.up.sql or "
+                        "NNNN_name.down.sql)",
+                        dir, e->d_name);
             rc = KEEL_EINVAL;
             break;
         }
@@ -174,8 +161,8 @@ migrations_load(const char *dir, migration_t **out, size_t *n, char *err,
             if (m[i].version == version)
                 break;
         if (i < count && strcmp(m[i].name, name) != 0) {
-            seterr(err, errlen, "%s: version %04d used by %s and %s", dir,
-                   version, m[i].name, name);
+            keel_seterr(err, errlen, "%s: version %04d used by %s and %s", dir,
+                        version, m[i].name, name);
             rc = KEEL_EINVAL;
             break;
         }
@@ -192,7 +179,7 @@ migrations_load(const char *dir, migration_t **out, size_t *n, char *err,
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
         text = read_file(path, &len);
         if (text == NULL) {
-            seterr(err, errlen, "%s: %s", path, strerror(errno));
+            keel_seterr(err, errlen, "%s: %s", path, strerror(errno));
             rc = KEEL_EINVAL;
             break;
         }
@@ -206,8 +193,8 @@ migrations_load(const char *dir, migration_t **out, size_t *n, char *err,
     closedir(d);
     for (size_t i = 0; rc == KEEL_OK && i < count; i++) {
         if (m[i].up == NULL || m[i].down == NULL) {
-            seterr(err, errlen, "%s: %s has no %s file", dir, m[i].name,
-                   m[i].up ? ".down.sql" : ".up.sql");
+            keel_seterr(err, errlen, "%s: %s has no %s file", dir, m[i].name,
+                        m[i].up ? ".down.sql" : ".up.sql");
             rc = KEEL_EINVAL;
         }
     }
@@ -225,7 +212,8 @@ static keel_rc
 fail(keel_rc rc, const db_error_t *e, char *err, size_t errlen,
      const char *what)
 {
-    seterr(err, errlen, "%s: %s (SQLSTATE %s)", what, e->message, e->sqlstate);
+    keel_seterr(err, errlen, "%s: %s (SQLSTATE %s)", what, e->message,
+                e->sqlstate);
     return rc;
 }
 
@@ -254,19 +242,20 @@ prepare(db_conn_t *c, const migration_t *m, size_t n, size_t *applied,
         int version = atoi(PQgetvalue(res, r, 0));
         const char *sum = PQgetvalue(res, r, 2);
         if ((size_t)r >= n || m[r].version != version) {
-            seterr(err, errlen,
-                   "applied migration %04d (%s) has no file in the "
-                   "migrations directory",
-                   version, PQgetvalue(res, r, 1));
+            keel_seterr(err, errlen,
+                        "applied migration %04d (%s) has no file in the "
+                        "migrations directory",
+                        version, PQgetvalue(res, r, 1));
             PQclear(res);
             return KEEL_ECONFLICT;
         }
         if (strcmp(m[r].checksum, sum) != 0) {
-            seterr(err, errlen,
-                   "migration %s was changed after it was applied "
-                   "(checksum %.12s… applied, %.12s… on disk): restore the "
-                   "file and put the change in a new migration",
-                   m[r].name, sum, m[r].checksum);
+            keel_seterr(
+                err, errlen,
+                "migration %s was changed after it was applied "
+                "(checksum %.12s… applied, %.12s… on disk): restore the "
+                "file and put the change in a new migration",
+                m[r].name, sum, m[r].checksum);
             PQclear(res);
             return KEEL_ECONFLICT;
         }
