@@ -259,6 +259,12 @@ keel_pg_start() {
     chmod 755 "$dir"
     [ "$(id -u)" = 0 ] && chown postgres: "$data"
     chmod 700 "$data"
+    if ! keel_as_pg test -w "$data"; then
+        echo "harness: the postgres user cannot reach $data (a parent" \
+             "directory is not searchable by others); use a checkout" \
+             "under a world-searchable path" >&2
+        return 1
+    fi
     if [ ! -f "$data/PG_VERSION" ]; then
         keel_as_pg "$bin/initdb" -D "$data" -U keel -A trust -E UTF8 \
             --locale=C.UTF-8 --no-sync >"$dir/log/initdb.log" 2>&1 || {
