@@ -101,7 +101,8 @@ read_password(char *buf, size_t len)
             return -1;
         }
         explicit_bzero(again, sizeof(again));
-    } else if (fgets(buf, (int)len, stdin) == NULL) {
+    } else if (setvbuf(stdin, NULL, _IONBF, 0), /* no copy in stdio */
+               fgets(buf, (int)len, stdin) == NULL) {
         fprintf(stderr, "keelctl: no password on standard input\n");
         return -1;
     }
@@ -224,6 +225,15 @@ cmd_migrate(const char *path, const char *what, const char *count)
     if (pool == NULL || pool_acquire(pool, &c, &e) != KEEL_OK) {
         fprintf(stderr, "keelctl: cannot connect to the database: %s\n",
                 pool ? e.message : "out of memory");
+        goto out;
+    }
+    /*
+     * No session timeouts while migrating: waiting for the advisory lock
+     * of a concurrent run, or building an index, may take longer.
+     */
+    if (db_exec_sql(c, "SET statement_timeout = 0; SET lock_timeout = 0", &e) !=
+        KEEL_OK) {
+        fprintf(stderr, "keelctl: %s\n", e.message);
         goto out;
     }
     if (strcmp(what, "up") == 0)

@@ -16,7 +16,7 @@ keel_rc
 password_check(const keel_config_t *cfg, const char *pw, const char **why)
 {
     size_t len = strlen(pw), chars;
-    static char msg[96];
+    static _Thread_local char msg[96]; /* request threads call this */
 
     /* Bound the work before counting: bytes >= characters. */
     if (len > (size_t)cfg->password_max_length * 4) {

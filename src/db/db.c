@@ -5,6 +5,7 @@
 #include "db/internal.h"
 #include "core/util.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ static const struct {
     { "57P02", KEEL_EUNAVAIL },  /* crash_shutdown */
     { "57P03", KEEL_EUNAVAIL },  /* cannot_connect_now */
     { "55P03", KEEL_EUNAVAIL },  /* lock_not_available: lock_timeout */
+    { "25006", KEEL_EUNAVAIL },  /* read_only_sql_transaction: failover */
     { "08", KEEL_EUNAVAIL },     /* connection exceptions */
     { "53", KEEL_EUNAVAIL },     /* insufficient resources */
 };
@@ -102,6 +104,23 @@ db_error_from(db_error_t *err, const PGresult *res, PGconn *pg)
         snprintf(err->table, sizeof(err->table), "%s", table ? table : "");
 }
 
+/*
+ * The server-side name of a statement: a hash of its SQL, so that two
+ * statements never share a name unless they share their text (then the
+ * prepared one serves both).
+ */
+static void
+stmt_name(const db_stmt_t *st, char out[24])
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+    for (const unsigned char *p = (const unsigned char *)st->sql; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    snprintf(out, 24, "k%016llx", (unsigned long long)h);
+}
+
 static int
 is_prepared(const db_conn_t *c, const db_stmt_t *st)
 {
@@ -137,6 +156,7 @@ db_exec(db_conn_t *c, const db_stmt_t *st, const char *const *params,
         PGresult **res, db_error_t *err)
 {
     PGresult *r;
+    char name[24];
 
     if (res)
         *res = NULL;
@@ -145,11 +165,13 @@ db_exec(db_conn_t *c, const db_stmt_t *st, const char *const *params,
                      PQexecParams(c->pg, st->sql, st->nparams, NULL, params,
                                   NULL, NULL, 0),
                      res, err);
+    stmt_name(st, name);
     if (!is_prepared(c, st)) {
-        keel_rc rc =
-            check(c, PQprepare(c->pg, st->name, st->sql, st->nparams, NULL),
-                  NULL, err);
-        if (rc != KEEL_OK)
+        keel_rc rc = check(
+            c, PQprepare(c->pg, name, st->sql, st->nparams, NULL), NULL, err);
+        /* 42P05: prepared already, by another db_stmt_t with the same SQL
+         * (same hash, same text). */
+        if (rc != KEEL_OK && strcmp(c->last_sqlstate, "42P05") != 0)
             return rc;
         if (c->nprepared == c->cap) {
             c->cap = c->cap ? c->cap * 2 : 16;
@@ -157,7 +179,7 @@ db_exec(db_conn_t *c, const db_stmt_t *st, const char *const *params,
         }
         c->prepared[c->nprepared++] = st;
     }
-    r = PQexecPrepared(c->pg, st->name, st->nparams, params, NULL, NULL, 0);
+    r = PQexecPrepared(c->pg, name, st->nparams, params, NULL, NULL, 0);
     return check(c, r, res, err);
 }
 
@@ -179,6 +201,10 @@ db_transaction(db_conn_t *c, keel_rc (*fn)(db_conn_t *, void *), void *arg,
         if (rc != KEEL_OK)
             return rc;
         rc = fn(c, arg);
+        /* COMMIT in a failed transaction "succeeds" as a ROLLBACK: a fn
+         * that swallowed an error must not look committed. */
+        if (rc == KEEL_OK && PQtransactionStatus(c->pg) == PQTRANS_INERROR)
+            rc = KEEL_EINTERNAL;
         if (rc == KEEL_OK)
             rc = db_exec_sql(c, "COMMIT", err);
         if (rc == KEEL_OK)

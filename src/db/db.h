@@ -22,7 +22,7 @@ typedef struct db_pool db_pool_t;
 typedef struct db_conn db_conn_t;
 
 typedef struct db_stmt {
-    const char *name; /* unique: the prepared statement's name */
+    const char *name; /* for logs; the server-side name hashes the SQL */
     const char *sql;
     int nparams;
 } db_stmt_t;

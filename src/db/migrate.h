@@ -42,7 +42,8 @@ keel_rc migrate_up(db_conn_t *c, const migration_t *m, size_t n, int steps,
                    FILE *out, char *err, size_t errlen);
 keel_rc migrate_down(db_conn_t *c, const migration_t *m, size_t n, int steps,
                      FILE *out, char *err, size_t errlen);
-/* Print each migration and whether it is applied; 0 pending = KEEL_OK. */
+/* Print each migration and whether it is applied (KEEL_OK either way;
+ * an error for a changed or missing applied migration). */
 keel_rc migrate_status(db_conn_t *c, const migration_t *m, size_t n, FILE *out,
                        char *err, size_t errlen);
 

@@ -111,8 +111,8 @@ ignore_notice(void *arg, const char *message)
 static keel_rc
 conn_open(db_pool_t *p, db_conn_t *c, db_error_t *err)
 {
-    char timeout[16], st[32], idle[32];
-    const char *keys[8], *vals[8];
+    char timeout[16], st[32], idle[32], user_timeout[32];
+    const char *keys[12], *vals[12];
     const char *params[2];
     PGresult *res;
     int n = 0;
@@ -128,8 +128,27 @@ conn_open(db_pool_t *p, db_conn_t *c, db_error_t *err)
     vals[n++] = p->appname;
     keys[n] = "connect_timeout";
     vals[n++] = timeout;
+    /*
+     * A dead peer must not hold a thread for the OS defaults (hours of
+     * keepalive silence, minutes of retransmission): probe after 5 s idle
+     * and give up on unacknowledged data a little after statement_timeout.
+     * Ignored on unix sockets, which cannot stall this way.
+     */
+    snprintf(
+        user_timeout, sizeof(user_timeout), "%lld",
+        (long long)((p->statement_timeout > 0 ? p->statement_timeout : 30.0) *
+                        1000.0 +
+                    5000.0));
     keys[n] = "keepalives";
     vals[n++] = "1";
+    keys[n] = "keepalives_idle";
+    vals[n++] = "5";
+    keys[n] = "keepalives_interval";
+    vals[n++] = "2";
+    keys[n] = "keepalives_count";
+    vals[n++] = "3";
+    keys[n] = "tcp_user_timeout";
+    vals[n++] = user_timeout;
     keys[n] = NULL;
     vals[n] = NULL;
     c->pg = PQconnectdbParams(keys, vals, 1);
@@ -163,6 +182,7 @@ conn_open(db_pool_t *p, db_conn_t *c, db_error_t *err)
     PQclear(res);
     c->created = time_mono();
     c->nprepared = 0;
+    c->last_sqlstate[0] = '\0';
     return KEEL_OK;
 }
 
@@ -226,6 +246,8 @@ pool_acquire(db_pool_t *p, db_conn_t **out, db_error_t *err)
     c->in_use = 1;
     if (c->pg == NULL && time_mono() < p->down_until) {
         c->in_use = 0;
+        /* Pass the slot on: the next waiter gets its 503 at once too. */
+        pthread_cond_signal(&p->freed);
         pthread_mutex_unlock(&p->lock);
         db_error_set(err, "08006", NULL,
                      "database unreachable (backing off after a failure)");
@@ -278,7 +300,9 @@ pool_release(db_pool_t *p, db_conn_t *c)
             PQclear(PQexec(c->pg, "ROLLBACK"));
             ts = PQtransactionStatus(c->pg);
         }
+        /* 25006: this server turned read-only (a failover): reconnect. */
         if (PQstatus(c->pg) != CONNECTION_OK || ts != PQTRANS_IDLE ||
+            strcmp(c->last_sqlstate, "25006") == 0 ||
             (p->max_lifetime > 0 && time_mono() - c->created > p->max_lifetime))
             conn_close(c);
     }

@@ -70,6 +70,19 @@ check "each migration applied exactly once" \
 check "schema_migrations has one row per migration" \
     test "$("$pgbin/psql" -d keel_migr -Atc 'SELECT count(*) FROM schema_migrations')" = "$n"
 
+# A run waits for another's lock longer than statement_timeout (5 s here)
+# instead of being cancelled by it.
+"$pgbin/psql" -d keel_migr -q -c "SELECT pg_advisory_lock(1801807212), pg_sleep(6)" >/dev/null 2>&1 &
+lockpid=$!
+sleep 0.5
+t0=$(date +%s)
+kc migrate status >/dev/null 2>&1
+s3=$?
+t1=$(date +%s)
+wait $lockpid
+check "a run waits out another's lock past statement_timeout" test "$s3" = 0
+check "(it did wait)" test $((t1 - t0)) -ge 4
+
 # A migration edited after it was applied is refused, and nothing runs.
 echo "-- edited" >>"$mdir/0001_auth.up.sql"
 kc migrate up >"$dir/m3.out" 2>&1
