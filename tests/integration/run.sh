@@ -77,7 +77,7 @@ if ! "$src/tests/integration/database.sh"; then
     tail -n 30 "$dir/log/keeld.log" >&2
 fi
 # The process suite runs last: its final test stops keeld.
-for suite in test_http test_apache test_listen test_process; do
+for suite in test_http test_apache test_listen test_jobs test_process; do
     echo "== $suite"
     if ! "$build/tests/integration/$suite"; then
         status=1

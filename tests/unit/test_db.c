@@ -6,6 +6,7 @@
 #include "api/routes.h"
 #include "db/db.h"
 #include "db/migrate.h"
+#include "jobs/queue.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,7 +191,25 @@ test_constraint_names_give_the_field(void)
     CU_ASSERT_EQUAL(db_constraint_field("users_email_key", "users", f, 3), -1);
 }
 
+static void
+test_job_backoff_doubles_with_jitter_up_to_the_cap(void)
+{
+    for (int n = 1; n <= 30; n++) {
+        double full = 10.0;
+        for (int i = 1; i < n && full < 3600; i++)
+            full *= 2;
+        if (full > 3600)
+            full = 3600;
+        for (int k = 0; k < 20; k++) {
+            double d = job_backoff(n, 10.0, 3600.0);
+            CU_ASSERT_TRUE(d >= full * 0.5 && d <= full);
+        }
+    }
+}
+
 static const unit_test_t tests[] = {
+    { "job back-off doubles with jitter up to the cap",
+      test_job_backoff_doubles_with_jitter_up_to_the_cap },
     { "constraint names give the field", test_constraint_names_give_the_field },
     { "SQLSTATEs map to the envelope", test_sqlstates_map_to_the_envelope },
     { "only serialization failures and deadlocks retry",

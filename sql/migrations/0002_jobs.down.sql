@@ -1,0 +1,2 @@
+-- 0002_jobs: remove the job queue.
+DROP TABLE jobs;
