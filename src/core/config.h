@@ -44,6 +44,12 @@ typedef struct keel_config {
     int argon2_parallelism;
     int password_min_length; /* characters */
     int password_max_length;
+    /* [jobs] */
+    int job_workers;          /* job worker processes; 0 = none */
+    double job_lease;         /* seconds a claimed job is ours */
+    double job_backoff_base;  /* first retry delay */
+    double job_backoff_cap;   /* longest retry delay */
+    double job_poll_interval; /* look for due jobs at least this often */
     /* [database] */
     char *db_url;              /* libpq conninfo or URI; "" = PG* variables */
     int db_pool_size;          /* connections per worker; 0 = threads */

@@ -11,6 +11,20 @@
 
 #include <stddef.h>
 
+struct job;
+
+/*
+ * A background job type: `run` does the work for one claimed job and
+ * returns KEEL_OK, or an error with a short reason in `why` (the job is
+ * retried with back-off, and is dead after max_attempts).  Delivery is
+ * at-least-once: `run` must be idempotent.
+ */
+typedef struct job_type {
+    const char *type;
+    keel_rc (*run)(const keel_config_t *cfg, const struct job *job, char *why,
+                   size_t whylen);
+} job_type_t;
+
 typedef struct route_table {
     const route_t *routes;
     size_t nroutes;
@@ -36,6 +50,9 @@ struct keel_app {
      * KEEL_EXIT_FATAL and the master does not respawn it.
      */
     keel_rc (*worker_init)(const keel_config_t *cfg, char *err, size_t errlen);
+    /* Background job types; job workers run only when there are some. */
+    const job_type_t *job_types;
+    size_t njob_types;
 };
 
 #endif

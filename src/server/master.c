@@ -6,6 +6,7 @@
 #include "core/util.h"
 #include "server/scoreboard.h"
 #include "server/worker.h"
+#include "jobs/runner.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -25,8 +26,11 @@ extern char **environ;
 #define WORKERS_HEADROOM     64 /* workers a reload may grow to without restart */
 /* a crash this long ago no longer adds back-off */
 
+enum wkind { WK_REQUEST = 0, WK_JOB };
+
 typedef struct wproc {
     pid_t pid;        /* 0 = free */
+    enum wkind kind;  /* request worker or job worker */
     unsigned gen;     /* config generation it was started with */
     int index;        /* stable worker number for logs */
     double started;   /* time_mono() at fork */
@@ -55,7 +59,7 @@ static struct {
 } M;
 
 static void
-worker_spawn(void)
+worker_spawn(enum wkind kind)
 {
     size_t slot;
     pid_t pid;
@@ -86,9 +90,15 @@ worker_spawn(void)
             .index = M.next_index,
             .master = getppid(),
         };
+        if (kind == WK_JOB) {
+            /* Job workers never accept FastCGI connections. */
+            close(M.listener->fd);
+            job_worker_main(&args);
+        }
         worker_main(&args);
     }
     w->pid = pid;
+    w->kind = kind;
     w->gen = M.gen;
     w->index = M.next_index++;
     w->started = time_mono();
@@ -148,6 +158,9 @@ reap(void)
                                    json_object_new_int((int)pid));
             json_object_object_add(line, "worker_index",
                                    json_object_new_int(w->index));
+            json_object_object_add(
+                line, "kind",
+                json_object_new_string(w->kind == WK_JOB ? "job" : "request"));
             json_object_object_add(line, "reason",
                                    json_object_new_string(reason));
             if (WIFEXITED(status))
@@ -271,7 +284,7 @@ maintain(void)
 
     for (size_t s = 0; s < M.nprocs; s++) {
         wproc_t *w = &M.procs[s];
-        if (w->pid == 0 || w->stop_sent)
+        if (w->pid == 0 || w->stop_sent || w->kind != WK_REQUEST)
             continue;
         if (w->gen == M.gen) {
             cur++;
@@ -290,30 +303,58 @@ maintain(void)
         if (cur_ready + old > target) {
             for (size_t s = 0; s < M.nprocs; s++) {
                 wproc_t *w = &M.procs[s];
-                if (w->pid && !w->stop_sent && w->gen != M.gen) {
+                if (w->pid && !w->stop_sent && w->kind == WK_REQUEST &&
+                    w->gen != M.gen) {
                     worker_stop(w, SIGTERM);
                     break;
                 }
             }
         } else if (cur_starting == 0 && !M.fatal && now >= M.backoff_until) {
-            worker_spawn();
+            worker_spawn(WK_REQUEST);
         }
         return;
     }
     if (cur > target) {
         for (size_t s = M.nprocs; s-- > 0;) {
             wproc_t *w = &M.procs[s];
-            if (w->pid && !w->stop_sent && cur > target) {
+            if (w->pid && !w->stop_sent && w->kind == WK_REQUEST &&
+                cur > target) {
                 worker_stop(w, SIGTERM);
                 cur--;
             }
         }
     }
     while (cur < target && !M.fatal && now >= M.backoff_until) {
-        worker_spawn();
+        worker_spawn(WK_REQUEST);
         cur++;
         if (M.fast_crashes > 0)
             break; /* after a crash, start one at a time */
+    }
+}
+
+/*
+ * Keep `[jobs] workers` job workers of the current generation.  Jobs wait
+ * durably in the queue, so a reload simply stops the old ones (each
+ * finishes the job in hand) and starts new ones.
+ */
+static void
+maintain_jobs(void)
+{
+    int target = M.app->njob_types > 0 ? M.cfg->job_workers : 0;
+    int cur = 0;
+
+    for (size_t s = 0; s < M.nprocs; s++) {
+        wproc_t *w = &M.procs[s];
+        if (w->pid == 0 || w->stop_sent || w->kind != WK_JOB)
+            continue;
+        if (w->gen != M.gen || cur >= target)
+            worker_stop(w, SIGTERM);
+        else
+            cur++;
+    }
+    while (cur < target && !M.fatal && time_mono() >= M.backoff_until) {
+        worker_spawn(WK_JOB);
+        cur++;
     }
 }
 
@@ -404,6 +445,17 @@ live_workers(void)
     return n;
 }
 
+static int
+live_request_workers(void)
+{
+    int n = 0;
+
+    for (size_t s = 0; s < M.nprocs; s++)
+        if (M.procs[s].pid && M.procs[s].kind == WK_REQUEST)
+            n++;
+    return n;
+}
+
 static void
 begin_stop(const char *why)
 {
@@ -436,7 +488,7 @@ master_run(keel_config_t *cfg, const char *config_path, const keel_app_t *app,
      * a restart).  Unused slots are untouched pages of the mapping.
      */
     M.max_workers = workers > WORKERS_HEADROOM ? workers : WORKERS_HEADROOM;
-    M.nprocs = (size_t)M.max_workers * 2 + 2;
+    M.nprocs = (size_t)M.max_workers * 2 + 2 + 2 * 16; /* + job workers */
     M.sb = scoreboard_create(M.nprocs);
     M.procs = calloc(M.nprocs, sizeof(*M.procs));
     if (M.sb == NULL || M.procs == NULL) {
@@ -502,7 +554,8 @@ master_run(keel_config_t *cfg, const char *config_path, const keel_app_t *app,
         watchdog();
         enforce_stop_timeout();
         maintain();
-        if (M.fatal && live_workers() == 0) {
+        maintain_jobs();
+        if (M.fatal && live_request_workers() == 0) {
             log_printf(KLOG_ERROR, "a worker could not start (fatal exit); "
                                    "not respawning, master exits");
             status = 1;

@@ -112,6 +112,54 @@ check "and leaves no user behind" \
 kcu --email x@example.org >/dev/null 2>&1 </dev/null
 check "missing --name is a usage error (exit 2)" test $? = 2
 
+# ---- job workers ------------------------------------------------------------
+sql() { "$pgbin/psql" -Atq -c "$1"; }
+enqueue() { # enqueue TYPE PATH: as an application would, NOTIFY at commit
+    sql "BEGIN; INSERT INTO jobs (type, payload) VALUES ('$1', json_build_object('path', '$2')); NOTIFY keel_jobs; COMMIT;"
+}
+wait_file() { # wait_file PATH SECONDS
+    local i
+    for i in $(seq 1 $(($2 * 20))); do
+        [ -s "$1" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+jobpid() { sql "SELECT substr(locked_by, 5) FROM jobs WHERE status = 'running' AND type = '$1' LIMIT 1"; }
+
+t0=$(date +%s%N)
+enqueue test.touch "$dir/job1"
+check "a committed job runs promptly (woken by NOTIFY)" wait_file "$dir/job1" 2
+t1=$(date +%s%N)
+check "(within a second)" test $(( (t1 - t0) / 1000000 )) -lt 1000
+sleep 0.2
+check "and is recorded as succeeded" \
+    test "$(sql "SELECT status || ' ' || attempts FROM jobs WHERE payload->>'path' = '$dir/job1'")" = "succeeded 1"
+sql "INSERT INTO jobs (type, payload, max_attempts) VALUES ('test.nosuch', '{}', 1); NOTIFY keel_jobs;"
+sleep 1.2
+check "a job with no handler fails and, at max_attempts, is dead" \
+    test "$(sql "SELECT status FROM jobs WHERE type = 'test.nosuch'")" = dead
+check "with the reason kept" \
+    test "$(sql "SELECT last_error FROM jobs WHERE type = 'test.nosuch'")" = "no handler for job type test.nosuch"
+
+# kill -9 of the job worker while it runs a job: claimed again after the
+# lease (2 s here) by the respawned worker, and completed.
+enqueue test.sleep_touch "$dir/job2"
+victim=""
+for i in $(seq 1 40); do
+    victim=$(jobpid test.sleep_touch)
+    [ -n "$victim" ] && break
+    sleep 0.05
+done
+check "the job is running in a job worker" test -n "$victim"
+[ -n "$victim" ] && kill -KILL "$victim"
+check "a killed job worker's job completes after its lease" wait_file "$dir/job2" 8
+sleep 0.3
+check "on its second attempt" \
+    test "$(sql "SELECT status || ' ' || attempts FROM jobs WHERE payload->>'path' = '$dir/job2'")" = "succeeded 2"
+check "the master logged the job worker's death" \
+    grep -q '"kind":"job"' "$dir/log/keeld.log"
+
 # ---- faults: PostgreSQL goes away under a running keeld ------------------
 status_of() { curl -s -o "$dir/body" -w '%{http_code}' --max-time 10 "$url$1"; }
 check "ready while the database answers" test "$(status_of /ready)" = 200

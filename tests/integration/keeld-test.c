@@ -9,6 +9,7 @@
 #include "api/routes.h"
 #include "core/util.h"
 #include "db/db.h"
+#include "jobs/queue.h"
 #include "http/ctx.h"
 #include "server/main.h"
 
@@ -277,6 +278,54 @@ static const route_t test_rows[] = {
       .auth = AUTH_NONE },
 };
 
+/* Job types for the job worker tests: create the file named by the
+ * payload's "path", after "ms" milliseconds for test.sleep_touch. */
+static keel_rc
+touch_after(const job_t *job, long ms, char *why, size_t whylen)
+{
+    json_object *o = json_tokener_parse(job->payload), *v;
+    const char *path = NULL;
+    FILE *f;
+
+    if (o && json_object_object_get_ex(o, "path", &v))
+        path = json_object_get_string(v);
+    if (path == NULL) {
+        snprintf(why, whylen, "payload has no path");
+        json_object_put(o);
+        return KEEL_EINVAL;
+    }
+    if (ms > 0) {
+        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) != 0)
+            ;
+    }
+    f = fopen(path, "a");
+    if (f != NULL) {
+        fprintf(f, "%s attempt %d\n", job->public_id, job->attempts);
+        fclose(f);
+    }
+    json_object_put(o);
+    return f ? KEEL_OK : KEEL_EINTERNAL;
+}
+
+static keel_rc
+job_touch(const keel_config_t *cfg, const job_t *job, char *why, size_t whylen)
+{
+    return touch_after(job, 0, why, whylen);
+}
+
+static keel_rc
+job_sleep_touch(const keel_config_t *cfg, const job_t *job, char *why,
+                size_t whylen)
+{
+    return touch_after(job, 1500, why, whylen);
+}
+
+static const job_type_t test_jobs[] = {
+    { "test.touch", job_touch },
+    { "test.sleep_touch", job_sleep_touch },
+};
+
 /*
  * Worker start-up faults on demand, for the master's respawn policy:
  * KEEL_TEST_WORKER_INIT=fatal fails cleanly (exit status 2, no respawn),
@@ -311,5 +360,7 @@ main(int argc, char **argv)
     app.tables = all;
     app.ntables = 2;
     app.worker_init = test_worker_init;
+    app.job_types = test_jobs;
+    app.njob_types = sizeof(test_jobs) / sizeof(test_jobs[0]);
     return keel_main(argc, argv, &app);
 }

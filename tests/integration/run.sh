@@ -44,6 +44,8 @@ keel_pg_start "$dir" fast || exit 1
 keel_write_config "$dir" "$sock" "max_requests = 100
 request_timeout = 2s
 shutdown_timeout = 10s" "$src"
+# A short lease, so that the kill -9 test sees a job claimed again soon.
+printf '\n[jobs]\nworkers = 1\nlease = 2s\n' >>"$dir/keel.conf"
 "$build/keelctl" -c "$dir/keel.conf" migrate up >"$dir/log/migrate.log" 2>&1 || {
     cat "$dir/log/migrate.log" >&2
     exit 1
@@ -63,6 +65,12 @@ export KEEL_TEST_SRCDIR="$src"
 KEEL_TEST_PGURL=$(. "$dir/pg.env" &&
     echo "host=$PGHOST port=$PGPORT dbname=$PGDATABASE user=$PGUSER")
 export KEEL_TEST_PGURL
+# test_jobs drives the queue by hand: a database of its own, where no job
+# worker of keeld-test competes for its jobs.
+(set -a; . "$dir/pg.env"; "$(keel_pg_bin)/createdb" keel_queue) || exit 1
+sed "s|dbname=keel |dbname=keel_queue |" "$dir/keel.conf" >"$dir/queue.conf"
+"$build/keelctl" -c "$dir/queue.conf" migrate up >>"$dir/log/migrate.log" 2>&1 || exit 1
+export KEEL_TEST_PGURL_QUEUE="${KEEL_TEST_PGURL/dbname=keel /dbname=keel_queue }"
 if ! keel_wait_for keel_http_ok "$KEEL_TEST_URL/health" ||
    ! keel_wait_for keel_http_ok "$KEEL_TEST_APACHE_URL/health"; then
     echo "run.sh: the stack did not come up" >&2

@@ -1,7 +1,8 @@
 /*
- * test_jobs.c - the job queue against the real PostgreSQL of run.sh
- * (KEEL_TEST_PGURL): transactional enqueue, NOTIFY at commit, claims that
- * never overlap, leases, back-off, dead jobs and retry.
+ * test_jobs.c - the job queue against the real PostgreSQL of run.sh, in a
+ * database no job worker uses (KEEL_TEST_PGURL_QUEUE): transactional enqueue,
+ * NOTIFY at commit, claims that never overlap, leases, back-off, dead jobs and
+ * retry.
  */
 #include "keel-build.h"
 
@@ -246,11 +247,11 @@ static const unit_test_t tests[] = {
 int
 main(void)
 {
-    const char *url = getenv("KEEL_TEST_PGURL");
+    const char *url = getenv("KEEL_TEST_PGURL_QUEUE");
     int rc;
 
     if (url == NULL) {
-        fprintf(stderr, "KEEL_TEST_PGURL is not set\n");
+        fprintf(stderr, "KEEL_TEST_PGURL_QUEUE is not set\n");
         return 1;
     }
     config_defaults(&cfg);

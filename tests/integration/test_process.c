@@ -75,8 +75,10 @@ children(pid_t parent, pid_t *out, int max)
         f = fopen(path, "r");
         if (f == NULL)
             continue;
+        /* Request workers only: job workers are named keel-jobs. */
         if (fscanf(f, "%d %63s %c %d", &pid, comm, &state, &ppid) == 4 &&
-            ppid == parent && state != 'Z' && n < max)
+            ppid == parent && state != 'Z' && n < max &&
+            strcmp(comm, "(keel-jobs)") != 0)
             out[n++] = pid;
         fclose(f);
     }
