@@ -9,6 +9,7 @@
 #include "auth/password.h"
 #include "core/validate.h"
 #include "db/migrate.h"
+#include "jobs/queue.h"
 #include "http/chain.h"
 #include "store/users.h"
 
@@ -64,6 +65,10 @@ usage(FILE *out)
                  "the password\n"
                  "                       is asked for, or read from standard "
                  "input\n"
+                 "  jobs list [--status S] [--limit N]\n"
+                 "                       list jobs, newest first (default "
+                 "50)\n"
+                 "  jobs retry ID        re-queue a dead or failed job\n"
                  "  routes               print the route table (method, "
                  "path, auth, permission)\n"
                  "  version              print the version\n"
@@ -190,6 +195,84 @@ out:
     pool_destroy(pool);
     config_free(&cfg);
     return status;
+usage:
+    usage(stderr);
+    return 2;
+}
+
+static int
+cmd_jobs(const char *path, int argc, char **argv)
+{
+    static const char *const statuses[] = { "queued", "running", "succeeded",
+                                            "failed", "dead" };
+    const char *status = NULL;
+    long long limit = 50;
+    keel_config_t cfg;
+    db_pool_t *pool = NULL;
+    db_conn_t *c = NULL;
+    db_error_t e;
+    int status_code = 1, list = strcmp(argv[0], "list") == 0;
+    keel_rc rc;
+
+    if (list) {
+        for (int i = 1; i < argc; i += 2) {
+            int ok = 0;
+            if (i + 1 >= argc)
+                goto usage;
+            if (strcmp(argv[i], "--status") == 0) {
+                status = argv[i + 1];
+                for (size_t k = 0; k < KEEL_ARRAY_LEN(statuses); k++)
+                    ok |= strcmp(status, statuses[k]) == 0;
+                if (!ok) {
+                    fprintf(stderr, "keelctl: --status: one of queued, "
+                                    "running, succeeded, failed, dead\n");
+                    return 2;
+                }
+            } else if (strcmp(argv[i], "--limit") == 0) {
+                if (parse_ll(argv[i + 1], 1, 10000, &limit) != 0) {
+                    fprintf(stderr, "keelctl: --limit: 1..10000\n");
+                    return 2;
+                }
+            } else {
+                goto usage;
+            }
+        }
+    } else if (strcmp(argv[0], "retry") != 0 || argc != 2) {
+        goto usage;
+    } else if (!valid_uuid(argv[1])) {
+        fprintf(stderr, "keelctl: jobs retry: ID must be a job's UUID\n");
+        return 2;
+    }
+    if (load_config(path, &cfg) != 0)
+        return 2;
+    pool = pool_create(&cfg, 1);
+    if (pool == NULL || pool_acquire(pool, &c, &e) != KEEL_OK) {
+        fprintf(stderr, "keelctl: cannot connect to the database: %s\n",
+                pool ? e.message : "out of memory");
+        goto out;
+    }
+    if (list) {
+        rc = job_list(c, status, (int)limit, stdout, &e);
+    } else {
+        rc = job_retry(c, argv[1], &e);
+        if (rc == KEEL_OK)
+            printf("re-queued %s\n", argv[1]);
+        else if (rc == KEEL_ENOTFOUND)
+            fprintf(stderr, "keelctl: no job %s\n", argv[1]);
+        else if (rc == KEEL_ECONFLICT)
+            fprintf(stderr, "keelctl: job %s is neither dead nor failed\n",
+                    argv[1]);
+    }
+    if (rc == KEEL_OK)
+        status_code = 0;
+    else if (rc != KEEL_ENOTFOUND && rc != KEEL_ECONFLICT)
+        fprintf(stderr, "keelctl: %s\n", e.message);
+out:
+    if (c)
+        pool_release(pool, c);
+    pool_destroy(pool);
+    config_free(&cfg);
+    return status_code;
 usage:
     usage(stderr);
     return 2;
@@ -325,6 +408,8 @@ main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (i + 2 <= argc && strcmp(argv[i], "jobs") == 0)
+        return cmd_jobs(path, argc - i - 1, argv + i + 1);
     if (i + 2 <= argc && strcmp(argv[i], "user") == 0 &&
         strcmp(argv[i + 1], "create") == 0)
         return cmd_user_create(path, argc - i - 2, argv + i + 2);

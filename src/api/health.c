@@ -5,6 +5,7 @@
 #include "core/util.h"
 #include "db/db.h"
 #include "db/migrate.h"
+#include "jobs/queue.h"
 #include "http/app.h"
 
 #include <stdio.h>
@@ -33,12 +34,34 @@ check_database(keel_ctx_t *ctx, json_object *checks)
     return up;
 }
 
+/* {"status": "up", "queued": 3, "dead": 0} or {"status": "down"}. */
+static int
+check_jobs(keel_ctx_t *ctx, json_object *checks, int db_up)
+{
+    json_object *o = json_object_new_object();
+    long long queued = 0, dead = 0;
+    db_conn_t *c;
+    db_error_t err;
+    int up = db_up && ctx_db(ctx, &c) == KEEL_OK &&
+             job_counts(c, &queued, &dead, &err) == KEEL_OK;
+
+    json_object_object_add(o, "status",
+                           json_object_new_string(up ? "up" : "down"));
+    if (up) {
+        json_object_object_add(o, "queued", json_object_new_int64(queued));
+        json_object_object_add(o, "dead", json_object_new_int64(dead));
+    }
+    json_object_object_add(checks, "jobs", o);
+    return up;
+}
+
 keel_rc
 health_get(keel_ctx_t *ctx)
 {
     json_object *root = json_object_new_object();
     json_object *checks = json_object_new_object();
-    int healthy = check_database(ctx, checks);
+    int db_up = check_database(ctx, checks);
+    int healthy = check_jobs(ctx, checks, db_up) && db_up;
     char ts[32];
 
     /* A dependency down is "degraded", still 200: the process is alive. */

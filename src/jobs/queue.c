@@ -45,6 +45,15 @@ DB_STMT(st_job_retry, 1,
         "last_error = NULL, updated_at = now() "
         "WHERE public_id = $1::uuid AND status IN ('dead', 'failed') "
         "RETURNING id");
+DB_STMT(st_job_counts, 0,
+        "SELECT count(*) FILTER (WHERE status IN ('queued', 'failed')), "
+        "count(*) FILTER (WHERE status = 'dead') FROM jobs");
+DB_STMT(st_job_list, 2,
+        "SELECT public_id, type, status, attempts, max_attempts, "
+        "to_char(run_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+        "coalesce(last_error, '') FROM jobs "
+        "WHERE $1::text IS NULL OR status = $1 "
+        "ORDER BY created_at DESC, id DESC LIMIT $2::integer");
 DB_STMT(st_job_exists, 1, "SELECT 1 FROM jobs WHERE public_id = $1::uuid");
 
 keel_rc
@@ -190,4 +199,40 @@ job_backoff(int attempts, double base, double cap)
         d = cap;
     random_bytes(&r, 1);
     return d * (0.5 + 0.5 * (double)r / 255.0);
+}
+
+keel_rc
+job_counts(db_conn_t *c, long long *queued, long long *dead, db_error_t *err)
+{
+    PGresult *res;
+    keel_rc rc = db_exec(c, &st_job_counts, NULL, &res, err);
+
+    if (rc != KEEL_OK)
+        return rc;
+    *queued = atoll(PQgetvalue(res, 0, 0));
+    *dead = atoll(PQgetvalue(res, 0, 1));
+    PQclear(res);
+    return KEEL_OK;
+}
+
+keel_rc
+job_list(db_conn_t *c, const char *status, int limit, FILE *out,
+         db_error_t *err)
+{
+    char lim[16];
+    const char *p[2] = { status, lim };
+    PGresult *res;
+    keel_rc rc;
+
+    snprintf(lim, sizeof(lim), "%d", limit);
+    rc = db_exec(c, &st_job_list, p, &res, err);
+    if (rc != KEEL_OK)
+        return rc;
+    for (int r = 0; r < PQntuples(res); r++)
+        fprintf(out, "%s  %-20s %-9s %s/%s  %s  %s\n", PQgetvalue(res, r, 0),
+                PQgetvalue(res, r, 1), PQgetvalue(res, r, 2),
+                PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
+                PQgetvalue(res, r, 5), PQgetvalue(res, r, 6));
+    PQclear(res);
+    return KEEL_OK;
 }

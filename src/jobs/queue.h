@@ -12,6 +12,8 @@
 
 #include "db/db.h"
 
+#include <stdio.h>
+
 #define JOBS_CHANNEL "keel_jobs"
 
 typedef struct job_spec {
@@ -61,6 +63,17 @@ keel_rc job_fail(db_conn_t *c, const job_t *job, const char *reason,
 /* Re-queue a dead or failed job (by UUID) now, with fresh attempts.
  * KEEL_ENOTFOUND for no such job, KEEL_ECONFLICT for another status. */
 keel_rc job_retry(db_conn_t *c, const char *public_id, db_error_t *err);
+
+/* How many jobs are queued (queued or failed, waiting to run) and dead. */
+keel_rc job_counts(db_conn_t *c, long long *queued, long long *dead,
+                   db_error_t *err);
+
+/*
+ * Print jobs, newest first, at most `limit`, optionally of one status, one
+ * line each (id, type, status, attempts/max, run_at, last_error) to out.
+ */
+keel_rc job_list(db_conn_t *c, const char *status, int limit, FILE *out,
+                 db_error_t *err);
 
 /*
  * The delay before attempt `attempts` + 1 after a failure: base × 2^(n-1),

@@ -142,6 +142,21 @@ check "a job with no handler fails and, at max_attempts, is dead" \
 check "with the reason kept" \
     test "$(sql "SELECT last_error FROM jobs WHERE type = 'test.nosuch'")" = "no handler for job type test.nosuch"
 
+kj() { "$keelctl" -c "$dir/keel.conf" jobs "$@"; }
+dead_id=$(sql "SELECT public_id FROM jobs WHERE type = 'test.nosuch'")
+check "keelctl jobs list --status dead shows it" \
+    bash -c "\"$keelctl\" -c \"$dir/keel.conf\" jobs list --status dead | grep -q '^$dead_id  test.nosuch *dead *1/1'"
+status_of() { curl -s -o "$dir/body" -w '%{http_code}' --max-time 10 "$url$1"; }
+status_of /health >/dev/null
+check "/health counts the dead job" grep -q '"jobs":{"status":"up","queued":[0-9]*,"dead":1}' "$dir/body"
+check "keelctl jobs retry re-queues it" bash -c "\"$keelctl\" -c \"$dir/keel.conf\" jobs retry $dead_id | grep -q '^re-queued $dead_id'"
+kj retry 00000000-0000-4000-8000-000000000000 >/dev/null 2>&1
+check "retry of an unknown job exits 1" test $? = 1
+kj retry 42 >/dev/null 2>&1
+check "retry of a malformed id exits 2" test $? = 2
+kj list --status sideways >/dev/null 2>&1
+check "list with an unknown status exits 2" test $? = 2
+
 # kill -9 of the job worker while it runs a job: claimed again after the
 # lease (2 s here) by the respawned worker, and completed.
 enqueue test.sleep_touch "$dir/job2"

@@ -96,10 +96,9 @@ static const route_t rows[] = {
       .auth = AUTH_NONE },
 };
 static const route_table_t tables[] = { ROUTE_TABLE(rows) };
-static const keel_app_t app = { .name = "test",
-                                .version = "9.9.9",
-                                .tables = tables,
-                                .ntables = 1 };
+static const keel_app_t app = {
+    .name = "test", .version = "9.9.9", .tables = tables, .ntables = 1
+};
 
 static keel_config_t cfg;
 static keel_http_t http;
