@@ -3,6 +3,7 @@
 
 #include "api/routes.h"
 #include "api/health.h"
+#include "jobs/email.h"
 
 static const route_t rows[] = {
     { .method = HTTP_GET,
@@ -23,10 +24,16 @@ const route_table_t keel_api_routes = ROUTE_TABLE(rows);
 
 static const route_table_t tables[] = { ROUTE_TABLE(rows) };
 
+static const job_type_t jobs[] = {
+    { "email.send", email_send_job },
+};
+
 const keel_app_t keel_api_app = {
     .name = "keeld",
     .version = PACKAGE_VERSION,
     .tables = tables,
     .ntables = 1,
     .schema_version = KEEL_SCHEMA_VERSION,
+    .job_types = jobs,
+    .njob_types = sizeof(jobs) / sizeof(jobs[0]),
 };

@@ -50,6 +50,9 @@ typedef struct keel_config {
     double job_backoff_base;  /* first retry delay */
     double job_backoff_cap;   /* longest retry delay */
     double job_poll_interval; /* look for due jobs at least this often */
+    /* [mail] */
+    char *mail_from;      /* sender address */
+    char *mail_spool_dir; /* the file transport's directory */
     /* [database] */
     char *db_url;              /* libpq conninfo or URI; "" = PG* variables */
     int db_pool_size;          /* connections per worker; 0 = threads */

@@ -157,6 +157,19 @@ check "retry of a malformed id exits 2" test $? = 2
 kj list --status sideways >/dev/null 2>&1
 check "list with an unknown status exits 2" test $? = 2
 
+# email.send, file transport.
+sql "BEGIN; INSERT INTO jobs (type, payload) VALUES ('email.send', json_build_object('to', 'ada@example.org', 'subject', 'Grüße', 'text', E'Hello\\nworld')); NOTIFY keel_jobs; COMMIT;"
+mail_id=$(sql "SELECT public_id FROM jobs WHERE type = 'email.send' ORDER BY id DESC LIMIT 1")
+check "an email job writes one .eml into the spool" wait_file "$dir/mail/$mail_id.eml" 3
+check "with the RFC 5322 headers" bash -c "grep -q \$'^To: ada@example.org\r\$' '$dir/mail/$mail_id.eml' && grep -q \$'^From: keel@localhost\r\$' '$dir/mail/$mail_id.eml' && grep -q '^Subject: =?UTF-8?B?R3LDvMOfZQ==?=' '$dir/mail/$mail_id.eml' && grep -q '^Message-ID: <$mail_id@keel>' '$dir/mail/$mail_id.eml'"
+check "and the body with CRLF line ends" bash -c "tail -c 16 '$dir/mail/$mail_id.eml' | od -c | tr -s ' ' | grep -q 'w o r l d \\\\r \\\\n'"
+check "no partial file is left in the spool's tmp" test -z "$(ls -A "$dir/mail/tmp")"
+sql "INSERT INTO jobs (type, payload, max_attempts) VALUES ('email.send', json_build_object('to', 'x@example.org', 'subject', E'a\\r\\nBcc: evil@example.org', 'text', 't'), 1); NOTIFY keel_jobs;"
+sleep 1.2
+check "a header injection is refused (the job is dead)" \
+    test "$(sql "SELECT status FROM jobs WHERE payload->>'to' = 'x@example.org'")" = dead
+check "and writes nothing" test "$(ls "$dir/mail" | grep -c eml)" = 1
+
 # kill -9 of the job worker while it runs a job: claimed again after the
 # lease (2 s here) by the respawned worker, and completed.
 enqueue test.sleep_touch "$dir/job2"

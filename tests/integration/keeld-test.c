@@ -9,6 +9,7 @@
 #include "api/routes.h"
 #include "core/util.h"
 #include "db/db.h"
+#include "jobs/email.h"
 #include "jobs/queue.h"
 #include "http/ctx.h"
 #include "server/main.h"
@@ -322,6 +323,7 @@ job_sleep_touch(const keel_config_t *cfg, const job_t *job, char *why,
 }
 
 static const job_type_t test_jobs[] = {
+    { "email.send", email_send_job },
     { "test.touch", job_touch },
     { "test.sleep_touch", job_sleep_touch },
 };
