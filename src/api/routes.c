@@ -4,6 +4,7 @@
 #include "api/routes.h"
 #include "api/health.h"
 #include "jobs/email.h"
+#include "jobs/webhook.h"
 
 static const route_t rows[] = {
     { .method = HTTP_GET,
@@ -26,6 +27,7 @@ static const route_table_t tables[] = { ROUTE_TABLE(rows) };
 
 static const job_type_t jobs[] = {
     { "email.send", email_send_job },
+    { WEBHOOK_JOB, webhook_deliver_job },
 };
 
 const keel_app_t keel_api_app = {

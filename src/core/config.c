@@ -21,6 +21,8 @@ enum ctype {
     CT_SIZE,     /* bytes, or with binary unit k/m/g; [min, max] bytes */
     CT_MODE,     /* octal file mode */
     CT_LEVEL,    /* log level name */
+    CT_CHOICE,   /* one of `choices` ("a|b|c"), stored as its index */
+    CT_WEBHOOKS, /* "pattern url, pattern url, ..." ([webhooks] subscribers) */
 };
 
 typedef struct ckey {
@@ -30,6 +32,7 @@ typedef struct ckey {
     size_t off;      /* offset in keel_config_t */
     const char *def; /* default, parsed like a value from the file */
     long long min, max;
+    const char *choices; /* CT_CHOICE */
 } ckey_t;
 
 #define OFF(f) offsetof(keel_config_t, f)
@@ -40,70 +43,93 @@ typedef struct ckey {
 
 /* Every key of keel.conf.  conf/keel.conf documents each row. */
 static const ckey_t keys[] = {
-    { "server", "listen", CT_STRING, OFF(listen), "/run/keel/keel.sock", 0, 0 },
-    { "server", "socket_mode", CT_MODE, OFF(socket_mode), "0660", 0, 0777 },
-    { "server", "socket_owner", CT_STRING, OFF(socket_owner), "", 0, 0 },
-    { "server", "socket_group", CT_STRING, OFF(socket_group), "", 0, 0 },
-    { "server", "backlog", CT_INT, OFF(backlog), "511", 1, 65535 },
-    { "server", "workers", CT_INT, OFF(workers), "0", 0, 1024 },
-    { "server", "threads", CT_INT, OFF(threads), "1", 1, 64 },
+    { "server", "listen", CT_STRING, OFF(listen), "/run/keel/keel.sock", 0, 0,
+      NULL },
+    { "server", "socket_mode", CT_MODE, OFF(socket_mode), "0660", 0, 0777,
+      NULL },
+    { "server", "socket_owner", CT_STRING, OFF(socket_owner), "", 0, 0, NULL },
+    { "server", "socket_group", CT_STRING, OFF(socket_group), "", 0, 0, NULL },
+    { "server", "backlog", CT_INT, OFF(backlog), "511", 1, 65535, NULL },
+    { "server", "workers", CT_INT, OFF(workers), "0", 0, 1024, NULL },
+    { "server", "threads", CT_INT, OFF(threads), "1", 1, 64, NULL },
     { "server", "max_requests", CT_INT, OFF(max_requests), "100000", 0,
-      1000000000 },
+      1000000000, NULL },
     { "server", "request_timeout", CT_DURATION, OFF(request_timeout), "30s", 0,
-      86400 },
+      86400, NULL },
     { "server", "shutdown_timeout", CT_DURATION, OFF(shutdown_timeout), "30s",
-      0, 3600 },
-    { "server", "pid_file", CT_STRING, OFF(pid_file), "", 0, 0 },
-    { "http", "max_body_size", CT_SIZE, OFF(max_body_size), "1m", 0,
-      1LL << 30 },
-    { "http", "max_query_size", CT_SIZE, OFF(max_query_size), "8k", 64,
-      1 << 20 },
-    { "http", "max_path_size", CT_SIZE, OFF(max_path_size), "2k", 64, 1 << 20 },
+      0, 3600, NULL },
+    { "server", "pid_file", CT_STRING, OFF(pid_file), "", 0, 0, NULL },
+    { "http", "max_body_size", CT_SIZE, OFF(max_body_size), "1m", 0, 1LL << 30,
+      NULL },
+    { "http", "max_query_size", CT_SIZE, OFF(max_query_size), "8k", 64, 1 << 20,
+      NULL },
+    { "http", "max_path_size", CT_SIZE, OFF(max_path_size), "2k", 64, 1 << 20,
+      NULL },
     { "http", "max_header_size", CT_SIZE, OFF(max_header_size), "8k", 256,
-      1 << 20 },
-    { "http", "max_json_depth", CT_INT, OFF(max_json_depth), "32", 1, 1000 },
-    { "http", "hsts", CT_STRING, OFF(hsts), "", 0, 0 },
-    { "log", "file", CT_STRING, OFF(log_file), "", 0, 0 },
-    { "log", "level", CT_LEVEL, OFF(log_level), "info", 0, 0 },
-    { "log", "access_log", CT_BOOL, OFF(access_log), "on", 0, 0 },
-    { "auth", "argon2_memory", CT_INT, OFF(argon2_memory), "19456", 8,
-      4194304 },
-    { "auth", "argon2_time", CT_INT, OFF(argon2_time), "2", 1, 16 },
-    { "auth", "argon2_parallelism", CT_INT, OFF(argon2_parallelism), "1", 1,
-      16 },
+      1 << 20, NULL },
+    { "http", "max_json_depth", CT_INT, OFF(max_json_depth), "32", 1, 1000,
+      NULL },
+    { "http", "hsts", CT_STRING, OFF(hsts), "", 0, 0, NULL },
+    { "log", "file", CT_STRING, OFF(log_file), "", 0, 0, NULL },
+    { "log", "level", CT_LEVEL, OFF(log_level), "info", 0, 0, NULL },
+    { "log", "access_log", CT_BOOL, OFF(access_log), "on", 0, 0, NULL },
+    { "auth", "argon2_memory", CT_INT, OFF(argon2_memory), "19456", 8, 4194304,
+      NULL },
+    { "auth", "argon2_time", CT_INT, OFF(argon2_time), "2", 1, 16, NULL },
+    { "auth", "argon2_parallelism", CT_INT, OFF(argon2_parallelism), "1", 1, 16,
+      NULL },
     { "auth", "password_min_length", CT_INT, OFF(password_min_length), "12", 8,
-      128 },
+      128, NULL },
     { "auth", "password_max_length", CT_INT, OFF(password_max_length), "128",
-      12, 1024 },
-    { "jobs", "workers", CT_INT, OFF(job_workers), "1", 0, 16 },
-    { "jobs", "lease", CT_DURATION, OFF(job_lease), "5m", 1, 86400 },
+      12, 1024, NULL },
+    { "jobs", "workers", CT_INT, OFF(job_workers), "1", 0, 16, NULL },
+    { "jobs", "lease", CT_DURATION, OFF(job_lease), "5m", 1, 86400, NULL },
     { "jobs", "backoff_base", CT_DURATION, OFF(job_backoff_base), "10s", 0,
-      86400 },
-    { "jobs", "backoff_cap", CT_DURATION, OFF(job_backoff_cap), "1h", 0,
-      604800 },
+      86400, NULL },
+    { "jobs", "backoff_cap", CT_DURATION, OFF(job_backoff_cap), "1h", 0, 604800,
+      NULL },
     { "jobs", "poll_interval", CT_DURATION, OFF(job_poll_interval), "5s", 0,
-      3600 },
-    { "mail", "from", CT_STRING, OFF(mail_from), "keel@localhost", 0, 0 },
+      3600, NULL },
+    { "mail", "from", CT_STRING, OFF(mail_from), "keel@localhost", 0, 0, NULL },
+    { "mail", "transport", CT_CHOICE, OFF(mail_transport), "file", 0, 0,
+      "file|smtp" },
     { "mail", "spool_dir", CT_STRING, OFF(mail_spool_dir),
-      "/var/spool/keel/mail", 0, 0 },
-    { "database", "url", CT_STRING, OFF(db_url), "", 0, 0 },
-    { "database", "pool_size", CT_INT, OFF(db_pool_size), "0", 0, 1000 },
+      "/var/spool/keel/mail", 0, 0, NULL },
+    { "mail", "smtp_url", CT_STRING, OFF(smtp_url), "smtp://localhost:25", 0, 0,
+      NULL },
+    { "mail", "smtp_tls", CT_CHOICE, OFF(smtp_tls), "required", 0, 0,
+      "off|try|required" },
+    { "mail", "smtp_ca_file", CT_STRING, OFF(smtp_ca_file), "", 0, 0, NULL },
+    { "mail", "smtp_username", CT_STRING, OFF(smtp_username), "", 0, 0, NULL },
+    { "mail", "smtp_password", CT_STRING, OFF(smtp_password), "", 0, 0, NULL },
+    { "mail", "smtp_timeout", CT_DURATION, OFF(smtp_timeout), "30s", 1, 600,
+      NULL },
+    { "webhooks", "subscribers", CT_WEBHOOKS, OFF(webhooks), "", 0, 0, NULL },
+    { "webhooks", "secret", CT_STRING, OFF(webhook_secret), "", 0, 0, NULL },
+    { "webhooks", "connect_timeout", CT_DURATION, OFF(webhook_connect_timeout),
+      "5s", 1, 60, NULL },
+    { "webhooks", "timeout", CT_DURATION, OFF(webhook_timeout), "10s", 1, 300,
+      NULL },
+    { "webhooks", "max_attempts", CT_INT, OFF(webhook_max_attempts), "8", 1,
+      100, NULL },
+    { "database", "url", CT_STRING, OFF(db_url), "", 0, 0, NULL },
+    { "database", "pool_size", CT_INT, OFF(db_pool_size), "0", 0, 1000, NULL },
     { "database", "pool_acquire_timeout", CT_DURATION, OFF(db_acquire_timeout),
-      "2s", 0, 60 },
+      "2s", 0, 60, NULL },
     { "database", "connect_timeout", CT_DURATION, OFF(db_connect_timeout), "5s",
-      1, 60 },
+      1, 60, NULL },
     { "database", "max_lifetime", CT_DURATION, OFF(db_max_lifetime), "30m", 0,
-      86400 },
+      86400, NULL },
     { "database", "statement_timeout", CT_DURATION, OFF(db_statement_timeout),
-      "10s", 0, 3600 },
+      "10s", 0, 3600, NULL },
     { "database", "idle_in_transaction_timeout", CT_DURATION,
-      OFF(db_idle_tx_timeout), "10s", 0, 3600 },
+      OFF(db_idle_tx_timeout), "10s", 0, 3600, NULL },
     { "database", "application_name", CT_STRING, OFF(db_application_name),
-      "keeld", 0, 0 },
-    { "database", "prepared_statements", CT_BOOL, OFF(db_prepared), "on", 0,
-      0 },
+      "keeld", 0, 0, NULL },
+    { "database", "prepared_statements", CT_BOOL, OFF(db_prepared), "on", 0, 0,
+      NULL },
     { "database", "migrations_dir", CT_STRING, OFF(db_migrations_dir),
-      KEEL_MIGRATIONS_DIR, 0, 0 },
+      KEEL_MIGRATIONS_DIR, 0, 0, NULL },
 };
 
 /* KEEL_* variables that are read by scripts, not config keys. */
@@ -161,6 +187,158 @@ parse_bool(const char *v, int *out)
         }
     }
     return -1;
+}
+
+static void
+webhooks_free(webhook_subs_t *w)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        free(w->v[i].pattern);
+        free(w->v[i].url);
+    }
+    free(w->v);
+    w->v = NULL;
+    w->n = 0;
+}
+
+/* An event type, or a pattern: "*", "type", "prefix.*". */
+static int
+pattern_ok(const char *p, size_t n)
+{
+    if (n == 1 && p[0] == '*')
+        return 1;
+    if (n > 2 && p[n - 1] == '*' && p[n - 2] == '.')
+        n -= 2;
+    if (n == 0 || n > 64 || p[0] < 'a' || p[0] > 'z')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') ||
+              p[i] == '_' || p[i] == '.' || p[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/*
+ * http(s) only, a host, printable ASCII, no credentials in the authority
+ * (they would end up in logs and job payloads; receivers check the
+ * signature instead).
+ */
+static int
+url_ok(const char *u, size_t n)
+{
+    size_t skip, i;
+
+    if (n > 2048)
+        return 0;
+    if (n > 7 && ascii_ncasecmp(u, "http://", 7) == 0)
+        skip = 7;
+    else if (n > 8 && ascii_ncasecmp(u, "https://", 8) == 0)
+        skip = 8;
+    else
+        return 0;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)u[i] <= 0x20 || (unsigned char)u[i] >= 0x7f)
+            return 0;
+    if (u[skip] == '/' || u[skip] == ':' || u[skip] == '?' || u[skip] == '#')
+        return 0; /* no host */
+    for (i = skip; i < n && u[i] != '/' && u[i] != '?' && u[i] != '#'; i++)
+        if (u[i] == '@')
+            return 0;
+    return 1;
+}
+
+/* "pattern url, pattern url, ..." into a fresh list (old one freed). */
+static keel_rc
+webhooks_parse(webhook_subs_t *out, const char *v, const char *key, char *err,
+               size_t errlen)
+{
+    webhook_subs_t w = { NULL, 0 };
+    const char *p = v;
+
+    while (*p == ' ' || *p == '\t')
+        p++;
+    while (*p != '\0') {
+        const char *pat = p, *url, *end;
+        size_t np, nu;
+        webhook_sub_t *nv;
+
+        while (*p && *p != ' ' && *p != '\t' && *p != ',')
+            p++;
+        np = (size_t)(p - pat);
+        while (*p == ' ' || *p == '\t')
+            p++;
+        url = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != ',')
+            p++;
+        nu = (size_t)(p - url);
+        end = p;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p != '\0' && *p != ',') {
+            keel_seterr(err, errlen,
+                        "%s: expected 'pattern url' entries separated by "
+                        "commas, near '%.40s'",
+                        key, end);
+            goto bad;
+        }
+        if (!pattern_ok(pat, np)) {
+            keel_seterr(err, errlen,
+                        "%s: '%.*s' is not an event type, prefix.* or *", key,
+                        (int)(np > 64 ? 64 : np), pat);
+            goto bad;
+        }
+        if (!url_ok(url, nu)) {
+            keel_seterr(err, errlen,
+                        "%s: '%.*s' is not an http:// or https:// URL with a "
+                        "host and no credentials",
+                        key, (int)(nu > 64 ? 64 : nu), url);
+            goto bad;
+        }
+        if (w.n == CONFIG_MAX_WEBHOOKS) {
+            keel_seterr(err, errlen, "%s: more than %d subscribers", key,
+                        CONFIG_MAX_WEBHOOKS);
+            goto bad;
+        }
+        nv = realloc(w.v, (w.n + 1) * sizeof(*nv));
+        if (nv == NULL)
+            goto oom;
+        w.v = nv;
+        w.v[w.n].pattern = strndup(pat, np);
+        w.v[w.n].url = strndup(url, nu);
+        w.n++;
+        if (w.v[w.n - 1].pattern == NULL || w.v[w.n - 1].url == NULL)
+            goto oom;
+        if (*p == ',') {
+            p++;
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if (*p == '\0') {
+                keel_seterr(err, errlen, "%s: empty entry after ','", key);
+                goto bad;
+            }
+        }
+    }
+    webhooks_free(out);
+    *out = w;
+    return KEEL_OK;
+bad:
+    webhooks_free(&w);
+    return KEEL_EINVAL;
+oom:
+    webhooks_free(&w);
+    return KEEL_EINTERNAL;
+}
+
+int
+config_webhook_matches(const char *pattern, const char *type)
+{
+    size_t n = strlen(pattern);
+
+    if (strcmp(pattern, "*") == 0)
+        return 1;
+    if (n > 2 && pattern[n - 1] == '*' && pattern[n - 2] == '.')
+        return strncmp(pattern, type, n - 1) == 0 && type[n - 1] != '\0';
+    return strcmp(pattern, type) == 0;
 }
 
 /*
@@ -253,6 +431,25 @@ set_value(keel_config_t *cfg, const ckey_t *k, const char *v, char *err,
         }
         *(int *)field = b;
         return KEEL_OK;
+    case CT_CHOICE: {
+        const char *c = k->choices;
+        size_t n = strlen(v);
+        for (b = 0; c != NULL && *c; b++) {
+            const char *bar = strchr(c, '|');
+            size_t cn = bar ? (size_t)(bar - c) : strlen(c);
+            if (cn == n && strncmp(c, v, n) == 0) {
+                *(int *)field = b;
+                return KEEL_OK;
+            }
+            c += cn + (bar ? 1 : 0);
+        }
+        keel_seterr(err, errlen, "%s: expected one of %s, got '%.40s'", k->key,
+                    k->choices, v);
+        return KEEL_EINVAL;
+    }
+    case CT_WEBHOOKS:
+        return webhooks_parse((webhook_subs_t *)(void *)field, v, k->key, err,
+                              errlen);
     }
 range:
     switch (k->type) {
@@ -302,6 +499,9 @@ config_free(keel_config_t *cfg)
             char **p = (char **)((char *)cfg + keys[i].off);
             free(*p);
             *p = NULL;
+        } else if (keys[i].type == CT_WEBHOOKS) {
+            webhooks_free(
+                (webhook_subs_t *)(void *)((char *)cfg + keys[i].off));
         }
     }
 }
@@ -487,6 +687,29 @@ config_check(const keel_config_t *cfg, char *err, size_t errlen)
         keel_seterr(err, errlen, "max_query_size + max_path_size exceed 1 MiB");
         return KEEL_EINVAL;
     }
+    /* A short key makes signatures guessable; none makes them absent. */
+    if (cfg->webhooks.n > 0 && strlen(cfg->webhook_secret) < 32) {
+        keel_seterr(err, errlen,
+                    "[webhooks] secret must be at least 32 bytes when there "
+                    "are subscribers");
+        return KEEL_EINVAL;
+    }
+    if (cfg->mail_transport == MAIL_SMTP &&
+        ascii_ncasecmp(cfg->smtp_url, "smtp://", 7) != 0 &&
+        ascii_ncasecmp(cfg->smtp_url, "smtps://", 8) != 0) {
+        keel_seterr(err, errlen,
+                    "[mail] smtp_url must begin with smtp:// or smtps://");
+        return KEEL_EINVAL;
+    }
+    /* Credentials never cross the network in the clear. */
+    if (cfg->mail_transport == MAIL_SMTP && cfg->smtp_username[0] != '\0' &&
+        cfg->smtp_tls != SMTP_TLS_REQUIRED &&
+        ascii_ncasecmp(cfg->smtp_url, "smtps://", 8) != 0) {
+        keel_seterr(err, errlen,
+                    "[mail] smtp_username needs smtp_tls = required or an "
+                    "smtps:// URL");
+        return KEEL_EINVAL;
+    }
     return KEEL_OK;
 }
 
@@ -550,6 +773,62 @@ config_load(keel_config_t *cfg, const char *path, char *const *envp, char *err,
     if (rc == KEEL_OK)
         rc = config_check(cfg, err, errlen);
     return rc;
+}
+
+size_t
+config_nkeys(void)
+{
+    return KEEL_ARRAY_LEN(keys);
+}
+
+void
+config_key(size_t i, const char **section, const char **key)
+{
+    *section = keys[i].section;
+    *key = keys[i].key;
+}
+
+static int
+key_equal(const ckey_t *k, const keel_config_t *a, const keel_config_t *b)
+{
+    const char *fa = (const char *)a + k->off, *fb = (const char *)b + k->off;
+
+    switch (k->type) {
+    case CT_STRING:
+        return strcmp(*(char *const *)(const void *)fa,
+                      *(char *const *)(const void *)fb) == 0;
+    case CT_DURATION:
+        return *(const double *)(const void *)fa ==
+               *(const double *)(const void *)fb;
+    case CT_SIZE:
+        return *(const long long *)(const void *)fa ==
+               *(const long long *)(const void *)fb;
+    case CT_WEBHOOKS: {
+        const webhook_subs_t *wa = (const void *)fa, *wb = (const void *)fb;
+        if (wa->n != wb->n)
+            return 0;
+        for (size_t i = 0; i < wa->n; i++)
+            if (strcmp(wa->v[i].pattern, wb->v[i].pattern) != 0 ||
+                strcmp(wa->v[i].url, wb->v[i].url) != 0)
+                return 0;
+        return 1;
+    }
+    default:
+        return *(const int *)(const void *)fa == *(const int *)(const void *)fb;
+    }
+}
+
+int
+config_diff(const keel_config_t *a, const keel_config_t *b, char *which,
+            size_t len)
+{
+    for (size_t i = 0; i < KEEL_ARRAY_LEN(keys); i++) {
+        if (!key_equal(&keys[i], a, b)) {
+            snprintf(which, len, "[%s] %s", keys[i].section, keys[i].key);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 int

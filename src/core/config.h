@@ -14,6 +14,23 @@
 
 #include <stddef.h>
 
+/* One [webhooks] subscription: events whose type matches `pattern`
+ * ("order.created", "order.*" or "*") are POSTed to `url`. */
+typedef struct webhook_sub {
+    char *pattern;
+    char *url;
+} webhook_sub_t;
+
+typedef struct webhook_subs {
+    webhook_sub_t *v;
+    size_t n;
+} webhook_subs_t;
+
+#define CONFIG_MAX_WEBHOOKS 32
+
+enum mail_transport { MAIL_FILE, MAIL_SMTP };
+enum smtp_tls { SMTP_TLS_OFF, SMTP_TLS_TRY, SMTP_TLS_REQUIRED };
+
 typedef struct keel_config {
     /* [server] */
     char *listen;       /* unix socket path or host:port */
@@ -52,7 +69,20 @@ typedef struct keel_config {
     double job_poll_interval; /* look for due jobs at least this often */
     /* [mail] */
     char *mail_from;      /* sender address */
+    int mail_transport;   /* enum mail_transport */
     char *mail_spool_dir; /* the file transport's directory */
+    char *smtp_url;       /* smtp://host:port or smtps://host:port */
+    int smtp_tls;         /* enum smtp_tls (STARTTLS on smtp://) */
+    char *smtp_ca_file;   /* "" = the system's CA store */
+    char *smtp_username;  /* "" = no AUTH */
+    char *smtp_password;  /* a secret: never logged */
+    double smtp_timeout;  /* seconds for one message, connect included */
+    /* [webhooks] */
+    webhook_subs_t webhooks;
+    char *webhook_secret; /* HMAC-SHA256 key: never logged */
+    double webhook_connect_timeout;
+    double webhook_timeout; /* seconds for one delivery, all of it */
+    int webhook_max_attempts;
     /* [database] */
     char *db_url;              /* libpq conninfo or URI; "" = PG* variables */
     int db_pool_size;          /* connections per worker; 0 = threads */
@@ -94,6 +124,20 @@ keel_rc config_load(keel_config_t *cfg, const char *path, char *const *envp,
 
 /* Checks across keys.  KEEL_EINVAL with a message. */
 keel_rc config_check(const keel_config_t *cfg, char *err, size_t errlen);
+
+/*
+ * Does event type `type` match a subscription pattern: equal, "*", or
+ * "prefix.*" for every type that begins with "prefix."?
+ */
+int config_webhook_matches(const char *pattern, const char *type);
+
+/* The table of keys, for documentation checks: key i's section and name. */
+size_t config_nkeys(void);
+void config_key(size_t i, const char **section, const char **key);
+
+/* 1 when a and b differ in some key (named "[section] key" in which). */
+int config_diff(const keel_config_t *a, const keel_config_t *b, char *which,
+                size_t len);
 
 /* Effective number of request workers (resolves workers = 0). */
 int config_workers(const keel_config_t *cfg);

@@ -15,9 +15,10 @@ struct job;
 
 /*
  * A background job type: `run` does the work for one claimed job and
- * returns KEEL_OK, or an error with a short reason in `why` (the job is
- * retried with back-off, and is dead after max_attempts).  Delivery is
- * at-least-once: `run` must be idempotent.
+ * returns KEEL_OK, or an error with a short reason in `why`: KEEL_EINVAL
+ * when no retry can succeed (a bad payload; the job is dead at once), any
+ * other error to be retried with back-off (dead after max_attempts).  Delivery
+ * is at-least-once: `run` must be idempotent.
  */
 typedef struct job_type {
     const char *type;

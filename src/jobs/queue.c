@@ -4,6 +4,7 @@
 #include "jobs/queue.h"
 #include "core/util.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +37,8 @@ DB_STMT(st_job_succeed, 1,
         "WHERE id = $1");
 DB_STMT(st_job_fail, 3,
         "UPDATE jobs SET status = CASE WHEN attempts >= max_attempts "
-        "THEN 'dead' ELSE 'failed' END, "
-        "run_at = now() + make_interval(secs => $3::float8), "
+        "OR $3::float8 < 0 THEN 'dead' ELSE 'failed' END, "
+        "run_at = now() + make_interval(secs => greatest($3::float8, 0)), "
         "locked_until = NULL, locked_by = NULL, last_error = $2, "
         "updated_at = now() WHERE id = $1 RETURNING status");
 DB_STMT(st_job_retry, 1,
@@ -55,6 +56,28 @@ DB_STMT(st_job_list, 2,
         "WHERE $1::text IS NULL OR status = $1 "
         "ORDER BY created_at DESC, id DESC LIMIT $2::integer");
 DB_STMT(st_job_exists, 1, "SELECT 1 FROM jobs WHERE public_id = $1::uuid");
+
+/* The API view of a job (API.md 5.5): never its payload. */
+#define TS(col)                                                                \
+    "to_char(" col " AT TIME ZONE 'UTC', "                                     \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+#define JOB_JSON                                                               \
+    "json_build_object('id', public_id, 'type', type, 'status', status, "      \
+    "'attempts', attempts, 'max_attempts', max_attempts, "                     \
+    "'run_at', " TS(                                                           \
+        "run_at") ", 'last_error', last_error, "                               \
+                  "'created_at', " TS("created_at") ", 'updated_at', " TS(     \
+                      "updated_at") ")"
+DB_STMT(st_job_find, 1,
+        "SELECT " JOB_JSON "::text FROM jobs WHERE public_id = $1::uuid");
+/* Newest first; the cursor is the last row's (created_at, id). */
+DB_STMT(st_job_page, 5,
+        "SELECT id, " JOB_JSON "::text FROM jobs "
+        "WHERE ($1::text IS NULL OR status = $1) "
+        "AND ($2::text IS NULL OR type = $2) "
+        "AND ($3::bigint IS NULL OR (created_at, id) < "
+        "     (SELECT created_at, id FROM jobs WHERE id = $3::bigint)) "
+        "ORDER BY created_at DESC, id DESC LIMIT $4::integer + $5::integer");
 
 keel_rc
 job_enqueue(db_conn_t *c, const job_spec_t *spec, char public_id[37],
@@ -233,6 +256,63 @@ job_list(db_conn_t *c, const char *status, int limit, FILE *out,
                 PQgetvalue(res, r, 1), PQgetvalue(res, r, 2),
                 PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
                 PQgetvalue(res, r, 5), PQgetvalue(res, r, 6));
+    PQclear(res);
+    return KEEL_OK;
+}
+
+keel_rc
+job_find(db_conn_t *c, const char *public_id, json_object **out,
+         db_error_t *err)
+{
+    const char *p[1] = { public_id };
+    PGresult *res;
+    keel_rc rc;
+
+    *out = NULL;
+    rc = db_exec(c, &st_job_find, p, &res, err);
+    if (rc != KEEL_OK)
+        return rc;
+    if (PQntuples(res) == 1)
+        *out = json_tokener_parse(PQgetvalue(res, 0, 0));
+    rc = PQntuples(res) == 1 ? (*out ? KEEL_OK : KEEL_EINTERNAL)
+                             : KEEL_ENOTFOUND;
+    PQclear(res);
+    return rc;
+}
+
+keel_rc
+job_page(db_conn_t *c, const job_query_t *q, json_object **items,
+         long long *next, db_error_t *err)
+{
+    char after[32], limit[16];
+    const char *p[5] = { q->status, q->type, q->after > 0 ? after : NULL, limit,
+                         "1" };
+    PGresult *res;
+    keel_rc rc;
+    int n;
+
+    *items = NULL;
+    *next = 0;
+    snprintf(after, sizeof(after), "%lld", q->after);
+    snprintf(limit, sizeof(limit), "%d", q->limit);
+    /* One row more than asked tells whether there is a next page. */
+    rc = db_exec(c, &st_job_page, p, &res, err);
+    if (rc != KEEL_OK)
+        return rc;
+    n = PQntuples(res);
+    *items = json_object_new_array();
+    for (int r = 0; r < n && r < q->limit; r++) {
+        json_object *o = json_tokener_parse(PQgetvalue(res, r, 1));
+        if (o == NULL) {
+            PQclear(res);
+            json_object_put(*items);
+            *items = NULL;
+            return KEEL_EINTERNAL;
+        }
+        json_object_array_add(*items, o);
+    }
+    if (n > q->limit && q->limit > 0)
+        *next = atoll(PQgetvalue(res, q->limit - 1, 0));
     PQclear(res);
     return KEEL_OK;
 }

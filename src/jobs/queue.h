@@ -55,7 +55,8 @@ void job_free(job_t *job);
 keel_rc job_succeed(db_conn_t *c, const job_t *job, db_error_t *err);
 /*
  * Record a failure with a short reason: due again after `retry_in` seconds,
- * or dead when it has used max_attempts.  *dead says which.
+ * or dead when it has used max_attempts or when `retry_in` < 0 (a failure
+ * that no retry can mend).  *dead says which.
  */
 keel_rc job_fail(db_conn_t *c, const job_t *job, const char *reason,
                  double retry_in, int *dead, db_error_t *err);
@@ -74,6 +75,29 @@ keel_rc job_counts(db_conn_t *c, long long *queued, long long *dead,
  */
 keel_rc job_list(db_conn_t *c, const char *status, int limit, FILE *out,
                  db_error_t *err);
+
+/*
+ * The /v1/jobs store (API.md 5.5): a job as the API shows it (id, type,
+ * status, attempts, max_attempts, run_at, last_error, created_at,
+ * updated_at; never the payload, which may hold secrets).
+ * KEEL_ENOTFOUND for no such job.
+ */
+keel_rc job_find(db_conn_t *c, const char *public_id, struct json_object **out,
+                 db_error_t *err);
+
+typedef struct job_query {
+    const char *status; /* NULL = any */
+    const char *type;   /* NULL = any */
+    long long after;    /* cursor: 0 = from the newest */
+    int limit;          /* rows per page, >= 1 */
+} job_query_t;
+
+/*
+ * One page of jobs, newest first, as a JSON array in *items; *next is the
+ * cursor of the next page, 0 when this is the last.
+ */
+keel_rc job_page(db_conn_t *c, const job_query_t *q, struct json_object **items,
+                 long long *next, db_error_t *err);
 
 /*
  * The delay before attempt `attempts` + 1 after a failure: base × 2^(n-1),

@@ -7,6 +7,7 @@
 #include "db/db.h"
 #include "jobs/queue.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -50,8 +51,11 @@ run_one(const worker_args_t *args, db_conn_t *c, job_t *job)
             log_printf(KLOG_ERROR, "job %s: cannot record success: %s",
                        job->public_id, e.message);
     } else if (job_fail(c, job, why[0] ? why : "failed",
-                        job_backoff(job->attempts, cfg->job_backoff_base,
-                                    cfg->job_backoff_cap),
+                        /* KEEL_EINVAL: bad payload, retries cannot help */
+                        rc == KEEL_EINVAL
+                            ? -1.0
+                            : job_backoff(job->attempts, cfg->job_backoff_base,
+                                          cfg->job_backoff_cap),
                         &dead, &e) != KEEL_OK) {
         log_printf(KLOG_ERROR, "job %s: cannot record failure: %s",
                    job->public_id, e.message);
@@ -119,6 +123,9 @@ job_worker_main(const worker_args_t *args)
     sigaddset(&wait_set, SIGQUIT);
     sigaddset(&wait_set, SIGHUP);
     sigaddset(&wait_set, SIGUSR1);
+    /* Before any thread could exist (libcurl's resolver may start some). */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        _exit(KEEL_EXIT_FATAL);
     /* One connection LISTENs, the other does the work. */
     pool = pool_create(cfg, 2);
     if (pool == NULL)

@@ -5,6 +5,20 @@
 # started here, recorded by pid in that directory and stopped by that pid.
 # Nothing here touches a system service or its configuration.
 
+# keel_check NAME CMD...: one test step of a shell suite; counts into pass and
+# fail and prints ok or FAIL with NAME.
+pass=0
+fail=0
+keel_check() {
+    if "${@:2}"; then
+        pass=$((pass + 1))
+        echo "  ok:   $1"
+    else
+        fail=$((fail + 1))
+        echo "  FAIL: $1"
+    fi
+}
+
 # keel_free_port: print a TCP port on 127.0.0.1 that nothing listens on.
 keel_free_port() {
     local p i

@@ -10,6 +10,8 @@
 #include "core/util.h"
 #include "db/db.h"
 #include "jobs/email.h"
+#include "jobs/events.h"
+#include "jobs/webhook.h"
 #include "jobs/queue.h"
 #include "http/ctx.h"
 #include "server/main.h"
@@ -235,7 +237,80 @@ test_bench_item(keel_ctx_t *ctx)
     return KEEL_OK;
 }
 
+/* POST /test/events: event_record() in a transaction that commits, or
+ * with "rollback": true rolls back after recording. */
+static const schema_prop_t event_props[] = {
+    { .name = "type", .type = SCHEMA_STRING, .flags = SCHEMA_REQUIRED },
+    { .name = "aggregate_id", .type = SCHEMA_STRING, .flags = SCHEMA_REQUIRED },
+    { .name = "data", .type = SCHEMA_OBJECT },
+    { .name = "rollback", .type = SCHEMA_BOOLEAN },
+};
+static const schema_t event_schema = SCHEMA_OF(event_props);
+
+typedef struct event_call {
+    keel_ctx_t *ctx;
+    int rollback, deliveries;
+    char id[37];
+} event_call_t;
+
+static keel_rc
+record_event_tx(db_conn_t *c, void *arg)
+{
+    event_call_t *call = arg;
+    json_object *body = call->ctx->req.json, *v, *data = NULL;
+    event_spec_t ev = { 0 };
+    db_error_t err;
+    keel_rc rc;
+
+    json_object_object_get_ex(body, "type", &v);
+    ev.type = json_object_get_string(v);
+    json_object_object_get_ex(body, "aggregate_id", &v);
+    ev.aggregate_id = json_object_get_string(v);
+    ev.aggregate_type = "test";
+    if (json_object_object_get_ex(body, "data", &data))
+        ev.data = json_object_to_json_string(data);
+    ev.traceparent = request_header(&call->ctx->req, "traceparent");
+    rc = event_record(c, call->ctx->http->cfg, &ev, call->id, &call->deliveries,
+                      &err);
+    if (rc != KEEL_OK)
+        return rc;
+    return call->rollback ? KEEL_ECONFLICT : KEEL_OK;
+}
+
+static keel_rc
+test_events(keel_ctx_t *ctx)
+{
+    event_call_t call = { ctx, 0, 0, "" };
+    json_object *v, *o;
+    db_conn_t *c;
+    db_error_t err;
+    keel_rc rc;
+
+    if (json_object_object_get_ex(ctx->req.json, "rollback", &v))
+        call.rollback = json_object_get_boolean(v);
+    rc = ctx_db(ctx, &c);
+    if (rc != KEEL_OK)
+        return rc;
+    memset(&err, 0, sizeof(err));
+    rc = db_transaction(c, record_event_tx, &call, 3, &err);
+    if (rc != KEEL_OK && !(call.rollback && rc == KEEL_ECONFLICT))
+        return ctx_fail_db(ctx, rc, &err);
+    o = json_object_new_object();
+    json_object_object_add(o, "id", json_object_new_string(call.id));
+    json_object_object_add(o, "deliveries",
+                           json_object_new_int(call.deliveries));
+    json_object_object_add(o, "committed",
+                           json_object_new_boolean(!call.rollback));
+    ctx_respond_data(ctx, 201, o);
+    return KEEL_OK;
+}
+
 static const route_t test_rows[] = {
+    { .method = HTTP_POST,
+      .pattern = "/test/events",
+      .handler = test_events,
+      .auth = AUTH_NONE,
+      .body = &event_schema },
     { .method = HTTP_GET,
       .pattern = "/test/db-sleep",
       .handler = test_db_sleep,
@@ -309,10 +384,17 @@ touch_after(const job_t *job, long ms, char *why, size_t whylen)
     return f ? KEEL_OK : KEEL_EINTERNAL;
 }
 
+/* test.touch: at once, or after the payload's "ms" (at most 2000). */
 static keel_rc
 job_touch(const keel_config_t *cfg, const job_t *job, char *why, size_t whylen)
 {
-    return touch_after(job, 0, why, whylen);
+    json_object *o = json_tokener_parse(job->payload), *v;
+    long ms = 0;
+
+    if (o && json_object_object_get_ex(o, "ms", &v))
+        ms = (long)json_object_get_int(v);
+    json_object_put(o);
+    return touch_after(job, ms < 0 ? 0 : ms > 2000 ? 2000 : ms, why, whylen);
 }
 
 static keel_rc
@@ -322,8 +404,17 @@ job_sleep_touch(const keel_config_t *cfg, const job_t *job, char *why,
     return touch_after(job, 1500, why, whylen);
 }
 
+/* test.noop: nothing at all (bench/jobs.sh measures the queue itself). */
+static keel_rc
+job_noop(const keel_config_t *cfg, const job_t *job, char *why, size_t whylen)
+{
+    return KEEL_OK;
+}
+
 static const job_type_t test_jobs[] = {
+    { "test.noop", job_noop },
     { "email.send", email_send_job },
+    { WEBHOOK_JOB, webhook_deliver_job },
     { "test.touch", job_touch },
     { "test.sleep_touch", job_sleep_touch },
 };

@@ -61,6 +61,7 @@ export KEEL_TEST_APACHE_URL="http://127.0.0.1:$apache_port"
 export KEEL_TEST_DIR="$dir"
 export KEEL_TEST_KEELD="$build/tests/integration/keeld-test"
 export KEEL_TEST_KEELCTL="$build/keelctl"
+export KEEL_TEST_SINK="$build/tests/harness/sink"
 export KEEL_TEST_SRCDIR="$src"
 KEEL_TEST_PGURL=$(. "$dir/pg.env" &&
     echo "host=$PGHOST port=$PGPORT dbname=$PGDATABASE user=$PGUSER")
@@ -83,6 +84,11 @@ echo "== database.sh"
 if ! "$src/tests/integration/database.sh"; then
     status=1
     tail -n 30 "$dir/log/keeld.log" >&2
+fi
+echo "== jobs.sh"
+if ! "$src/tests/integration/jobs.sh"; then
+    status=1
+    tail -n 30 "$dir/hooks/log/keeld.log" >&2
 fi
 # The process suite runs last: its final test stops keeld.
 for suite in test_http test_apache test_listen test_jobs test_process; do

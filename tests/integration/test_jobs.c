@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "jobs/queue.h"
 
+#include <json-c/json.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -232,7 +233,113 @@ test_idempotency_key_queues_once(void)
     pool_release(pool, a);
 }
 
+static const char *
+str_of(json_object *o, const char *key)
+{
+    json_object *v;
+
+    return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v)
+                                                 : NULL;
+}
+
+static void
+test_find_shows_the_api_fields_never_the_payload(void)
+{
+    db_conn_t *a = conn();
+    job_spec_t s = spec("test.find");
+    json_object *o = NULL;
+    char id[37];
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    reset(a);
+    s.payload = "{\"password\":\"hunter2-secret\"}";
+    s.max_attempts = 7;
+    CU_ASSERT_EQUAL_FATAL(job_enqueue(a, &s, id, NULL), KEEL_OK);
+    CU_ASSERT_EQUAL_FATAL(job_find(a, id, &o, NULL), KEEL_OK);
+    CU_ASSERT_STRING_EQUAL(str_of(o, "id"), id);
+    CU_ASSERT_STRING_EQUAL(str_of(o, "type"), "test.find");
+    CU_ASSERT_STRING_EQUAL(str_of(o, "status"), "queued");
+    CU_ASSERT_STRING_EQUAL(str_of(o, "attempts"), "0");
+    CU_ASSERT_STRING_EQUAL(str_of(o, "max_attempts"), "7");
+    CU_ASSERT_PTR_NULL(str_of(o, "last_error"));
+    /* RFC 3339, UTC, milliseconds: 2026-11-22T09:14:16.993Z */
+    CU_ASSERT_EQUAL(strlen(str_of(o, "created_at")), 24);
+    CU_ASSERT_EQUAL(str_of(o, "created_at")[23], 'Z');
+    CU_ASSERT_PTR_NOT_NULL(str_of(o, "updated_at"));
+    CU_ASSERT_PTR_NOT_NULL(str_of(o, "run_at"));
+    CU_ASSERT_EQUAL(json_object_object_length(o), 9);
+    CU_ASSERT_PTR_NULL(strstr(json_object_to_json_string(o), "hunter2"));
+    json_object_put(o);
+    CU_ASSERT_EQUAL(
+        job_find(a, "00000000-0000-4000-8000-000000000000", &o, NULL),
+        KEEL_ENOTFOUND);
+    CU_ASSERT_PTR_NULL(o);
+    reset(a);
+    pool_release(pool, a);
+}
+
+static void
+test_pages_filter_and_never_skip_or_repeat(void)
+{
+    db_conn_t *a = conn();
+    job_spec_t s = spec("test.page");
+    job_query_t q = { NULL, "test.page", 0, 4 };
+    json_object *items;
+    long long next = 0;
+    char id[37], seen[10][37];
+    int pages = 0, total = 0;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    reset(a);
+    /* In one transaction: equal created_at, so id breaks the ties. */
+    CU_ASSERT_EQUAL(db_exec_sql(a, "BEGIN", NULL), KEEL_OK);
+    for (int i = 0; i < 10; i++)
+        CU_ASSERT_EQUAL(job_enqueue(a, &s, id, NULL), KEEL_OK);
+    s.type = "test.other";
+    CU_ASSERT_EQUAL(job_enqueue(a, &s, id, NULL), KEEL_OK);
+    CU_ASSERT_EQUAL(db_exec_sql(a, "COMMIT", NULL), KEEL_OK);
+    do {
+        size_t n;
+        CU_ASSERT_EQUAL_FATAL(job_page(a, &q, &items, &next, NULL), KEEL_OK);
+        n = json_object_array_length(items);
+        CU_ASSERT(n <= 4);
+        for (size_t i = 0; i < n && total < 10; i++) {
+            json_object *o = json_object_array_get_idx(items, i);
+            CU_ASSERT_STRING_EQUAL(str_of(o, "type"), "test.page");
+            snprintf(seen[total], 37, "%s", str_of(o, "id"));
+            for (int k = 0; k < total; k++)
+                CU_ASSERT_STRING_NOT_EQUAL(seen[k], seen[total]);
+            total++;
+        }
+        json_object_put(items);
+        q.after = next;
+        pages++;
+    } while (next != 0 && pages < 10);
+    CU_ASSERT_EQUAL(total, 10);
+    CU_ASSERT_EQUAL(pages, 3);
+    /* The newest first: the last one queued comes first. */
+    q.after = 0;
+    q.type = NULL;
+    q.limit = 1;
+    CU_ASSERT_EQUAL(job_page(a, &q, &items, &next, NULL), KEEL_OK);
+    CU_ASSERT_STRING_EQUAL(str_of(json_object_array_get_idx(items, 0), "type"),
+                           "test.other");
+    CU_ASSERT(next != 0);
+    json_object_put(items);
+    q.status = "dead";
+    CU_ASSERT_EQUAL(job_page(a, &q, &items, &next, NULL), KEEL_OK);
+    CU_ASSERT_EQUAL(json_object_array_length(items), 0);
+    CU_ASSERT_EQUAL(next, 0);
+    json_object_put(items);
+    reset(a);
+    pool_release(pool, a);
+}
+
 static const unit_test_t tests[] = {
+    { "find shows the API fields, never the payload",
+      test_find_shows_the_api_fields_never_the_payload },
+    { "pages filter, and never skip or repeat a job",
+      test_pages_filter_and_never_skip_or_repeat },
     { "a rolled-back job never runs; a committed one is notified",
       test_rolled_back_job_never_runs_committed_one_is_notified },
     { "two workers never run the same job",

@@ -993,6 +993,201 @@ test_check_limits_query_plus_path_to_1_mib(void)
 }
 
 static void
+test_choice_accepts_only_its_values(void)
+{
+    keel_config_t c;
+    char err[256];
+
+    CU_ASSERT_EQUAL(parse_one(&c, "mail", "transport = smtp", err, sizeof(err)),
+                    KEEL_OK);
+    CU_ASSERT_EQUAL(c.mail_transport, MAIL_SMTP);
+    config_free(&c);
+    CU_ASSERT_EQUAL(parse_one(&c, "mail", "smtp_tls = try", err, sizeof(err)),
+                    KEEL_OK);
+    CU_ASSERT_EQUAL(c.smtp_tls, SMTP_TLS_TRY);
+    CU_ASSERT_EQUAL(c.mail_transport, MAIL_FILE);
+    config_free(&c);
+    ASSERT_PARSE_ERROR("[mail]\ntransport = SMTP\n",
+                       "t.conf:2: transport: expected one of file|smtp, got "
+                       "'SMTP'");
+    ASSERT_VALUE_REJECTED("mail", "smtp_tls = ");
+    ASSERT_VALUE_REJECTED("mail", "smtp_tls = requiredx");
+    ASSERT_VALUE_REJECTED("mail", "transport = fil");
+}
+
+static void
+test_webhook_subscribers_parse_into_a_list(void)
+{
+    keel_config_t c;
+    char err[256];
+
+    CU_ASSERT_EQUAL(
+        parse_one(&c, "webhooks",
+                  "subscribers = order.created https://a.example/h?x=1 ,"
+                  "order.* http://b.example:8080/k,  * HTTPS://c.example",
+                  err, sizeof(err)),
+        KEEL_OK);
+    CU_ASSERT_EQUAL(c.webhooks.n, 3);
+    if (c.webhooks.n == 3) {
+        CU_ASSERT_STRING_EQUAL(c.webhooks.v[0].pattern, "order.created");
+        CU_ASSERT_STRING_EQUAL(c.webhooks.v[0].url, "https://a.example/h?x=1");
+        CU_ASSERT_STRING_EQUAL(c.webhooks.v[1].pattern, "order.*");
+        CU_ASSERT_STRING_EQUAL(c.webhooks.v[1].url, "http://b.example:8080/k");
+        CU_ASSERT_STRING_EQUAL(c.webhooks.v[2].pattern, "*");
+    }
+    /* A later value replaces the list (env over file). */
+    CU_ASSERT_EQUAL(
+        config_parse(&c, "[webhooks]\nsubscribers =\n", "u", err, sizeof(err)),
+        KEEL_OK);
+    CU_ASSERT_EQUAL(c.webhooks.n, 0);
+    config_free(&c);
+    CU_ASSERT_EQUAL(c.webhooks.v, NULL);
+}
+
+static void
+test_bad_webhook_subscribers_are_errors(void)
+{
+    char many[4096] = "subscribers = ";
+
+    ASSERT_PARSE_ERROR("[webhooks]\nsubscribers = order.created\n",
+                       "t.conf:2: subscribers: '' is not an http:// or "
+                       "https:// URL with a host and no credentials");
+    ASSERT_PARSE_ERROR("[webhooks]\nsubscribers = Order x://y\n",
+                       "t.conf:2: subscribers: 'Order' is not an event type, "
+                       "prefix.* or *");
+    ASSERT_VALUE_REJECTED("webhooks", "subscribers = a ftp://x/");
+    ASSERT_VALUE_REJECTED("webhooks", "subscribers = a file:///etc/passwd");
+    ASSERT_VALUE_REJECTED("webhooks", "subscribers = a gopher://x/");
+    ASSERT_VALUE_REJECTED("webhooks", "subscribers = a http://");
+    ASSERT_VALUE_REJECTED("webhooks", "subscribers = a http:///path");
+    ASSERT_VALUE_REJECTED("webhooks", "subscribers = a http://u:p@host/");
+    ASSERT_VALUE_REJECTED("webhooks", "subscribers = a http://h/ extra");
+    ASSERT_VALUE_REJECTED("webhooks", "subscribers = a http://h/,");
+    ASSERT_VALUE_REJECTED("webhooks", "subscribers = a http://h/,,b http://h/");
+    ASSERT_VALUE_REJECTED("webhooks", "subscribers = a* http://h/");
+    ASSERT_VALUE_REJECTED("webhooks", "subscribers = .* http://h/");
+    ASSERT_VALUE_REJECTED("webhooks", "subscribers = a.*.b http://h/");
+    ASSERT_VALUE_REJECTED("webhooks", "subscribers = a http://h/\x7f");
+    ASSERT_VALUE_REJECTED("webhooks", "subscribers = a http://h/\xc3\xa9");
+    /* At most CONFIG_MAX_WEBHOOKS. */
+    for (int i = 0; i <= CONFIG_MAX_WEBHOOKS; i++)
+        strcat(many, i ? ", a http://h/" : "a http://h/");
+    {
+        keel_config_t c;
+        char err[256];
+        CU_ASSERT_EQUAL(parse_one(&c, "webhooks", many, err, sizeof(err)),
+                        KEEL_EINVAL);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "more than 32 subscribers"));
+        config_free(&c);
+    }
+}
+
+static void
+test_webhook_patterns_match_types(void)
+{
+    CU_ASSERT(config_webhook_matches("order.created", "order.created"));
+    CU_ASSERT(!config_webhook_matches("order.created", "order.paid"));
+    CU_ASSERT(config_webhook_matches("order.*", "order.paid"));
+    CU_ASSERT(config_webhook_matches("order.*", "order.a.b"));
+    CU_ASSERT(!config_webhook_matches("order.*", "order."));
+    CU_ASSERT(!config_webhook_matches("order.*", "order"));
+    CU_ASSERT(!config_webhook_matches("order.*", "orders.created"));
+    CU_ASSERT(config_webhook_matches("*", "user.registered"));
+}
+
+static void
+test_check_wants_a_webhook_secret_and_tls_for_smtp_logins(void)
+{
+    keel_config_t c;
+    char err[256] = "";
+
+    CU_ASSERT_EQUAL(parse_one(&c, "webhooks", "subscribers = a http://h/", err,
+                              sizeof(err)),
+                    KEEL_OK);
+    CU_ASSERT_EQUAL(config_check(&c, err, sizeof(err)), KEEL_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "secret must be at least 32 bytes"));
+    free(c.webhook_secret);
+    c.webhook_secret = strdup("0123456789abcdef0123456789abcde");
+    CU_ASSERT_EQUAL(config_check(&c, err, sizeof(err)), KEEL_EINVAL);
+    free(c.webhook_secret);
+    c.webhook_secret = strdup("0123456789abcdef0123456789abcdef");
+    CU_ASSERT_EQUAL(config_check(&c, err, sizeof(err)), KEEL_OK);
+    config_free(&c);
+
+    CU_ASSERT_EQUAL(parse(&c,
+                          "[mail]\ntransport = smtp\nsmtp_tls = try\n"
+                          "smtp_username = u\n",
+                          err, sizeof(err)),
+                    KEEL_OK);
+    CU_ASSERT_EQUAL(config_check(&c, err, sizeof(err)), KEEL_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "smtp_username needs"));
+    c.smtp_tls = SMTP_TLS_REQUIRED;
+    CU_ASSERT_EQUAL(config_check(&c, err, sizeof(err)), KEEL_OK);
+    c.smtp_tls = SMTP_TLS_OFF;
+    free(c.smtp_url);
+    c.smtp_url = strdup("smtps://mail.example:465");
+    CU_ASSERT_EQUAL(config_check(&c, err, sizeof(err)), KEEL_OK);
+    free(c.smtp_url);
+    c.smtp_url = strdup("http://mail.example");
+    CU_ASSERT_EQUAL(config_check(&c, err, sizeof(err)), KEEL_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "smtp_url must begin with"));
+    config_free(&c);
+}
+
+/*
+ * conf/keel.conf, as shipped: it parses, documents every key of the table
+ * in its section, and shows the built-in defaults ("deleting a line
+ * changes nothing").
+ */
+static void
+test_shipped_keel_conf_documents_every_key_with_its_default(void)
+{
+    const char *top = getenv("top_srcdir");
+    char path[4096], err[256] = "", which[128] = "";
+    keel_config_t file, def;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/conf/keel.conf", top ? top : ".");
+    CU_ASSERT_EQUAL_FATAL(config_load(&file, path, NULL, err, sizeof(err)),
+                          KEEL_OK);
+    config_defaults(&def);
+    CU_ASSERT_EQUAL(config_diff(&file, &def, which, sizeof(which)), 0);
+    if (which[0])
+        fprintf(stderr, "\n  keel.conf differs from the default in %s\n",
+                which);
+    f = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    text = malloc(1 << 20);
+    len = fread(text, 1, (1 << 20) - 1, f);
+    text[len] = '\0';
+    fclose(f);
+    for (size_t i = 0; i < config_nkeys(); i++) {
+        const char *section, *key, *sec, *next, *hit;
+        char header[64], line[128];
+        config_key(i, &section, &key);
+        snprintf(header, sizeof(header), "\n[%s]\n", section);
+        snprintf(line, sizeof(line), "\n%s = ", key);
+        sec = strstr(text, header);
+        next = sec ? strstr(sec + 1, "\n[") : NULL;
+        hit = sec ? strstr(sec, line) : NULL;
+        /* Defaults set at configure time are shown commented out. */
+        if (hit == NULL || (next != NULL && hit > next)) {
+            snprintf(line, sizeof(line), "\n#%s = ", key);
+            hit = sec ? strstr(sec, line) : NULL;
+        }
+        CU_ASSERT(hit != NULL && (next == NULL || hit < next));
+        if (hit == NULL || (next != NULL && hit > next))
+            fprintf(stderr, "\n  keel.conf does not show [%s] %s\n", section,
+                    key);
+    }
+    free(text);
+    config_free(&file);
+    config_free(&def);
+}
+
+static void
 test_workers_resolves_zero_to_the_cpu_count(void)
 {
     keel_config_t c;
@@ -1085,6 +1280,17 @@ static const unit_test_t tests[] = {
       test_load_file_just_under_1_mib_is_accepted },
     { "check limits max_query_size + max_path_size to 1 MiB",
       test_check_limits_query_plus_path_to_1_mib },
+    { "a choice takes only its listed values",
+      test_choice_accepts_only_its_values },
+    { "webhook subscribers parse into a list",
+      test_webhook_subscribers_parse_into_a_list },
+    { "bad webhook subscribers are errors",
+      test_bad_webhook_subscribers_are_errors },
+    { "webhook patterns match event types", test_webhook_patterns_match_types },
+    { "check wants a webhook secret, and TLS for SMTP logins",
+      test_check_wants_a_webhook_secret_and_tls_for_smtp_logins },
+    { "the shipped keel.conf documents every key with its default",
+      test_shipped_keel_conf_documents_every_key_with_its_default },
     { "workers = 0 resolves to the CPU count",
       test_workers_resolves_zero_to_the_cpu_count },
 };

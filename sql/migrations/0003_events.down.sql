@@ -1,0 +1,2 @@
+-- 0003_events: remove the events table.
+DROP TABLE events;
