@@ -34,9 +34,12 @@ check_database(keel_ctx_t *ctx, json_object *checks)
     return up;
 }
 
-/* {"status": "up", "queued": 3, "dead": 0} or {"status": "down"}. */
+/*
+ * {"status": "up", "queued": 3, "dead": 0} or {"status": "down"}.  *dead
+ * gets the dead count (for [jobs] dead_degrades).
+ */
 static int
-check_jobs(keel_ctx_t *ctx, json_object *checks, int db_up)
+check_jobs(keel_ctx_t *ctx, json_object *checks, int db_up, long long *ndead)
 {
     json_object *o = json_object_new_object();
     long long queued = 0, dead = 0;
@@ -51,6 +54,7 @@ check_jobs(keel_ctx_t *ctx, json_object *checks, int db_up)
         json_object_object_add(o, "queued", json_object_new_int64(queued));
         json_object_object_add(o, "dead", json_object_new_int64(dead));
     }
+    *ndead = dead;
     json_object_object_add(checks, "jobs", o);
     return up;
 }
@@ -61,9 +65,13 @@ health_get(keel_ctx_t *ctx)
     json_object *root = json_object_new_object();
     json_object *checks = json_object_new_object();
     int db_up = check_database(ctx, checks);
-    int healthy = check_jobs(ctx, checks, db_up) && db_up;
+    long long dead = 0;
+    int healthy = check_jobs(ctx, checks, db_up, &dead) && db_up;
     char ts[32];
 
+    /* Dead jobs wait for a person: an operator's choice to page on them. */
+    if (ctx->http->cfg->job_dead_degrades && dead > 0)
+        healthy = 0;
     /* A dependency down is "degraded", still 200: the process is alive. */
     json_object_object_add(
         root, "status",

@@ -88,6 +88,8 @@ static const ckey_t keys[] = {
       86400, NULL },
     { "jobs", "backoff_cap", CT_DURATION, OFF(job_backoff_cap), "1h", 0, 604800,
       NULL },
+    { "jobs", "dead_degrades", CT_BOOL, OFF(job_dead_degrades), "off", 0, 0,
+      NULL },
     { "jobs", "poll_interval", CT_DURATION, OFF(job_poll_interval), "5s", 0,
       3600, NULL },
     { "mail", "from", CT_STRING, OFF(mail_from), "keel@localhost", 0, 0, NULL },

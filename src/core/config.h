@@ -67,6 +67,7 @@ typedef struct keel_config {
     double job_backoff_base;  /* first retry delay */
     double job_backoff_cap;   /* longest retry delay */
     double job_poll_interval; /* look for due jobs at least this often */
+    int job_dead_degrades;    /* bool: dead jobs make /health degraded */
     /* [mail] */
     char *mail_from;      /* sender address */
     int mail_transport;   /* enum mail_transport */

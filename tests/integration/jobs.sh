@@ -65,6 +65,7 @@ lease = 5s
 backoff_base = 500ms
 backoff_cap = 2s
 poll_interval = 1s
+dead_degrades = on
 
 [webhooks]
 subscribers = test.flaky http://127.0.0.1:$p_flaky/hooks/flaky, \
@@ -128,6 +129,9 @@ verify() {
         [ $(($(date +%s) - t)) -lt 60 ]
 }
 
+keel_check "/health is healthy while no job is dead" \
+    bash -c "curl -s '$url/health' | grep -q '^{\"status\":\"healthy\"'"
+
 # ---- events and transactions --------------------------------------------------
 code=$(event '{"type":"test.flaky","aggregate_id":"rb-1","data":{"n":1},"rollback":true}')
 keel_check "an event recorded in a rolled-back transaction is accepted" \
@@ -184,6 +188,8 @@ dead_job=$(sql "SELECT public_id FROM jobs WHERE payload->'event'->>'aggregate_i
 keel_check "a receiver that always fails: dead after max_attempts (3)" \
     wait_sql "SELECT status || ' ' || attempts FROM jobs WHERE public_id = '$dead_job'" "dead 3" 12
 keel_check "having been tried 3 times" test "$(count dead req)" = 3
+keel_check "with dead_degrades = on, a dead job makes /health degraded" \
+    bash -c "curl -s '$url/health' | grep -q '^{\"status\":\"degraded\".*\"jobs\":{\"status\":\"up\",\"queued\":[0-9]*,\"dead\":1}'"
 keel_check "last_error keeps the status and a short excerpt of the answer" \
     test "$(sql "SELECT last_error FROM jobs WHERE public_id = '$dead_job'")" = "HTTP 500: sink says 500"
 "$keelctl" -c "$hd/keel.conf" jobs retry "$dead_job" >/dev/null
@@ -241,6 +247,23 @@ keel_check "each ran exactly once" \
 keel_check "both job workers took part" \
     test "$(grep '"msg":"job"' "$hd/log/keeld.log" | grep '"type":"test.touch"' |
         sed 's/.*"pid":\([0-9]*\).*/\1/' | sort -u | wc -l)" = 2
+
+# ---- a graceful stop finishes the job in hand ----------------------------------
+sql "BEGIN; INSERT INTO jobs (type, payload) VALUES ('test.sleep_touch', json_build_object('path', '$hd/graceful')); NOTIFY keel_jobs; COMMIT;"
+keel_check "a 1.5 s job is running" \
+    wait_sql "SELECT status FROM jobs WHERE type = 'test.sleep_touch'" running 5
+master=$(cat "$hd/keeld.master.pid")
+kill -TERM "$master"
+for i in $(seq 1 200); do
+    keel_pid_alive "$master" || break
+    sleep 0.05
+done
+stopped=yes
+keel_pid_alive "$master" && stopped=no
+keel_check "SIGTERM: keeld stops after the job worker finished it" \
+    bash -c "test $stopped = yes && test -s '$hd/graceful'"
+keel_check "the job is recorded succeeded on its first attempt" \
+    test "$(sql "SELECT status || ' ' || attempts FROM jobs WHERE type = 'test.sleep_touch'")" = "succeeded 1"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
