@@ -265,5 +265,14 @@ keel_check "SIGTERM: keeld stops after the job worker finished it" \
 keel_check "the job is recorded succeeded on its first attempt" \
     test "$(sql "SELECT status || ' ' || attempts FROM jobs WHERE type = 'test.sleep_touch'")" = "succeeded 1"
 
+# ---- smtp_tls = required never sends without TLS ------------------------------
+before=$(count smtp eml)
+KEEL_MAIL_SMTP_TLS=required KEEL_JOBS_WORKERS=1 \
+    keel_start_keeld "$KEEL_TEST_KEELD" "$hd" || exit 1
+sql "INSERT INTO jobs (type, payload) VALUES ('email.send', json_build_object('to', 'tls@example.org', 'subject', 's', 'text', 't')); NOTIFY keel_jobs;"
+keel_check "smtp_tls = required: a server without STARTTLS fails the attempt" \
+    wait_sql "SELECT status FROM jobs WHERE payload->>'to' = 'tls@example.org'" failed 5
+keel_check "and no message reached it" test "$(count smtp eml)" = "$before"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
