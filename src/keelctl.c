@@ -352,6 +352,12 @@ cmd_check_config(const char *path)
         config_free(&cfg);
         return 2;
     }
+    if (keel_api_app.check_config != NULL &&
+        keel_api_app.check_config(&cfg, err, sizeof(err)) != KEEL_OK) {
+        fprintf(stderr, "keelctl: %s\n", err);
+        config_free(&cfg);
+        return 2;
+    }
     rc = http_init(&http, &cfg, &keel_api_app, -1, err, sizeof(err));
     if (rc != KEEL_OK) {
         fprintf(stderr, "keelctl: route table: %s\n", err);

@@ -3,6 +3,7 @@
 
 #include "api/routes.h"
 #include "api/health.h"
+#include "auth/jwt.h"
 #include "jobs/email.h"
 #include "jobs/webhook.h"
 
@@ -30,7 +31,20 @@ static const job_type_t jobs[] = {
     { WEBHOOK_JOB, webhook_deliver_job },
 };
 
+/* keeld refuses to start (or reload) when the token keys do not load. */
+static keel_rc
+api_check_config(const keel_config_t *cfg, char *err, size_t errlen)
+{
+    auth_keys_t k;
+    keel_rc rc = auth_keys_load(cfg, &k, err, errlen);
+
+    if (rc == KEEL_OK)
+        auth_keys_free(&k);
+    return rc;
+}
+
 const keel_app_t keel_api_app = {
+    .check_config = api_check_config,
     .name = "keeld",
     .version = PACKAGE_VERSION,
     .tables = tables,

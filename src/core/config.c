@@ -82,6 +82,30 @@ static const ckey_t keys[] = {
       128, NULL },
     { "auth", "password_max_length", CT_INT, OFF(password_max_length), "128",
       12, 1024, NULL },
+    { "auth", "jwt_algorithm", CT_CHOICE, OFF(jwt_alg), "HS256", 0, 0,
+      "HS256|RS256|ES256" },
+    { "auth", "jwt_secret", CT_STRING, OFF(jwt_secret), "", 0, 0, NULL },
+    { "auth", "jwt_private_key_file", CT_STRING, OFF(jwt_private_key_file), "",
+      0, 0, NULL },
+    { "auth", "jwt_public_key_file", CT_STRING, OFF(jwt_public_key_file), "", 0,
+      0, NULL },
+    { "auth", "jwt_issuer", CT_STRING, OFF(jwt_issuer), "keel", 0, 0, NULL },
+    { "auth", "jwt_audience", CT_STRING, OFF(jwt_audience), "keel-api", 0, 0,
+      NULL },
+    { "auth", "jwt_leeway", CT_DURATION, OFF(jwt_leeway), "5s", 0, 300, NULL },
+    { "auth", "access_token_ttl", CT_DURATION, OFF(access_ttl), "15m", 60,
+      86400, NULL },
+    { "auth", "refresh_token_ttl", CT_DURATION, OFF(refresh_ttl), "30d", 60,
+      31536000, NULL },
+    { "auth", "refresh_reuse_grace", CT_DURATION, OFF(refresh_grace), "10s", 0,
+      60, NULL },
+    { "auth", "verify_token_ttl", CT_DURATION, OFF(verify_ttl), "24h", 60,
+      604800, NULL },
+    { "auth", "require_verified_email", CT_BOOL, OFF(require_verified), "off",
+      0, 0, NULL },
+    { "auth", "pepper", CT_STRING, OFF(pepper), "", 0, 0, NULL },
+    { "auth", "public_base_url", CT_STRING, OFF(public_base_url),
+      "http://127.0.0.1:8080", 0, 0, NULL },
     { "jobs", "workers", CT_INT, OFF(job_workers), "1", 0, 16, NULL },
     { "jobs", "lease", CT_DURATION, OFF(job_lease), "5m", 1, 86400, NULL },
     { "jobs", "backoff_base", CT_DURATION, OFF(job_backoff_base), "10s", 0,
@@ -388,6 +412,8 @@ set_value(keel_config_t *cfg, const ckey_t *k, const char *v, char *err,
             num *= 60.0;
         else if (strcmp(unit, "h") == 0)
             num *= 3600.0;
+        else if (strcmp(unit, "d") == 0)
+            num *= 86400.0;
         else if (*unit != '\0' && strcmp(unit, "s") != 0)
             goto range;
         if (num < (double)k->min || num > (double)k->max)

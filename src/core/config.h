@@ -29,6 +29,7 @@ typedef struct webhook_subs {
 #define CONFIG_MAX_WEBHOOKS 32
 
 enum mail_transport { MAIL_FILE, MAIL_SMTP };
+enum jwt_choice { JWT_HS256, JWT_RS256, JWT_ES256 };
 enum smtp_tls { SMTP_TLS_OFF, SMTP_TLS_TRY, SMTP_TLS_REQUIRED };
 
 typedef struct keel_config {
@@ -61,6 +62,20 @@ typedef struct keel_config {
     int argon2_parallelism;
     int password_min_length; /* characters */
     int password_max_length;
+    int jwt_alg;                /* enum jwt_choice */
+    char *jwt_secret;           /* HS256 key (>= 32 bytes): never logged */
+    char *jwt_private_key_file; /* RS256/ES256 signing key (PEM) */
+    char *jwt_public_key_file;  /* RS256/ES256 verification key (PEM) */
+    char *jwt_issuer;           /* iss */
+    char *jwt_audience;         /* aud */
+    double jwt_leeway;          /* clock skew allowed on exp, nbf, iat */
+    double access_ttl;          /* access token lifetime */
+    double refresh_ttl;         /* refresh session lifetime */
+    double refresh_grace;       /* a rotated token's retry window */
+    double verify_ttl;          /* email verification token lifetime */
+    int require_verified;       /* bool: unverified users cannot log in */
+    char *pepper;               /* HMAC key applied before argon2, "" = none */
+    char *public_base_url;      /* links in emails */
     /* [jobs] */
     int job_workers;          /* job worker processes; 0 = none */
     double job_lease;         /* seconds a claimed job is ours */

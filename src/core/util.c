@@ -184,3 +184,74 @@ keel_seterr(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
 }
+
+static const char b64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+size_t
+b64url_encode(const unsigned char *in, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16;
+        size_t left = n - i;
+        if (left > 1)
+            v |= (unsigned)in[i + 1] << 8;
+        if (left > 2)
+            v |= in[i + 2];
+        for (size_t k = 0; k < (left > 2 ? 4 : left + 1); k++) {
+            if (o + 1 >= cap)
+                return 0;
+            out[o++] = b64url[(v >> (18 - 6 * k)) & 63];
+        }
+    }
+    if (o >= cap)
+        return 0;
+    out[o] = '\0';
+    return o;
+}
+
+static int
+b64url_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
+}
+
+long
+b64url_decode(const char *in, size_t n, unsigned char *out, size_t cap)
+{
+    size_t o = 0;
+    unsigned v = 0;
+    int bits = 0;
+
+    if (n % 4 == 1)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int d = b64url_value(in[i]);
+        if (d < 0)
+            return -1;
+        v = (v << 6) | (unsigned)d;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o >= cap)
+                return -1;
+            out[o++] = (unsigned char)(v >> bits);
+        }
+    }
+    /* Leftover bits must be zero (one encoding per value). */
+    if ((v & ((1u << bits) - 1)) != 0)
+        return -1;
+    return (long)o;
+}

@@ -53,4 +53,13 @@ int parse_ll(const char *s, long long min, long long max, long long *out);
 void keel_seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * base64url without padding (RFC 4648 5, as JWTs and refresh tokens use
+ * it).  encode: the length written, 0 if `cap` is too small (NUL added).
+ * decode: the bytes written, -1 for a character outside the alphabet, a
+ * bad length, non-zero trailing bits or a full buffer.
+ */
+size_t b64url_encode(const unsigned char *in, size_t n, char *out, size_t cap);
+long b64url_decode(const char *in, size_t n, unsigned char *out, size_t cap);
+
 #endif

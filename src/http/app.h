@@ -45,12 +45,26 @@ struct keel_app {
      * answers 503 until the database is at it.  0 when no database. */
     int schema_version;
     /*
+     * Checks of the configuration beyond config_check() that this
+     * application needs (its keys load, say): run by keeld at start, by
+     * --check-config and before a reload is accepted, and by keelctl
+     * config check.  NULL when none.
+     */
+    keel_rc (*check_config)(const keel_config_t *cfg, char *err, size_t errlen);
+    /*
      * Called in each worker after fork, before it accepts requests (for
      * state that must not be inherited, such as database connections).
      * NULL when none.  A failure is fatal for the worker: it exits with
      * KEEL_EXIT_FATAL and the master does not respawn it.
      */
     keel_rc (*worker_init)(const keel_config_t *cfg, char *err, size_t errlen);
+    /*
+     * Check a bearer token for a route whose auth is not AUTH_NONE: fill
+     * ctx->user_buf and point ctx->user at it and return KEEL_OK, or
+     * return KEEL_EUNAUTH (refused token) or another error (503 when the
+     * revocation check cannot be made).  NULL: every token is refused.
+     */
+    keel_rc (*authenticate)(keel_ctx_t *ctx, const char *token);
     /* Background job types; job workers run only when there are some. */
     const job_type_t *job_types;
     size_t njob_types;

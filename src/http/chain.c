@@ -113,6 +113,52 @@ mw_body(keel_ctx_t *ctx)
 }
 
 /*
+ * Authentication (API.md 1.2, RFC 6750): "Authorization: Bearer <token>",
+ * the scheme in any case, exactly one token of token68 characters, one
+ * Authorization header.  The application checks the token itself.
+ */
+static keel_rc
+mw_auth(keel_ctx_t *ctx)
+{
+    const route_t *route = ctx->match.route;
+    const keel_app_t *app = ctx->http->app;
+    const char *h = NULL, *tok;
+    size_t n = 0;
+    keel_rc rc;
+
+    if (route->auth == AUTH_NONE)
+        return KEEL_OK;
+    for (size_t i = 0; i < ctx->req.nheaders; i++) {
+        if (strcmp(ctx->req.headers[i].name, "authorization") == 0) {
+            h = ctx->req.headers[i].value;
+            n++;
+        }
+    }
+    if (h == NULL)
+        return route->auth == AUTH_OPTIONAL
+                   ? KEEL_OK
+                   : ctx_fail(ctx, KEEL_EUNAUTH, "Authentication required");
+    ctx->token_invalid = 1;
+    if (n > 1 || ascii_ncasecmp(h, "Bearer ", 7) != 0)
+        return ctx_fail(ctx, KEEL_EUNAUTH, "Invalid or expired token");
+    tok = h + 7;
+    while (*tok == ' ')
+        tok++;
+    if (*tok == '\0' ||
+        strspn(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                    "0123456789-._~+/=") != strlen(tok))
+        return ctx_fail(ctx, KEEL_EUNAUTH, "Invalid or expired token");
+    if (app->authenticate == NULL)
+        return ctx_fail(ctx, KEEL_EUNAUTH, "Invalid or expired token");
+    rc = app->authenticate(ctx, tok);
+    if (rc == KEEL_OK)
+        ctx->token_invalid = 0;
+    else if (rc == KEEL_EUNAUTH)
+        return ctx_fail(ctx, KEEL_EUNAUTH, "Invalid or expired token");
+    return rc;
+}
+
+/*
  * The chain after routing, in order (DESIGN.md §2).  Rate limiting,
  * authentication and authorization take their rows here, before mw_body.
  */
@@ -120,6 +166,7 @@ static const struct {
     const char *name;
     middleware_fn fn;
 } middleware[] = {
+    { "auth", mw_auth },
     { "body", mw_body },
 };
 
@@ -225,6 +272,11 @@ chain_error(keel_ctx_t *ctx, keel_rc rc)
         router_allow_string(ctx->match.allow, allow, sizeof(allow));
         ctx_header_set(ctx, "Allow", allow);
     }
+    if (rc == KEEL_EUNAUTH)
+        ctx_header_set(ctx, "WWW-Authenticate",
+                       ctx->token_invalid
+                           ? "Bearer realm=\"keel\", error=\"invalid_token\""
+                           : "Bearer realm=\"keel\"");
     if (rc == KEEL_EUNAVAIL && ctx_header_get(ctx, "Retry-After") == NULL)
         ctx_header_set(ctx, "Retry-After", "1");
 }

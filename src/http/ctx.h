@@ -42,18 +42,30 @@ typedef struct keel_http {
     int worker_index; /* -1 outside a worker (tests) */
 } keel_http_t;
 
+/* Who made the request, from a verified access token. */
+typedef struct keel_user {
+    char id[37];  /* the user's public id (sub) */
+    char sid[37]; /* the session the token belongs to */
+    double iat;   /* when the token was issued (database clock) */
+    char roles[16][65];
+    size_t nroles;
+} keel_user_t;
+
 struct keel_ctx {
     arena_t *arena;
     const keel_http_t *http;
     keel_request_t req;
     keel_response_t res;
     route_match_t match;
-    json_object *details;  /* error details being collected, or NULL */
-    const char *message;   /* client-facing error message, or NULL */
-    const char *log_error; /* internal detail: logged, never sent */
-    int crashed;           /* the crash guard caught a fault */
-    db_conn_t *db;         /* held from ctx_db() to the end of the request */
-    double started;        /* time_mono() at the start */
+    json_object *details;    /* error details being collected, or NULL */
+    const char *message;     /* client-facing error message, or NULL */
+    const char *log_error;   /* internal detail: logged, never sent */
+    int crashed;             /* the crash guard caught a fault */
+    db_conn_t *db;           /* held from ctx_db() to the end of the request */
+    double started;          /* time_mono() at the start */
+    const keel_user_t *user; /* NULL unless a valid token came with it */
+    keel_user_t user_buf;
+    int token_invalid; /* a token came and was refused (invalid_token) */
 };
 
 /* Set (replace) or add a response header; name and value are copied. */

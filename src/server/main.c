@@ -184,6 +184,12 @@ keel_main(int argc, char **argv, const keel_app_t *app)
         status = 2;
         goto out;
     }
+    if (app->check_config != NULL &&
+        app->check_config(cfg, err, sizeof(err)) != KEEL_OK) {
+        fprintf(stderr, "keeld: %s\n", err);
+        status = 2;
+        goto out;
+    }
     /* The route table is part of what --check-config proves sound. */
     rc = http_init(&http, cfg, app, -1, err, sizeof(err));
     if (rc != KEEL_OK) {

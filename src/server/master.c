@@ -398,6 +398,15 @@ reload(void)
         free(next);
         return;
     }
+    if (rc == KEEL_OK && M.app->check_config != NULL &&
+        M.app->check_config(next, err, sizeof(err)) != KEEL_OK) {
+        log_printf(KLOG_ERROR,
+                   "reload refused, keeping the running configuration: %s",
+                   err);
+        config_free(next);
+        free(next);
+        return;
+    }
     /* The socket is already open: listening changes need a restart. */
     if (strcmp(next->listen, M.cfg->listen) != 0 ||
         next->socket_mode != M.cfg->socket_mode ||

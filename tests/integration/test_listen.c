@@ -39,6 +39,7 @@ write_config_with(const char *listen, const char *server_extra,
     f = fopen(path, "w");
     fprintf(f,
             "[server]\nlisten = %s\nworkers = 1\nsocket_mode = 0600\n%s"
+            "[auth]\njwt_secret = test-listen-secret-0123456789abcdef\n"
             "[log]\nfile = %s/keeld.log\n%s",
             listen, server_extra, dir, extra);
     fclose(f);

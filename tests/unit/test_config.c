@@ -425,10 +425,10 @@ test_duration_units(void)
         const char *v;
         double want;
     } cases[] = {
-        { "30s", 30.0 },      { "500ms", 0.5 }, { "2m", 120.0 },
-        { "1h", 3600.0 },     { "45", 45.0 },   { "1.5s", 1.5 },
-        { "0", 0.0 },         { "0s", 0.0 },    { "24h", 86400.0 },
-        { "86400", 86400.0 }, { "1ms", 0.001 },
+        { "30s", 30.0 },    { "500ms", 0.5 },     { "2m", 120.0 },
+        { "1h", 3600.0 },   { "1d", 86400.0 },    { "45", 45.0 },
+        { "1.5s", 1.5 },    { "0", 0.0 },         { "0s", 0.0 },
+        { "24h", 86400.0 }, { "86400", 86400.0 }, { "1ms", 0.001 },
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -457,7 +457,8 @@ test_duration_with_a_bad_unit_or_range_is_an_error(void)
                        "30s, 500ms, 2m) in 0..3600s, got '2h'");
     ASSERT_VALUE_REJECTED("server", "request_timeout = 30 s");
     ASSERT_VALUE_REJECTED("server", "request_timeout = 30sec");
-    ASSERT_VALUE_REJECTED("server", "request_timeout = 1d");
+    ASSERT_VALUE_REJECTED("server", "request_timeout = 2d");
+    ASSERT_VALUE_REJECTED("server", "request_timeout = 1w");
     ASSERT_VALUE_REJECTED("server", "request_timeout = 30S");
     ASSERT_VALUE_REJECTED("server", "request_timeout = ms");
     ASSERT_VALUE_REJECTED("server", "request_timeout = -1s");
