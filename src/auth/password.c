@@ -6,6 +6,9 @@
 #include "core/validate.h"
 
 #include <argon2.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,11 +37,31 @@ password_check(const keel_config_t *cfg, const char *pw, const char **why)
     return KEEL_OK;
 }
 
+/*
+ * What argon2 gets: the password itself, or with a pepper its
+ * HMAC-SHA256 under the pepper (as 64 hex digits).
+ */
+static const char *
+peppered(const keel_config_t *cfg, const char *pw, char buf[65])
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+
+    if (cfg == NULL || cfg->pepper[0] == '\0')
+        return pw;
+    HMAC(EVP_sha256(), cfg->pepper, (int)strlen(cfg->pepper),
+         (const unsigned char *)pw, strlen(pw), mac, &n);
+    for (unsigned int i = 0; i < n && i < 32; i++)
+        snprintf(buf + 2 * i, 3, "%02x", mac[i]);
+    return buf;
+}
+
 keel_rc
 password_hash(const keel_config_t *cfg, const char *pw,
               char out[PASSWORD_HASH_MAX])
 {
     unsigned char salt[SALT_LEN];
+    char buf[65];
     size_t need = argon2_encodedlen(
         (uint32_t)cfg->argon2_time, (uint32_t)cfg->argon2_memory,
         (uint32_t)cfg->argon2_parallelism, SALT_LEN, HASH_LEN, Argon2_id);
@@ -46,6 +69,7 @@ password_hash(const keel_config_t *cfg, const char *pw,
     if (need > PASSWORD_HASH_MAX)
         return KEEL_EINTERNAL;
     random_bytes(salt, sizeof(salt));
+    pw = peppered(cfg, pw, buf);
     if (argon2id_hash_encoded(
             (uint32_t)cfg->argon2_time, (uint32_t)cfg->argon2_memory,
             (uint32_t)cfg->argon2_parallelism, pw, strlen(pw), salt,
@@ -55,11 +79,14 @@ password_hash(const keel_config_t *cfg, const char *pw,
 }
 
 keel_rc
-password_verify(const char *encoded, const char *pw)
+password_verify(const keel_config_t *cfg, const char *encoded, const char *pw)
 {
+    char buf[65];
+
     /* Only an exact ARGON2_OK is a match (malformed hashes are not). */
     if (strncmp(encoded, "$argon2id$", 10) != 0)
         return KEEL_EUNAUTH;
+    pw = peppered(cfg, pw, buf);
     return argon2id_verify(encoded, pw, strlen(pw)) == ARGON2_OK ? KEEL_OK
                                                                  : KEEL_EUNAUTH;
 }

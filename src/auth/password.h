@@ -30,7 +30,8 @@ keel_rc password_hash(const keel_config_t *cfg, const char *pw,
 
 /* KEEL_OK when `pw` matches `encoded`, KEEL_EUNAUTH when it does not or
  * the hash is malformed.  Constant-time comparison (libargon2). */
-keel_rc password_verify(const char *encoded, const char *pw);
+keel_rc password_verify(const keel_config_t *cfg, const char *encoded,
+                        const char *pw);
 
 /* 1 when `encoded` was made with other parameters than the configured
  * ones (re-hash it on the next successful login). */

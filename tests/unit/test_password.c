@@ -5,6 +5,7 @@
 #include "unit.h"
 #include "auth/password.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static keel_config_t cfg;
@@ -18,9 +19,10 @@ test_hash_is_phc_argon2id_and_verifies(void)
                           KEEL_OK);
     CU_ASSERT_EQUAL(strncmp(h, "$argon2id$v=19$m=19456,t=2,p=1$", 31), 0);
     CU_ASSERT_PTR_NULL(strstr(h, "horse"));
-    CU_ASSERT_EQUAL(password_verify(h, "correct horse battery"), KEEL_OK);
-    CU_ASSERT_EQUAL(password_verify(h, "correct horse batterY"), KEEL_EUNAUTH);
-    CU_ASSERT_EQUAL(password_verify(h, ""), KEEL_EUNAUTH);
+    CU_ASSERT_EQUAL(password_verify(&cfg, h, "correct horse battery"), KEEL_OK);
+    CU_ASSERT_EQUAL(password_verify(&cfg, h, "correct horse batterY"),
+                    KEEL_EUNAUTH);
+    CU_ASSERT_EQUAL(password_verify(&cfg, h, ""), KEEL_EUNAUTH);
     /* A fresh salt each time. */
     CU_ASSERT_EQUAL_FATAL(password_hash(&cfg, "correct horse battery", h2),
                           KEEL_OK);
@@ -30,13 +32,16 @@ test_hash_is_phc_argon2id_and_verifies(void)
 static void
 test_malformed_or_foreign_hashes_never_verify(void)
 {
-    CU_ASSERT_EQUAL(password_verify("", "x"), KEEL_EUNAUTH);
-    CU_ASSERT_EQUAL(password_verify("$argon2id$garbage", "x"), KEEL_EUNAUTH);
-    CU_ASSERT_EQUAL(password_verify("$argon2i$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$"
+    CU_ASSERT_EQUAL(password_verify(&cfg, "", "x"), KEEL_EUNAUTH);
+    CU_ASSERT_EQUAL(password_verify(&cfg, "$argon2id$garbage", "x"),
+                    KEEL_EUNAUTH);
+    CU_ASSERT_EQUAL(password_verify(&cfg,
+                                    "$argon2i$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$"
                                     "aGFzaGhhc2hoYXNoaGFzaA",
                                     "x"),
                     KEEL_EUNAUTH);
-    CU_ASSERT_EQUAL(password_verify("plaintext", "plaintext"), KEEL_EUNAUTH);
+    CU_ASSERT_EQUAL(password_verify(&cfg, "plaintext", "plaintext"),
+                    KEEL_EUNAUTH);
 }
 
 static void
@@ -72,11 +77,34 @@ test_older_parameters_need_a_rehash(void)
     cfg.argon2_time = 3;
     CU_ASSERT_TRUE(password_needs_rehash(&cfg, h));
     /* The old hash still verifies: parameters are read from it. */
-    CU_ASSERT_EQUAL(password_verify(h, "correct horse battery"), KEEL_OK);
+    CU_ASSERT_EQUAL(password_verify(&cfg, h, "correct horse battery"), KEEL_OK);
     cfg.argon2_time = 2;
 }
 
+static void
+test_a_pepper_is_needed_to_verify(void)
+{
+    keel_config_t pc;
+    char h[PASSWORD_HASH_MAX];
+
+    config_defaults(&pc);
+    free(pc.pepper);
+    pc.pepper = strdup("server-side-pepper-0123456789");
+    CU_ASSERT_EQUAL_FATAL(password_hash(&pc, "correct horse battery", h),
+                          KEEL_OK);
+    CU_ASSERT_EQUAL(password_verify(&pc, h, "correct horse battery"), KEEL_OK);
+    /* Without the pepper (a stolen database alone), or another one: no. */
+    CU_ASSERT_EQUAL(password_verify(&cfg, h, "correct horse battery"),
+                    KEEL_EUNAUTH);
+    free(pc.pepper);
+    pc.pepper = strdup("server-side-pepper-0123456780");
+    CU_ASSERT_EQUAL(password_verify(&pc, h, "correct horse battery"),
+                    KEEL_EUNAUTH);
+    config_free(&pc);
+}
+
 static const unit_test_t tests[] = {
+    { "a pepper is needed to verify", test_a_pepper_is_needed_to_verify },
     { "a hash is PHC argon2id and verifies",
       test_hash_is_phc_argon2id_and_verifies },
     { "malformed or foreign hashes never verify",
