@@ -91,7 +91,8 @@ auth_keys_load(const keel_config_t *cfg, auth_keys_t *k, char *err,
         }
     }
     /* A key pair that cannot sign and verify fails now, not per request. */
-    rc = token_issue(k, cfg, "00000000-0000-4000-8000-000000000000", NULL, 0,
+    rc = token_issue(k, cfg, "00000000-0000-4000-8000-000000000000",
+                     "00000000-0000-4000-8000-000000000000", NULL, 0,
                      (double)time(NULL), &probe, NULL);
     if (rc == KEEL_OK)
         rc = token_verify(k, cfg, probe, (double)time(NULL), &c, &why);
@@ -108,8 +109,8 @@ auth_keys_load(const keel_config_t *cfg, auth_keys_t *k, char *err,
 
 keel_rc
 token_issue(const auth_keys_t *k, const keel_config_t *cfg, const char *sub,
-            const char *const *roles, size_t nroles, double iat, char **out,
-            char jti[37])
+            const char *sid, const char *const *roles, size_t nroles,
+            double iat, char **out, char jti[37])
 {
     jwt_t *jwt = NULL;
     json_object *extra = json_object_new_object(), *r;
@@ -133,6 +134,7 @@ token_issue(const auth_keys_t *k, const keel_config_t *cfg, const char *sub,
     if (jwt_add_grant(jwt, "iss", cfg->jwt_issuer) != 0 ||
         jwt_add_grant(jwt, "aud", cfg->jwt_audience) != 0 ||
         jwt_add_grant(jwt, "sub", sub) != 0 ||
+        jwt_add_grant(jwt, "sid", sid) != 0 ||
         jwt_add_grant(jwt, "jti", id) != 0 ||
         jwt_add_grant_int(jwt, "nbf", (long)floor(iat)) != 0 ||
         jwt_add_grant_int(jwt, "exp", (long)exp) != 0 ||
@@ -303,11 +305,15 @@ token_verify(const auth_keys_t *k, const keel_config_t *cfg, const char *token,
     o = NULL;
     if (claims->iat > now + leeway)
         goto out;
-    *why = "sub or jti missing";
+    *why = "sub, sid or jti missing";
     s = jwt_get_grant(jwt, "sub");
     if (s == NULL || !valid_uuid(s))
         goto out;
     memcpy(claims->sub, s, 37);
+    s = jwt_get_grant(jwt, "sid");
+    if (s == NULL || !valid_uuid(s))
+        goto out;
+    memcpy(claims->sid, s, 37);
     s = jwt_get_grant(jwt, "jti");
     if (s == NULL || !valid_uuid(s))
         goto out;

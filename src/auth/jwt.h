@@ -8,8 +8,8 @@
  * before anything is decoded; no kid with path characters, no jku, x5u,
  * jwk, x5c or crit), decodes with a key that is never NULL, requires
  * jwt_get_alg() to be the configured algorithm, and checks every claim
- * itself: iss, aud, exp, nbf and iat (with the configured leeway), sub and
- * jti (UUIDs), roles (an array of role names).
+ * itself: iss, aud, exp, nbf and iat (with the configured leeway), sub,
+ * sid and jti (UUIDs), roles (an array of role names).
  *
  * `iat` carries milliseconds (a fractional NumericDate, RFC 7519 2) taken
  * from the database's clock, so that it compares exactly with a user's
@@ -46,6 +46,7 @@ void auth_keys_free(auth_keys_t *k);
 
 typedef struct token_claims {
     char sub[37]; /* the user's public id */
+    char sid[37]; /* the session (login) the token was issued for */
     char jti[37];
     double iat; /* seconds, millisecond precision */
     long long nbf, exp;
@@ -59,8 +60,8 @@ typedef struct token_claims {
  * malloc'd; `jti` (may be NULL) gets its id.
  */
 keel_rc token_issue(const auth_keys_t *k, const keel_config_t *cfg,
-                    const char *sub, const char *const *roles, size_t nroles,
-                    double iat, char **out, char jti[37]);
+                    const char *sub, const char *sid, const char *const *roles,
+                    size_t nroles, double iat, char **out, char jti[37]);
 
 /*
  * Verify `token` at time `now` (seconds).  KEEL_OK with *claims filled, or

@@ -435,7 +435,7 @@ test_worker_init(const keel_config_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "KEEL_TEST_WORKER_INIT=fatal");
         return KEEL_EINTERNAL;
     }
-    return KEEL_OK;
+    return keel_api_app.worker_init(cfg, err, errlen);
 }
 
 int

@@ -50,7 +50,9 @@ printf '\n[jobs]\nworkers = 1\nlease = 2s\n' >>"$dir/keel.conf"
     cat "$dir/log/migrate.log" >&2
     exit 1
 }
-keel_start_keeld "$build/tests/integration/keeld-test" "$dir" || exit 1
+# A short refresh grace window, so that reuse after it is seen soon.
+KEEL_AUTH_REFRESH_REUSE_GRACE=1s \
+    keel_start_keeld "$build/tests/integration/keeld-test" "$dir" || exit 1
 keel_nginx_conf "$dir" "$nginx_port" "$sock" "$src"
 keel_start_nginx "$dir" || exit 1
 keel_apache_conf "$dir" "$apache_port" "$sock"
@@ -91,7 +93,7 @@ if ! "$src/tests/integration/jobs.sh"; then
     tail -n 30 "$dir/hooks/log/keeld.log" >&2
 fi
 # The process suite runs last: its final test stops keeld.
-for suite in test_http test_apache test_listen test_jobs test_process; do
+for suite in test_http test_apache test_listen test_jobs test_auth test_process; do
     echo "== $suite"
     if ! "$build/tests/integration/$suite"; then
         status=1

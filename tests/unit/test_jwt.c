@@ -65,6 +65,7 @@ claims_with(const char *drop_or_set, const char *value)
     json_object_object_add(o, "aud", json_object_new_string("keel-api"));
     json_object_object_add(o, "sub", json_object_new_string(SUB));
     json_object_object_add(o, "jti", json_object_new_string(JTI));
+    json_object_object_add(o, "sid", json_object_new_string(JTI));
     json_object_object_add(o, "iat", json_object_new_int64(now));
     json_object_object_add(o, "nbf", json_object_new_int64(now));
     json_object_object_add(o, "exp", json_object_new_int64(now + 600));
@@ -101,7 +102,7 @@ test_round_trip_keeps_every_claim(void)
     const char *why = "unset";
     char *t = NULL, jti[37];
 
-    CU_ASSERT_EQUAL_FATAL(token_issue(&keys, &cfg, SUB, roles, 2,
+    CU_ASSERT_EQUAL_FATAL(token_issue(&keys, &cfg, SUB, JTI, roles, 2,
                                       (double)time(NULL) + 0.123, &t, jti),
                           KEEL_OK);
     CU_ASSERT_EQUAL(token_verify(&keys, &cfg, t, (double)time(NULL), &c, &why),
@@ -109,6 +110,7 @@ test_round_trip_keeps_every_claim(void)
     CU_ASSERT_PTR_NULL(why);
     CU_ASSERT_STRING_EQUAL(c.sub, SUB);
     CU_ASSERT_STRING_EQUAL(c.jti, jti);
+    CU_ASSERT_STRING_EQUAL(c.sid, JTI);
     CU_ASSERT_EQUAL(c.nroles, 2);
     CU_ASSERT_STRING_EQUAL(c.roles[1], "editor");
     CU_ASSERT_EQUAL(c.exp, c.nbf + 900);
@@ -116,7 +118,7 @@ test_round_trip_keeps_every_claim(void)
     CU_ASSERT(c.iat - (double)c.nbf > 0.1229 && c.iat - (double)c.nbf < 0.1231);
     free(t);
     /* The clock of the verifier decides: the same token 16 minutes on. */
-    CU_ASSERT_EQUAL(token_issue(&keys, &cfg, SUB, NULL, 0, now, &t, NULL),
+    CU_ASSERT_EQUAL(token_issue(&keys, &cfg, SUB, JTI, NULL, 0, now, &t, NULL),
                     KEEL_OK);
     CU_ASSERT_EQUAL(token_verify(&keys, &cfg, t, now + 60, &c, &why), KEEL_OK);
     CU_ASSERT_EQUAL(token_verify(&keys, &cfg, t, now + 960, &c, &why),
@@ -185,9 +187,9 @@ test_rs_hs_confusion_is_refused(void)
                                  strlen(SECRET))),
                     KEEL_EUNAUTH);
     /* And RS256 itself works with its key pair. */
-    CU_ASSERT_EQUAL(
-        token_issue(&rkeys, &rcfg, SUB, NULL, 0, (double)time(NULL), &t, NULL),
-        KEEL_OK);
+    CU_ASSERT_EQUAL(token_issue(&rkeys, &rcfg, SUB, JTI, NULL, 0,
+                                (double)time(NULL), &t, NULL),
+                    KEEL_OK);
     CU_ASSERT_EQUAL(
         token_verify(&rkeys, &rcfg, t, (double)time(NULL), &c, &why), KEEL_OK);
     /* An RS256 token is not accepted where HS256 is pinned. */
@@ -200,9 +202,9 @@ test_tampering_is_refused(void)
 {
     char *t = NULL, copy[8192], *dot;
 
-    CU_ASSERT_EQUAL_FATAL(
-        token_issue(&keys, &cfg, SUB, NULL, 0, (double)time(NULL), &t, NULL),
-        KEEL_OK);
+    CU_ASSERT_EQUAL_FATAL(token_issue(&keys, &cfg, SUB, JTI, NULL, 0,
+                                      (double)time(NULL), &t, NULL),
+                          KEEL_OK);
     /* Signature: flip its first character. */
     snprintf(copy, sizeof(copy), "%s", t);
     dot = strrchr(copy, '.');
@@ -237,6 +239,8 @@ test_wrong_or_missing_claims_are_refused(void)
         { "sub", NULL },
         { "sub", "\"admin\"" },
         { "jti", NULL },
+        { "sid", NULL },
+        { "sid", "\"x\"" },
         { "exp", NULL },
         { "roles", "\"admin\"" },
         { "iss", NULL },
