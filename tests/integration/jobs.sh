@@ -82,7 +82,8 @@ sed -i -e ':a' -e '/\\$/N; s/\\\n//; ta' "$hd/keel.conf"
     cat "$hd/log/migrate.log" >&2
     exit 1
 }
-keel_start_keeld "$KEEL_TEST_KEELD" "$hd" || exit 1
+KEEL_AUTH_REQUIRE_VERIFIED_EMAIL=on \
+    keel_start_keeld "$KEEL_TEST_KEELD" "$hd" || exit 1
 nginx_port=$(keel_free_port) || exit 1
 keel_nginx_conf "$hd" "$nginx_port" "$hd/keel.sock" "$KEEL_TEST_SRCDIR"
 keel_start_nginx "$hd" || exit 1
@@ -234,6 +235,25 @@ keel_check "a recipient refused with 550 is dead at once" \
     wait_sql "SELECT status || ' ' || attempts FROM jobs WHERE payload->>'to' = 'reject@example.org'" "dead 1" 5
 keel_check "with the reply code in last_error" \
     bash -c "\"$pgbin/psql\" -d keel_hooks -Atc \"SELECT last_error FROM jobs WHERE payload->>'to' = 'reject@example.org'\" | grep -q 550"
+
+# ---- require_verified_email = on (this instance) ------------------------------
+post() { curl -s -o "$hd/body" -w '%{http_code}' --max-time 10 \
+    -H 'Content-Type: application/json' -d "$2" "$url$1"; }
+creds='{"email":"unverified@example.org","password":"a long enough password"}'
+keel_check "register (the verification email goes out over SMTP)" \
+    test "$(post /v1/auth/register '{"email":"unverified@example.org","password":"a long enough password","name":"U"}')" = 201
+keel_check "login before verifying: 403 FORBIDDEN" \
+    bash -c "test \"\$(curl -s -o '$hd/body' -w '%{http_code}' -H 'Content-Type: application/json' -d '$creds' '$url/v1/auth/login')\" = 403 && grep -q '\"code\":\"FORBIDDEN\"' '$hd/body'"
+token=""
+for i in $(seq 1 50); do
+    token=$(grep -ho 'token=[A-Za-z0-9_-]*' "$hd"/smtp/*.eml 2>/dev/null | head -n 1 | cut -d= -f2)
+    [ -n "$token" ] && break
+    sleep 0.1
+done
+keel_check "the verification email arrives with a 43-character token" test "${#token}" = 43
+keel_check "verify-email consumes it" \
+    test "$(post /v1/auth/verify-email "{\"token\":\"$token\"}")" = 200
+keel_check "then login succeeds" test "$(post /v1/auth/login "$creds")" = 200
 
 # ---- two job workers, 200 jobs ---------------------------------------------------
 keel_check "every failing delivery ends dead, nothing is left running" \

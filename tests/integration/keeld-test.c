@@ -305,7 +305,28 @@ test_events(keel_ctx_t *ctx)
     return KEEL_OK;
 }
 
+/* /test/auth-echo and /test/noauth-echo: the same handler with and
+ * without the bearer check (bench/auth.sh measures what it costs). */
+static keel_rc
+test_whoami(keel_ctx_t *ctx)
+{
+    json_object *o = json_object_new_object();
+
+    json_object_object_add(
+        o, "user", ctx->user ? json_object_new_string(ctx->user->id) : NULL);
+    ctx_respond_data(ctx, 200, o);
+    return KEEL_OK;
+}
+
 static const route_t test_rows[] = {
+    { .method = HTTP_GET,
+      .pattern = "/test/auth-echo",
+      .handler = test_whoami,
+      .auth = AUTH_BEARER },
+    { .method = HTTP_GET,
+      .pattern = "/test/noauth-echo",
+      .handler = test_whoami,
+      .auth = AUTH_NONE },
     { .method = HTTP_POST,
       .pattern = "/test/events",
       .handler = test_events,

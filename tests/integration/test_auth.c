@@ -679,6 +679,33 @@ test_a_deleted_users_tokens_stop_working(void)
 }
 
 static void
+test_login_rehashes_older_parameters(void)
+{
+    char email[128], cmd[1024], q[256];
+    char *v;
+
+    /* A user whose hash was made with t=1 (older than the config's t=2). */
+    fresh_email(email, sizeof(email), "rehash");
+    snprintf(cmd, sizeof(cmd),
+             "printf '%%s\\n' '" PASSWORD "' | KEEL_AUTH_ARGON2_TIME=1 '%s' "
+             "-c '%s/keel.conf' user create --email %s --name Old "
+             ">/dev/null 2>&1",
+             client_base("KEEL_TEST_KEELCTL"), client_base("KEEL_TEST_DIR"),
+             email);
+    CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+    snprintf(q, sizeof(q), "SELECT password_hash FROM users WHERE email = '%s'",
+             email);
+    v = sql1(q);
+    CU_ASSERT_EQUAL(strncmp(v, "$argon2id$v=19$m=19456,t=1,p=1$", 31), 0);
+    free(v);
+    CU_ASSERT_EQUAL(login(email, PASSWORD, NULL), 200);
+    v = sql1(q);
+    CU_ASSERT_EQUAL(strncmp(v, "$argon2id$v=19$m=19456,t=2,p=1$", 31), 0);
+    free(v);
+    CU_ASSERT_EQUAL(login(email, PASSWORD, NULL), 200);
+}
+
+static void
 test_the_audit_log_is_append_only(void)
 {
     PGresult *res = PQexec(pg, "DELETE FROM audit_events");
@@ -716,6 +743,8 @@ static const unit_test_t tests[] = {
     { "sessions are listed and deleted", test_sessions_are_listed_and_deleted },
     { "a deleted user's tokens stop working",
       test_a_deleted_users_tokens_stop_working },
+    { "login re-hashes older parameters",
+      test_login_rehashes_older_parameters },
     { "the audit log is append-only", test_the_audit_log_is_append_only },
 };
 

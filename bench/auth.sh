@@ -1,0 +1,123 @@
+#!/bin/bash
+# bench/auth.sh [BUILDDIR] - what authentication costs, measured with wrk
+# on loopback through one private nginx into keeld-test and a private
+# PostgreSQL (fsync off), in one run:
+#
+#   (a) POST /v1/auth/login           one argon2id verification each;
+#       next to bench/argon2-rate     hashes/s with the same parameters on
+#                                     as many threads as keeld has workers:
+#                                     the ceiling of logins/s
+#   (b) GET /health                   unauthenticated, for reference
+#   (c) GET /v1/auth/me               authenticated (JWT + revocation check)
+#                                     plus one query
+#   (d) GET /test/auth-echo           the JWT + revocation check alone
+#   (e) GET /test/noauth-echo         the same handler without auth
+#
+# The auth check's cost is the time per request it adds, (1/d - 1/e),
+# as a share of an authenticated request's time, 1/c.  Target: < 15 %.
+#
+# Bounded (BENCH_DURATION seconds per case, default 10), every process
+# stopped by its pid, never part of `make check`.
+#   BENCH_CONNECTIONS (default 32), BENCH_KEEP=1 keeps the directory.
+set -euo pipefail
+
+srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+builddir=$(cd "${1:-$PWD}" && pwd)
+# shellcheck source=../tests/harness/lib.sh
+. "$srcdir/tests/harness/lib.sh"
+
+duration=${BENCH_DURATION:-10}
+conns=${BENCH_CONNECTIONS:-32}
+workers=$(nproc 2>/dev/null || echo 2)
+die() {
+    echo "bench: $*" >&2
+    exit 1
+}
+command -v wrk >/dev/null || die "wrk not found (apt-get install wrk)"
+make -C "$builddir" tests/integration/keeld-test keelctl bench/argon2-rate >&2 ||
+    die "build failed"
+nginx_bin=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+NGINX=$nginx_bin
+export -n NGINX
+
+tmp=$(mktemp -d /tmp/keel-auth-bench.XXXXXX)
+chmod 0755 "$tmp"
+mkdir -p "$tmp/log"
+cleanup() {
+    local rc=$?
+    set +e
+    keel_stop_pidfile "$tmp/nginx.pid" 10
+    keel_stop_pidfile "$tmp/keeld.master.pid" 35
+    keel_pg_stop "$tmp"
+    if [ -n "${BENCH_KEEP:-}" ]; then
+        echo "bench: kept $tmp" >&2
+    else
+        case $tmp in /tmp/keel-auth-bench.*) rm -rf -- "$tmp" ;; esac
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+keel_pg_start "$tmp" fast || die "PostgreSQL did not start"
+keel_write_config "$tmp" "$tmp/keel.sock" "" "$srcdir"
+sed -i "s/^workers = 2$/workers = $workers/" "$tmp/keel.conf"
+"$builddir/keelctl" -c "$tmp/keel.conf" migrate up >"$tmp/log/migrate.log" 2>&1 ||
+    die "migrate failed"
+KEEL_LOG_ACCESS_LOG=off KEEL_JOBS_WORKERS=0 \
+    keel_start_keeld "$builddir/tests/integration/keeld-test" "$tmp" ||
+    die "keeld-test did not start"
+port=$(keel_free_port)
+keel_nginx_conf "$tmp" "$port" "$tmp/keel.sock" "$srcdir"
+keel_start_nginx "$tmp" || die "nginx did not start"
+url="http://127.0.0.1:$port"
+keel_wait_for keel_http_ok "$url/health" || die "the stack did not come up"
+
+email=bench@example.org
+password="bench password 0123"
+curl -fsS -o /dev/null -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$email\",\"password\":\"$password\",\"name\":\"Bench\"}" \
+    "$url/v1/auth/register" || die "register failed"
+token=$(curl -fsS -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$email\",\"password\":\"$password\"}" "$url/v1/auth/login" |
+    sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+[ -n "$token" ] || die "login failed"
+cat >"$tmp/login.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"email":"$email","password":"$password"}'
+LUA
+
+rps() { # rps ARGS...: requests/s of a wrk run (non-2xx are a failure)
+    local out
+    out=$(wrk -t2 -c"$conns" -d"${duration}s" "$@")
+    if grep -q 'Non-2xx' <<<"$out"; then
+        echo "bench: non-2xx answers in: wrk $*" >&2
+        grep 'Non-2xx' <<<"$out" >&2
+        exit 1
+    fi
+    awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out"
+}
+
+m=$(awk -F' *= *' '/^argon2_memory/ {print $2}' "$srcdir/conf/keel.conf")
+t=$(awk -F' *= *' '/^argon2_time/ {print $2}' "$srcdir/conf/keel.conf")
+p=$(awk -F' *= *' '/^argon2_parallelism/ {print $2}' "$srcdir/conf/keel.conf")
+hashes=$("$builddir/bench/argon2-rate" "$m" "$t" "$p" "$workers" 5 | awk '{printf "%.0f", $2}')
+logins=$(rps -c4 -s "$tmp/login.lua" "$url/v1/auth/login")
+health=$(rps "$url/health")
+me=$(rps -H "Authorization: Bearer $token" "$url/v1/auth/me")
+authed=$(rps -H "Authorization: Bearer $token" "$url/test/auth-echo")
+plain=$(rps "$url/test/noauth-echo")
+
+echo "bench/auth.sh: $(date -u +%Y-%m-%dT%H:%MZ), $workers workers, wrk -t2 -c$conns, ${duration}s each"
+printf '%-46s %8s\n' "argon2id hashes/s (m=$m t=$t p=$p, $workers threads)" "$hashes"
+printf '%-46s %8s  %5s %% of hashes/s\n' "POST /v1/auth/login (4 connections)" "$logins" \
+    "$(awk -v a="$logins" -v b="$hashes" 'BEGIN { printf "%.1f", 100 * a / b }')"
+printf '%-46s %8s\n' "GET /health (no auth)" "$health"
+printf '%-46s %8s\n' "GET /v1/auth/me (bearer)" "$me"
+printf '%-46s %8s\n' "GET /test/auth-echo (bearer)" "$authed"
+printf '%-46s %8s\n' "GET /test/noauth-echo (no auth)" "$plain"
+share=$(awk -v c="$me" -v d="$authed" -v e="$plain" \
+    'BEGIN { printf "%.1f", 100 * (1 / d - 1 / e) / (1 / c) }')
+echo "auth check: $share % of an authenticated request's time (target < 15 %)"
