@@ -150,6 +150,17 @@ auth_authenticate(keel_ctx_t *ctx, const char *token)
 /* ---- bodies -----------------------------------------------------------------
  */
 
+/* A required string member of `lo`..`hi` characters. */
+#define STR(n, lo, hi, fl)                                                     \
+    {                                                                          \
+        .name = (n), .type = SCHEMA_STRING, .flags = SCHEMA_REQUIRED | (fl),   \
+        .bounded = 1, .min = (lo), .max = (hi)                                 \
+    }
+/* Passwords: any length up to 1 KiB here; the configured rule (12..128
+ * characters by default) is checked by password_check() where it applies,
+ * never by hashing an unbounded input. */
+#define PASSWORD_PROP(n) STR(n, 1, 1024, 0)
+
 static const schema_prop_t register_props[] = {
     { .name = "email",
       .type = SCHEMA_STRING,
@@ -158,70 +169,30 @@ static const schema_prop_t register_props[] = {
       .bounded = 1,
       .min = 3,
       .max = 254 },
-    { .name = "password",
-      .type = SCHEMA_STRING,
-      .flags = SCHEMA_REQUIRED,
-      .bounded = 1,
-      .min = 1,
-      .max = 1024 },
-    { .name = "name",
-      .type = SCHEMA_STRING,
-      .flags = SCHEMA_REQUIRED | SCHEMA_TRIM,
-      .bounded = 1,
-      .min = 1,
-      .max = 100 },
+    PASSWORD_PROP("password"),
+    STR("name", 1, 100, SCHEMA_TRIM),
 };
 const schema_t auth_register_schema = SCHEMA_OF(register_props);
 
 static const schema_prop_t login_props[] = {
-    { .name = "email",
-      .type = SCHEMA_STRING,
-      .flags = SCHEMA_REQUIRED,
-      .bounded = 1,
-      .min = 1,
-      .max = 254 },
-    { .name = "password",
-      .type = SCHEMA_STRING,
-      .flags = SCHEMA_REQUIRED,
-      .bounded = 1,
-      .min = 1,
-      .max = 1024 },
+    STR("email", 1, 254, 0),
+    PASSWORD_PROP("password"),
 };
 const schema_t auth_login_schema = SCHEMA_OF(login_props);
 
 static const schema_prop_t refresh_props[] = {
-    { .name = "refresh_token",
-      .type = SCHEMA_STRING,
-      .flags = SCHEMA_REQUIRED,
-      .bounded = 1,
-      .min = 1,
-      .max = 256 },
+    STR("refresh_token", 1, 256, 0),
 };
 const schema_t auth_refresh_schema = SCHEMA_OF(refresh_props);
 
 static const schema_prop_t verify_props[] = {
-    { .name = "token",
-      .type = SCHEMA_STRING,
-      .flags = SCHEMA_REQUIRED,
-      .bounded = 1,
-      .min = 1,
-      .max = 256 },
+    STR("token", 1, 256, 0),
 };
 const schema_t auth_verify_schema = SCHEMA_OF(verify_props);
 
 static const schema_prop_t password_props[] = {
-    { .name = "current_password",
-      .type = SCHEMA_STRING,
-      .flags = SCHEMA_REQUIRED,
-      .bounded = 1,
-      .min = 1,
-      .max = 1024 },
-    { .name = "new_password",
-      .type = SCHEMA_STRING,
-      .flags = SCHEMA_REQUIRED,
-      .bounded = 1,
-      .min = 1,
-      .max = 1024 },
+    PASSWORD_PROP("current_password"),
+    PASSWORD_PROP("new_password"),
 };
 const schema_t auth_password_schema = SCHEMA_OF(password_props);
 

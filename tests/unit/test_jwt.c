@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <openssl/ec.h>
 #include <openssl/rsa.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -387,7 +388,47 @@ test_base64url_round_trips_and_refuses_bad_input(void)
     CU_ASSERT_EQUAL(b64url_encode((const unsigned char *)"foo", 3, enc, 4), 0);
 }
 
+static void
+test_es256_signs_and_verifies_and_refuses_others(void)
+{
+    keel_config_t c;
+    auth_keys_t k;
+    token_claims_t cl;
+    const char *why;
+    char err[256], path[256], *t = NULL;
+
+    config_defaults(&c);
+    c.jwt_alg = JWT_ES256;
+    free(c.jwt_private_key_file);
+    snprintf(path, sizeof(path), "%s/ec-priv.pem", dir);
+    c.jwt_private_key_file = strdup(path);
+    free(c.jwt_public_key_file);
+    snprintf(path, sizeof(path), "%s/ec-pub.pem", dir);
+    c.jwt_public_key_file = strdup(path);
+    CU_ASSERT_EQUAL_FATAL(auth_keys_load(&c, &k, err, sizeof(err)), KEEL_OK);
+    CU_ASSERT_EQUAL(
+        token_issue(&k, &c, SUB, JTI, NULL, 0, (double)time(NULL), &t, NULL),
+        KEEL_OK);
+    CU_ASSERT_EQUAL(token_verify(&k, &c, t, (double)time(NULL), &cl, &why),
+                    KEEL_OK);
+    /* Neither the HS256 nor the RS256 verifier takes it, nor it theirs. */
+    CU_ASSERT_EQUAL(verify(t), KEEL_EUNAUTH);
+    CU_ASSERT_EQUAL(
+        token_verify(&rkeys, &rcfg, t, (double)time(NULL), &cl, &why),
+        KEEL_EUNAUTH);
+    free(t);
+    CU_ASSERT_EQUAL(token_verify(&k, &c,
+                                 forge(HS, claims_with(NULL, NULL),
+                                       EVP_sha256(), k.verify, k.verify_len),
+                                 (double)time(NULL), &cl, &why),
+                    KEEL_EUNAUTH);
+    auth_keys_free(&k);
+    config_free(&c);
+}
+
 static const unit_test_t tests[] = {
+    { "ES256 signs and verifies, and refuses the others",
+      test_es256_signs_and_verifies_and_refuses_others },
     { "base64url round trips and refuses bad input",
       test_base64url_round_trips_and_refuses_bad_input },
     { "a round trip keeps every claim", test_round_trip_keeps_every_claim },
@@ -437,6 +478,18 @@ make_keys(void)
     fclose(f);
     EVP_PKEY_free(a);
     EVP_PKEY_free(b);
+    a = EVP_EC_gen("P-256");
+    if (a == NULL)
+        return -1;
+    snprintf(path, sizeof(path), "%s/ec-priv.pem", dir);
+    f = fopen(path, "w");
+    PEM_write_PrivateKey(f, a, NULL, NULL, 0, NULL, NULL);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/ec-pub.pem", dir);
+    f = fopen(path, "w");
+    PEM_write_PUBKEY(f, a);
+    fclose(f);
+    EVP_PKEY_free(a);
     return 0;
 }
 
