@@ -246,21 +246,24 @@ respond_pair(keel_ctx_t *ctx, db_conn_t *c, const char *user_id,
              const char *sid, double now, const char *refresh)
 {
     const keel_config_t *cfg = ctx->http->cfg;
-    char roles[TOKEN_MAX_ROLES][65];
     const char *rp[TOKEN_MAX_ROLES];
     size_t nroles = 0;
-    json_object *user, *o;
+    json_object *user, *o, *roles;
     db_error_t err;
     char *access = NULL;
     keel_rc rc;
 
-    rc = auth_user_roles(c, user_id, roles, TOKEN_MAX_ROLES, &nroles, &err);
-    if (rc == KEEL_OK)
-        rc = auth_user_json(c, user_id, 0, &user, &err);
+    /* One query: the user as the API shows it carries the role names the
+     * token needs too. */
+    rc = auth_user_json(c, user_id, 0, &user, &err);
     if (rc != KEEL_OK)
         return ctx_fail_db(ctx, rc, &err);
-    for (size_t i = 0; i < nroles; i++)
-        rp[i] = roles[i];
+    if (json_object_object_get_ex(user, "roles", &roles))
+        for (size_t i = 0;
+             i < json_object_array_length(roles) && nroles < TOKEN_MAX_ROLES;
+             i++)
+            rp[nroles++] =
+                json_object_get_string(json_object_array_get_idx(roles, i));
     if (token_issue(&keys, cfg, user_id, sid, rp, nroles, now, &access, NULL) !=
         KEEL_OK) {
         json_object_put(user);
@@ -474,8 +477,9 @@ auth_login(keel_ctx_t *ctx)
         return login_failed(ctx, c, email, rc == KEEL_OK ? u.id : NULL);
     if (cfg->require_verified && !u.verified)
         return ctx_fail(ctx, KEEL_EFORBIDDEN, "Email address not verified");
-    if (login_failure_clear(c, email, &err) != KEEL_OK)
-        return ctx_fail_db(ctx, KEEL_EUNAVAIL, &err);
+    rc = login_failure_clear(c, email, &err);
+    if (rc != KEEL_OK)
+        return ctx_fail_db(ctx, rc, &err);
     if (password_needs_rehash(cfg, u.hash) &&
         password_hash(cfg, pw, hash) == KEEL_OK &&
         auth_set_hash(c, u.id, hash, &err) != KEEL_OK)
@@ -509,13 +513,9 @@ auth_refresh(keel_ctx_t *ctx)
                          ctx->req.request_id, &r, &err);
     if (rc != KEEL_OK)
         return ctx_fail_db(ctx, rc, &err);
-    if (r.outcome == REFRESH_REUSED) {
-        /* Theft: the family is revoked; so are the user's access tokens. */
-        if (session_revoke_all(c, r.user_id, NULL, "refresh token reuse",
-                               &err) != KEEL_OK)
-            log_printf(KLOG_ERROR, "reuse: revocation failed: %s", err.message);
+    /* Reuse revoked the family and the user's access tokens (store). */
+    if (r.outcome == REFRESH_REUSED)
         rcache_forget(r.user_id);
-    }
     if (r.outcome != REFRESH_ROTATED)
         return ctx_fail(ctx, KEEL_EUNAUTH, "Invalid refresh token");
     return respond_pair(ctx, c, r.user_id, r.sid, r.now, token);
@@ -616,7 +616,6 @@ auth_password(keel_ctx_t *ctx)
     const char *next = body_str(ctx, "new_password"), *why = NULL;
     password_args_t a;
     char hash[PASSWORD_HASH_MAX];
-    json_object *user, *email;
     login_user_t u;
     db_conn_t *c;
     keel_rc rc;
@@ -632,17 +631,11 @@ auth_password(keel_ctx_t *ctx)
     if (rc != KEEL_OK)
         return rc;
     rc = auth_user_by_id(c, ctx->user->id, &u, &a.err);
-    if (rc == KEEL_OK)
-        rc = auth_user_json(c, ctx->user->id, 0, &user, &a.err);
     if (rc == KEEL_ENOTFOUND)
         return ctx_fail(ctx, KEEL_EUNAUTH, "Invalid or expired token");
     if (rc != KEEL_OK)
         return ctx_fail_db(ctx, rc, &a.err);
-    json_object_object_get_ex(user, "email", &email);
-    rc = ascii_casecmp(next, json_object_get_string(email)) == 0 ? KEEL_EINVAL
-                                                                 : KEEL_OK;
-    json_object_put(user);
-    if (rc != KEEL_OK) {
+    if (ascii_casecmp(next, u.email) == 0) {
         ctx_detail(ctx, "new_password", "must not be the email address");
         return ctx_fail(ctx, KEEL_EINVAL, NULL);
     }

@@ -13,11 +13,11 @@
 
 DB_STMT(st_login_by_email, 1,
         "SELECT public_id, password_hash, email_verified_at IS NOT NULL, "
-        "disabled_at IS NOT NULL FROM users "
+        "disabled_at IS NOT NULL, email FROM users "
         "WHERE lower(email) = lower($1) AND deleted_at IS NULL");
 DB_STMT(st_login_by_id, 1,
         "SELECT public_id, password_hash, email_verified_at IS NOT NULL, "
-        "disabled_at IS NOT NULL FROM users "
+        "disabled_at IS NOT NULL, email FROM users "
         "WHERE public_id = $1::uuid AND deleted_at IS NULL");
 DB_STMT(st_set_hash, 2,
         "UPDATE users SET password_hash = $2 WHERE public_id = $1::uuid");
@@ -106,10 +106,6 @@ DB_STMT(
                                                                        "deleted"
                                                                        "_at IS "
                                                                        "NULL");
-DB_STMT(st_user_roles, 1,
-        "SELECT r.name FROM users u JOIN user_roles ur ON ur.user_id = u.id "
-        "JOIN roles r ON r.id = ur.role_id WHERE u.public_id = $1::uuid "
-        "ORDER BY r.name");
 DB_STMT(st_session_insert, 4,
         "INSERT INTO sessions (user_id, user_agent, ip, expires_at) "
         "SELECT id, left($2, 512), left($3, 64), now() + make_interval(secs "
@@ -245,6 +241,7 @@ login_user(db_conn_t *c, const db_stmt_t *st, const char *key, login_user_t *u,
     snprintf(u->hash, sizeof(u->hash), "%s", PQgetvalue(res, 0, 1));
     u->verified = is_true(res, 0, 2);
     u->disabled = is_true(res, 0, 3);
+    snprintf(u->email, sizeof(u->email), "%s", PQgetvalue(res, 0, 4));
     PQclear(res);
     return KEEL_OK;
 }
@@ -285,23 +282,6 @@ auth_user_json(db_conn_t *c, const char *user_id, int with_permissions,
     *out = json_tokener_parse(PQgetvalue(res, 0, 0));
     PQclear(res);
     return *out ? KEEL_OK : KEEL_EINTERNAL;
-}
-
-keel_rc
-auth_user_roles(db_conn_t *c, const char *user_id, char roles[][65], size_t max,
-                size_t *n, db_error_t *err)
-{
-    const char *p[1] = { user_id };
-    PGresult *res;
-    keel_rc rc = db_exec(c, &st_user_roles, p, &res, err);
-
-    *n = 0;
-    if (rc != KEEL_OK)
-        return rc;
-    for (int r = 0; r < PQntuples(res) && *n < max; r++)
-        snprintf(roles[(*n)++], 65, "%s", PQgetvalue(res, r, 0));
-    PQclear(res);
-    return KEEL_OK;
 }
 
 keel_rc
@@ -367,9 +347,15 @@ refresh_tx(db_conn_t *c, void *arg)
             a->r->outcome = REFRESH_GRACE;
             return KEEL_OK;
         }
-        /* Theft: the whole family goes, and that is recorded. */
+        /* Theft: the whole family goes, with every access token issued
+         * so far (the thief may hold one); the user's other sessions
+         * stay.  And it is recorded. */
         a->r->outcome = REFRESH_REUSED;
         rc = db_exec(c, &st_session_revoke, rp, NULL, a->err);
+        if (rc == KEEL_OK) {
+            const char *bp[1] = { a->r->user_id };
+            rc = db_exec(c, &st_tokens_bump, bp, NULL, a->err);
+        }
         snprintf(details, sizeof(details), "{\"session_id\":\"%s\"}",
                  a->r->sid);
         if (rc == KEEL_OK)

@@ -19,6 +19,7 @@ typedef struct login_user {
     char hash[160];
     int verified;
     int disabled;
+    char email[255];
 } login_user_t;
 
 /* A live user by email (case-insensitive): KEEL_OK or KEEL_ENOTFOUND. */
@@ -38,10 +39,6 @@ keel_rc auth_set_hash(db_conn_t *c, const char *user_id, const char *hash,
  */
 keel_rc auth_user_json(db_conn_t *c, const char *user_id, int with_permissions,
                        json_object **out, db_error_t *err);
-
-/* The user's role names, for an access token (at most `max`). */
-keel_rc auth_user_roles(db_conn_t *c, const char *user_id, char roles[][65],
-                        size_t max, size_t *n, db_error_t *err);
 
 /*
  * A new session for `user_id` with its first refresh token (hash_hex),
@@ -69,7 +66,8 @@ typedef struct refresh_result {
 /*
  * Rotate: in one transaction, look the token up (locking it and its
  * session), and either rotate it to `new_hash` or report why not; reuse
- * revokes the session and writes an audit record, and that commits.
+ * revokes that session and every access token of the user issued so far
+ * (tokens_valid_after) and writes an audit record, and that commits.
  */
 keel_rc session_refresh(db_conn_t *c, const char *old_hash,
                         const char *new_hash, double grace, const char *ip,

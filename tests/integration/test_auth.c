@@ -498,10 +498,14 @@ test_refresh_rotates_and_reuse_revokes_the_family(void)
     CU_ASSERT_EQUAL(refresh(p1.refresh, NULL), 401);
     CU_ASSERT_EQUAL_FATAL(refresh(p2.refresh, &p3), 200);
     sleep(2);
-    /* After it: theft.  The whole family goes. */
+    /* After it: theft.  The whole family goes, and the user's access
+     * tokens; the user's other session (another device) stays. */
     CU_ASSERT_EQUAL(refresh(p1.refresh, NULL), 401);
     CU_ASSERT_EQUAL(refresh(p3.refresh, NULL), 401);
     CU_ASSERT_TRUE(refused_within(p3.access, 6.0) >= 0);
+    CU_ASSERT_TRUE(refused_within(other.access, 6.0) >= 0);
+    CU_ASSERT_EQUAL(refresh(other.refresh, &other), 200);
+    CU_ASSERT_EQUAL(me(other.access), 200);
     snprintf(q, sizeof(q),
              "SELECT count(*) FROM audit_events WHERE action = "
              "'auth.refresh_token_reused' AND actor_id = '%s'",
