@@ -10,7 +10,9 @@
 #include "core/validate.h"
 #include "jobs/events.h"
 #include "jobs/queue.h"
+#include "store/roles.h"
 #include "store/sessions.h"
+#include "auth/rbac.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -70,8 +72,8 @@ rcache_slot(const char *id)
 }
 
 /* This worker changed the state: never serve the old one from here. */
-static void
-rcache_forget(const char *id)
+void
+auth_forget(const char *id)
 {
     struct rcache_slot *s;
 
@@ -116,6 +118,38 @@ token_state(keel_ctx_t *ctx, const char *id, double *valid_after, int *active)
     return KEEL_OK;
 }
 
+/*
+ * What the token's roles grant, from the worker's RBAC cache: a version
+ * check against the database at most once a second, no query otherwise.
+ */
+static keel_rc
+resolve_permissions(keel_ctx_t *ctx, const token_claims_t *c)
+{
+    const char *roles[TOKEN_MAX_ROLES];
+    double now = time_mono();
+    keel_rc rc;
+
+    if (rbac_due(now)) {
+        db_conn_t *conn;
+        db_error_t err;
+        memset(&err, 0, sizeof(err));
+        rc = ctx_db(ctx, &conn);
+        if (rc == KEEL_OK)
+            rc = rbac_sync(conn, &roles_rbac_source, now, &err);
+        if (rc != KEEL_OK)
+            log_printf(KLOG_WARN, "role cache not refreshed: %s",
+                       rc == KEEL_EUNAVAIL ? "database unavailable"
+                                           : err.message);
+    }
+    for (size_t i = 0; i < c->nroles && i < TOKEN_MAX_ROLES; i++)
+        roles[i] = c->roles[i];
+    rc = rbac_resolve(roles, c->nroles, now, ctx->arena, &ctx->user_buf.perms,
+                      &ctx->user_buf.nperms);
+    if (rc != KEEL_OK)
+        return ctx_fail(ctx, KEEL_EUNAVAIL, NULL);
+    return KEEL_OK;
+}
+
 keel_rc
 auth_authenticate(keel_ctx_t *ctx, const char *token)
 {
@@ -138,6 +172,9 @@ auth_authenticate(keel_ctx_t *ctx, const char *token)
         ctx->log_error = active ? "token revoked" : "user gone";
         return KEEL_EUNAUTH;
     }
+    rc = resolve_permissions(ctx, &c);
+    if (rc != KEEL_OK)
+        return rc;
     memcpy(ctx->user_buf.id, c.sub, sizeof(c.sub));
     memcpy(ctx->user_buf.sid, c.sid, sizeof(c.sid));
     ctx->user_buf.iat = c.iat;
@@ -195,33 +232,6 @@ static const schema_prop_t password_props[] = {
     PASSWORD_PROP("new_password"),
 };
 const schema_t auth_password_schema = SCHEMA_OF(password_props);
-
-static const char *
-body_str(keel_ctx_t *ctx, const char *name)
-{
-    json_object *v;
-
-    return json_object_object_get_ex(ctx->req.json, name, &v)
-               ? json_object_get_string(v)
-               : NULL;
-}
-
-/* ---- helpers --------------------------------------------------------------
- */
-
-/* `s` without outer spaces, in the arena (names are stored trimmed). */
-static const char *
-trimmed(keel_ctx_t *ctx, const char *s)
-{
-    size_t n;
-
-    while (*s == ' ' || *s == '\t')
-        s++;
-    n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    return arena_strndup(ctx->arena, s, n);
-}
 
 static void
 audit(db_conn_t *c, keel_ctx_t *ctx, const char *action, const char *actor,
@@ -348,7 +358,7 @@ auth_register(keel_ctx_t *ctx)
 {
     const keel_config_t *cfg = ctx->http->cfg;
     register_args_t a;
-    const char *pw = body_str(ctx, "password"), *why = NULL;
+    const char *pw = ctx_body_str(ctx, "password"), *why = NULL;
     char hash[PASSWORD_HASH_MAX], loc[64];
     json_object *user;
     db_conn_t *c;
@@ -356,8 +366,8 @@ auth_register(keel_ctx_t *ctx)
 
     memset(&a, 0, sizeof(a));
     a.ctx = ctx;
-    a.email = body_str(ctx, "email");
-    a.name = trimmed(ctx, body_str(ctx, "name"));
+    a.email = ctx_body_str(ctx, "email");
+    a.name = ctx_body_str_trimmed(ctx, "name");
 
     if (password_check(cfg, pw, &why) != KEEL_OK) {
         ctx_detail(ctx, "password", why);
@@ -394,7 +404,7 @@ auth_verify_email(keel_ctx_t *ctx)
     db_error_t err;
     keel_rc rc;
 
-    if (opaque_token_hash(body_str(ctx, "token"), hex) != 0) {
+    if (opaque_token_hash(ctx_body_str(ctx, "token"), hex) != 0) {
         ctx_detail(ctx, "token", "is invalid, used or expired");
         return ctx_fail(ctx, KEEL_EINVAL, NULL);
     }
@@ -444,7 +454,8 @@ keel_rc
 auth_login(keel_ctx_t *ctx)
 {
     const keel_config_t *cfg = ctx->http->cfg;
-    const char *email = body_str(ctx, "email"), *pw = body_str(ctx, "password");
+    const char *email = ctx_body_str(ctx, "email"),
+               *pw = ctx_body_str(ctx, "password");
     char token[OPAQUE_TOKEN_LEN + 1], hex[OPAQUE_HASH_HEX], sid[37], buf[32];
     char hash[PASSWORD_HASH_MAX];
     login_user_t u;
@@ -503,7 +514,7 @@ auth_refresh(keel_ctx_t *ctx)
     db_error_t err;
     keel_rc rc;
 
-    if (opaque_token_hash(body_str(ctx, "refresh_token"), old) != 0)
+    if (opaque_token_hash(ctx_body_str(ctx, "refresh_token"), old) != 0)
         return ctx_fail(ctx, KEEL_EUNAUTH, "Invalid refresh token");
     rc = ctx_db(ctx, &c);
     if (rc != KEEL_OK)
@@ -515,7 +526,7 @@ auth_refresh(keel_ctx_t *ctx)
         return ctx_fail_db(ctx, rc, &err);
     /* Reuse revoked the family and the user's access tokens (store). */
     if (r.outcome == REFRESH_REUSED)
-        rcache_forget(r.user_id);
+        auth_forget(r.user_id);
     if (r.outcome != REFRESH_ROTATED)
         return ctx_fail(ctx, KEEL_EUNAUTH, "Invalid refresh token");
     return respond_pair(ctx, c, r.user_id, r.sid, r.now, token);
@@ -529,7 +540,7 @@ auth_logout(keel_ctx_t *ctx)
     db_error_t err;
     keel_rc rc;
 
-    if (opaque_token_hash(body_str(ctx, "refresh_token"), hex) != 0)
+    if (opaque_token_hash(ctx_body_str(ctx, "refresh_token"), hex) != 0)
         return ctx_fail(ctx, KEEL_EUNAUTH, "Invalid refresh token");
     rc = ctx_db(ctx, &c);
     if (rc != KEEL_OK)
@@ -555,7 +566,7 @@ auth_logout_all(keel_ctx_t *ctx)
     rc = session_revoke_all(c, ctx->user->id, NULL, "logout-all", &err);
     if (rc != KEEL_OK)
         return ctx_fail_db(ctx, rc, &err);
-    rcache_forget(ctx->user->id);
+    auth_forget(ctx->user->id);
     audit(c, ctx, "auth.logout_all", ctx->user->id, "user", ctx->user->id,
           NULL);
     ctx_respond_empty(ctx, 204);
@@ -612,8 +623,8 @@ keel_rc
 auth_password(keel_ctx_t *ctx)
 {
     const keel_config_t *cfg = ctx->http->cfg;
-    const char *cur = body_str(ctx, "current_password");
-    const char *next = body_str(ctx, "new_password"), *why = NULL;
+    const char *cur = ctx_body_str(ctx, "current_password");
+    const char *next = ctx_body_str(ctx, "new_password"), *why = NULL;
     password_args_t a;
     char hash[PASSWORD_HASH_MAX];
     login_user_t u;
@@ -647,7 +658,7 @@ auth_password(keel_ctx_t *ctx)
     rc = db_transaction(c, password_tx, &a, 3, &a.err);
     if (rc != KEEL_OK)
         return ctx_fail_db(ctx, rc, &a.err);
-    rcache_forget(ctx->user->id);
+    auth_forget(ctx->user->id);
     ctx_respond_empty(ctx, 204);
     return KEEL_OK;
 }
@@ -687,6 +698,7 @@ auth_session_delete(keel_ctx_t *ctx)
         return ctx_fail(ctx, KEEL_ENOTFOUND, NULL);
     if (rc != KEEL_OK)
         return ctx_fail_db(ctx, rc, &err);
+    audit(c, ctx, "auth.session_revoked", ctx->user->id, "session", sid, NULL);
     ctx_respond_empty(ctx, 204);
     return KEEL_OK;
 }

@@ -15,6 +15,10 @@ keel_rc auth_worker_init(const keel_config_t *cfg, char *err, size_t errlen);
  * (tokens_valid_after, deletion, disablement; cached at most 5 s). */
 keel_rc auth_authenticate(keel_ctx_t *ctx, const char *token);
 
+/* Drop this worker's cached token state of a user whose tokens were just
+ * revoked here (other workers see it within 5 s). */
+void auth_forget(const char *user_id);
+
 keel_rc auth_register(keel_ctx_t *ctx);
 keel_rc auth_verify_email(keel_ctx_t *ctx);
 keel_rc auth_login(keel_ctx_t *ctx);

@@ -4,6 +4,13 @@
 #include "api/routes.h"
 #include "api/auth.h"
 #include "api/health.h"
+#include "api/jobs.h"
+#include "api/roles.h"
+#include "api/users.h"
+#include "http/collection.h"
+#include "jobs/queue.h"
+#include "store/audit.h"
+#include "store/users.h"
 #include "auth/jwt.h"
 #include "jobs/email.h"
 #include "jobs/webhook.h"
@@ -87,9 +94,113 @@ static const route_t rows[] = {
       .auth = AUTH_BEARER,
       .rate = RATE_WRITE,
       .summary = "End one of the current user's sessions" },
+    { .method = HTTP_GET,
+      .pattern = "/v1/users",
+      .handler = coll_handle_list,
+      .auth = AUTH_BEARER,
+      .permission = "users:read",
+      .rate = RATE_READ,
+      .query = &users_collection,
+      .summary = "List users: offset or cursor pages, filters, sort, fields" },
+    { .method = HTTP_GET,
+      .pattern = "/v1/users/{id}",
+      .handler = users_show,
+      .auth = AUTH_BEARER,
+      .permission = "users:read",
+      .access = users_access,
+      .rate = RATE_READ,
+      .select = &users_collection,
+      .summary = "One user (self, or with users:read)" },
+    { .method = HTTP_PATCH,
+      .pattern = "/v1/users/{id}",
+      .handler = users_patch,
+      .auth = AUTH_BEARER,
+      .permission = "users:write",
+      .access = users_access,
+      .rate = RATE_WRITE,
+      .body = &users_patch_schema,
+      .summary = "Change a user: self its name, users:write name and email" },
+    { .method = HTTP_DELETE,
+      .pattern = "/v1/users/{id}",
+      .handler = users_remove,
+      .auth = AUTH_BEARER,
+      .permission = "users:delete",
+      .access = users_access,
+      .rate = RATE_WRITE,
+      .summary = "Soft-delete a user (not oneself); their sessions end" },
+    { .method = HTTP_PUT,
+      .pattern = "/v1/users/{id}/roles",
+      .handler = users_put_roles,
+      .auth = AUTH_BEARER,
+      .permission = "roles:manage",
+      .access = users_access,
+      .rate = RATE_WRITE,
+      .body = &users_roles_schema,
+      .summary = "Replace a user's roles; their access tokens stop" },
+    { .method = HTTP_GET,
+      .pattern = "/v1/roles",
+      .handler = roles_index,
+      .auth = AUTH_BEARER,
+      .permission = "roles:manage",
+      .rate = RATE_READ,
+      .summary = "Every role with its permissions" },
+    { .method = HTTP_PUT,
+      .pattern = "/v1/roles/{name}",
+      .handler = roles_upsert,
+      .auth = AUTH_BEARER,
+      .permission = "roles:manage",
+      .rate = RATE_WRITE,
+      .body = &roles_put_schema,
+      .summary = "Create or replace a role's permissions" },
+    { .method = HTTP_DELETE,
+      .pattern = "/v1/roles/{name}",
+      .handler = roles_destroy,
+      .auth = AUTH_BEARER,
+      .permission = "roles:manage",
+      .rate = RATE_WRITE,
+      .summary = "Delete a role that is not seeded and not assigned" },
+    { .method = HTTP_GET,
+      .pattern = "/v1/audit-events",
+      .handler = coll_handle_list,
+      .auth = AUTH_BEARER,
+      .permission = "audit:read",
+      .rate = RATE_READ,
+      .query = &audit_collection,
+      .summary = "The audit log: cursor pages, newest first, filters" },
+    { .method = HTTP_GET,
+      .pattern = "/v1/jobs",
+      .handler = coll_handle_list,
+      .auth = AUTH_BEARER,
+      .permission = "jobs:manage",
+      .rate = RATE_READ,
+      .query = &job_collection,
+      .summary = "Background jobs: cursor pages, filters status and type" },
+    { .method = HTTP_GET,
+      .pattern = "/v1/jobs/{id}",
+      .handler = jobs_show,
+      .auth = AUTH_BEARER,
+      .permission = "jobs:manage",
+      .rate = RATE_READ,
+      .select = &job_collection,
+      .summary = "One background job (never its payload)" },
+    { .method = HTTP_POST,
+      .pattern = "/v1/jobs/{id}/retry",
+      .handler = jobs_retry,
+      .auth = AUTH_BEARER,
+      .permission = "jobs:manage",
+      .rate = RATE_WRITE,
+      .summary = "Queue a dead or failed job again" },
 };
 
 const route_table_t keel_api_routes = ROUTE_TABLE(rows);
+
+/* The permissions of API.md 4, as migration 0001 seeds them. */
+const char *const keel_api_permissions[] = {
+    "posts:create",   "orders:create",    "posts:read_any",  "posts:write_any",
+    "products:write", "users:read",       "users:write",     "users:delete",
+    "roles:manage",   "posts:delete_any", "products:delete", "orders:read_any",
+    "orders:manage",  "jobs:manage",      "audit:read",      NULL,
+};
 
 static const route_table_t tables[] = { ROUTE_TABLE(rows) };
 

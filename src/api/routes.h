@@ -8,9 +8,11 @@
 #include "http/app.h"
 
 /* The highest migration in sql/migrations (a unit test keeps it so). */
-#define KEEL_SCHEMA_VERSION 4
+#define KEEL_SCHEMA_VERSION 5
 
 extern const route_table_t keel_api_routes;
+/* Every permission a route may name (API.md 4), NULL-terminated. */
+extern const char *const keel_api_permissions[];
 /* The reference application as keeld runs it. */
 extern const keel_app_t keel_api_app;
 

@@ -70,6 +70,7 @@ static const ckey_t keys[] = {
     { "http", "max_json_depth", CT_INT, OFF(max_json_depth), "32", 1, 1000,
       NULL },
     { "http", "hsts", CT_STRING, OFF(hsts), "", 0, 0, NULL },
+    { "http", "cursor_secret", CT_STRING, OFF(cursor_secret), "", 0, 0, NULL },
     { "log", "file", CT_STRING, OFF(log_file), "", 0, 0, NULL },
     { "log", "level", CT_LEVEL, OFF(log_level), "info", 0, 0, NULL },
     { "log", "access_log", CT_BOOL, OFF(access_log), "on", 0, 0, NULL },
@@ -713,6 +714,12 @@ config_check(const keel_config_t *cfg, char *err, size_t errlen)
 {
     if (cfg->max_query_size + cfg->max_path_size > (1 << 20)) {
         keel_seterr(err, errlen, "max_query_size + max_path_size exceed 1 MiB");
+        return KEEL_EINVAL;
+    }
+    if (cfg->cursor_secret[0] != '\0' && strlen(cfg->cursor_secret) < 32) {
+        keel_seterr(err, errlen,
+                    "[http] cursor_secret must be at least 32 bytes (or "
+                    "empty: a random key per start)");
         return KEEL_EINVAL;
     }
     /* A short key makes signatures guessable; none makes them absent. */

@@ -51,7 +51,8 @@ typedef struct keel_config {
     long long max_path_size;
     long long max_header_size;
     int max_json_depth;
-    char *hsts; /* Strict-Transport-Security value, "" = not sent */
+    char *hsts;          /* Strict-Transport-Security value, "" = not sent */
+    char *cursor_secret; /* HMAC key of pagination cursors, "" = random */
     /* [log] */
     char *log_file; /* "" = stderr */
     int log_level;  /* enum klog_level */

@@ -184,6 +184,17 @@ db_exec(db_conn_t *c, const db_stmt_t *st, const char *const *params,
 }
 
 keel_rc
+db_exec_text(db_conn_t *c, const char *sql, int nparams,
+             const char *const *params, PGresult **res, db_error_t *err)
+{
+    if (res)
+        *res = NULL;
+    return check(c,
+                 PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0),
+                 res, err);
+}
+
+keel_rc
 db_exec_sql(db_conn_t *c, const char *sql, db_error_t *err)
 {
     return check(c, PQexec(c->pg, sql), NULL, err);

@@ -30,6 +30,12 @@ typedef struct db_stmt {
 /* Declare a statement; its name is the variable's. */
 #define DB_STMT(var, n, sql) static const db_stmt_t var = { #var, (sql), (n) }
 
+/* A timestamptz column as API.md 1 writes timestamps (UTC, milliseconds,
+ * "Z"); NULL stays NULL. */
+#define DB_TS(col)                                                             \
+    "to_char(" col " AT TIME ZONE 'UTC', "                                     \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
 /* What went wrong in a failed statement, for the log (never a response). */
 typedef struct db_error {
     char sqlstate[6];
@@ -73,6 +79,17 @@ PGconn *db_pg(db_conn_t *c);
  */
 keel_rc db_exec(db_conn_t *c, const db_stmt_t *st, const char *const *params,
                 PGresult **res, db_error_t *err);
+
+/*
+ * Run SQL assembled at run time from fixed fragments (collection queries:
+ * the filters and sort a request chose), with `nparams` text parameters.
+ * Never SQL that holds request text: every value is a parameter.  Runs as
+ * the unnamed statement (parsed each time), so the number of distinct texts
+ * does not grow any per-connection cache.  Results as for db_exec().
+ */
+keel_rc db_exec_text(db_conn_t *c, const char *sql, int nparams,
+                     const char *const *params, PGresult **res,
+                     db_error_t *err);
 
 /* Run plain SQL without parameters (BEGIN, migrations, ...). */
 keel_rc db_exec_sql(db_conn_t *c, const char *sql, db_error_t *err);

@@ -7,6 +7,7 @@
 #include "core/util.h"
 #include "core/validate.h"
 #include "db/db.h"
+#include "http/collection.h"
 
 #include <pthread.h>
 #include <setjmp.h>
@@ -159,14 +160,68 @@ mw_auth(keel_ctx_t *ctx)
 }
 
 /*
- * The chain after routing, in order (DESIGN.md §2).  Rate limiting,
- * authentication and authorization take their rows here, before mw_body.
+ * Authorization (API.md 4): the route's permission, or the resource's
+ * ownership rule when it has one.  Anonymous callers of a protected route
+ * get 401; the rest 403, or 404 where the rule says the caller may not
+ * know the resource.
+ */
+static keel_rc
+mw_authz(keel_ctx_t *ctx)
+{
+    const route_t *route = ctx->match.route;
+    int permitted;
+    keel_rc rc;
+
+    if (route->permission == NULL && route->access == NULL)
+        return KEEL_OK;
+    if (ctx->user == NULL)
+        return ctx_fail(ctx, KEEL_EUNAUTH, "Authentication required");
+    permitted = route->permission != NULL && ctx_can(ctx, route->permission);
+    if (route->access == NULL)
+        return permitted ? KEEL_OK : ctx_fail(ctx, KEEL_EFORBIDDEN, NULL);
+    rc = route->access(ctx, permitted);
+    if (rc == KEEL_EFORBIDDEN || rc == KEEL_ENOTFOUND)
+        return ctx_fail(ctx, rc, ctx->message);
+    return rc;
+}
+
+/* The query string of a collection or a selectable resource (API.md 1.4). */
+static keel_rc
+mw_query(keel_ctx_t *ctx)
+{
+    const route_t *route = ctx->match.route;
+    coll_query_t *q;
+    keel_rc rc;
+
+    if (route->query == NULL && route->select == NULL)
+        return KEEL_OK;
+    q = arena_calloc(ctx->arena, sizeof(*q));
+    if (ctx->details == NULL)
+        ctx->details = json_object_new_array();
+    if (route->query != NULL)
+        rc = coll_parse(route->query, ctx->req.query, ctx->req.nquery,
+                        ctx->http->cfg ? ctx->http->cfg->cursor_secret : "",
+                        ctx->arena, q, ctx->details);
+    else
+        rc = coll_parse_single(route->select, ctx->req.query, ctx->req.nquery,
+                               ctx->arena, q, ctx->details);
+    if (rc != KEEL_OK)
+        return ctx_fail(ctx, rc, NULL);
+    ctx->query = q;
+    return KEEL_OK;
+}
+
+/*
+ * The chain after routing, in order (DESIGN.md §2).  Rate limiting takes
+ * its row here, before authentication.
  */
 static const struct {
     const char *name;
     middleware_fn fn;
 } middleware[] = {
     { "auth", mw_auth },
+    { "authz", mw_authz },
+    { "query", mw_query },
     { "body", mw_body },
 };
 

@@ -9,6 +9,7 @@
 #include "db/db.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 static kv_t *
@@ -165,4 +166,111 @@ ctx_fail_db(keel_ctx_t *ctx, keel_rc rc, const db_error_t *err)
     }
     ctx->message = NULL;
     return rc;
+}
+
+int
+ctx_can(const keel_ctx_t *ctx, const char *perm)
+{
+    if (ctx->user == NULL || perm == NULL)
+        return 0;
+    for (size_t i = 0; i < ctx->user->nperms; i++)
+        if (strcmp(ctx->user->perms[i], perm) == 0)
+            return 1;
+    return 0;
+}
+
+void
+ctx_etag(keel_ctx_t *ctx, long long version)
+{
+    char tag[40];
+
+    snprintf(tag, sizeof(tag), "W/\"%lld\"", version);
+    ctx_header_set(ctx, "ETag", tag);
+}
+
+/* The version of one entity tag at *p (W/"12" or "12"), advancing *p past
+ * it: >= 1, 0 for a tag that names no version, -1 for "*". */
+static long long
+etag_version(const char **p)
+{
+    const char *s = *p;
+    long long v = 0;
+    int digits = 0;
+
+    while (*s == ' ' || *s == '\t' || *s == ',')
+        s++;
+    if (*s == '*') {
+        *p = s + 1;
+        return -1;
+    }
+    if (s[0] == 'W' && s[1] == '/')
+        s += 2;
+    if (*s != '"') {
+        *p = s + strcspn(s, ",");
+        return 0;
+    }
+    for (s++; *s >= '0' && *s <= '9' && digits < 18; s++, digits++)
+        v = v * 10 + (*s - '0');
+    if (*s != '"' || digits == 0) {
+        *p = s + strcspn(s, ",");
+        return 0;
+    }
+    *p = s + 1;
+    return v;
+}
+
+long long
+ctx_if_match(const keel_ctx_t *ctx)
+{
+    const char *h = request_header(&ctx->req, "if-match");
+
+    if (h == NULL)
+        return -1;
+    return etag_version(&h);
+}
+
+int
+ctx_not_modified(keel_ctx_t *ctx, long long version)
+{
+    const char *h = request_header(&ctx->req, "if-none-match");
+
+    while (h != NULL && *h != '\0') {
+        const char *before = h;
+        long long v = etag_version(&h);
+        if (v == -1 || v == version) {
+            ctx_respond_empty(ctx, 304);
+            ctx_etag(ctx, version);
+            return 1;
+        }
+        if (h == before)
+            break;
+    }
+    return 0;
+}
+
+const char *
+ctx_body_str(const keel_ctx_t *ctx, const char *name)
+{
+    json_object *v;
+
+    return ctx->req.json != NULL &&
+                   json_object_object_get_ex(ctx->req.json, name, &v)
+               ? json_object_get_string(v)
+               : NULL;
+}
+
+const char *
+ctx_body_str_trimmed(keel_ctx_t *ctx, const char *name)
+{
+    const char *s = ctx_body_str(ctx, name);
+    size_t n;
+
+    if (s == NULL)
+        return NULL;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    return arena_strndup(ctx->arena, s, n);
 }

@@ -49,6 +49,9 @@ typedef struct keel_user {
     double iat;   /* when the token was issued (database clock) */
     char roles[16][65];
     size_t nroles;
+    /* What the roles grant, resolved by the application (arena). */
+    const char *const *perms;
+    size_t nperms;
 } keel_user_t;
 
 struct keel_ctx {
@@ -66,6 +69,7 @@ struct keel_ctx {
     const keel_user_t *user; /* NULL unless a valid token came with it */
     keel_user_t user_buf;
     int token_invalid; /* a token came and was refused (invalid_token) */
+    const struct coll_query *query; /* the route's parsed query, or NULL */
 };
 
 /* Set (replace) or add a response header; name and value are copied. */
@@ -104,6 +108,27 @@ keel_rc ctx_db(keel_ctx_t *ctx, db_conn_t **out);
 /* Log a failed statement (SQLSTATE and message go only to the log) and
  * return rc for the envelope. */
 keel_rc ctx_fail_db(keel_ctx_t *ctx, keel_rc rc, const db_error_t *err);
+
+/*
+ * Conditional requests on a resource's integer version (API.md 1.5).
+ * ctx_etag sets ETag: W/"<version>".  ctx_if_match gives the version an
+ * If-Match header names: -1 when there is none (or it is "*"), 0 when it
+ * names no version keel could have issued (so it never matches).  Tags
+ * compare weakly: W/"3" and "3" both name version 3.
+ * ctx_not_modified answers 304 with the ETag and returns 1 when an
+ * If-None-Match header matches `version`; else 0.
+ */
+void ctx_etag(keel_ctx_t *ctx, long long version);
+long long ctx_if_match(const keel_ctx_t *ctx);
+int ctx_not_modified(keel_ctx_t *ctx, long long version);
+
+/* The string value of body member `name` (validated already), or NULL;
+ * _trimmed: without outer blanks, in the arena (names are stored so). */
+const char *ctx_body_str(const keel_ctx_t *ctx, const char *name);
+const char *ctx_body_str_trimmed(keel_ctx_t *ctx, const char *name);
+
+/* 1 when the caller is authenticated and holds permission `perm`. */
+int ctx_can(const keel_ctx_t *ctx, const char *perm);
 
 /* The value of path parameter `name`, or NULL. */
 const char *ctx_param(const keel_ctx_t *ctx, const char *name);

@@ -21,6 +21,19 @@ typedef struct keel_app keel_app_t;
  */
 typedef keel_rc (*route_handler_fn)(keel_ctx_t *ctx);
 
+/*
+ * The ownership rule of a resource (API.md 4), in one place per resource:
+ * called by the chain for an authenticated caller before the body is read,
+ * with `permitted` saying whether the caller holds the route's permission.
+ * Returns KEEL_OK to let the request through, KEEL_EFORBIDDEN when the
+ * caller may know the resource but not do this, KEEL_ENOTFOUND when the
+ * caller may not know it exists (or it does not), or another error (the
+ * database failed).  It may load the resource for the handler.
+ */
+typedef keel_rc (*route_access_fn)(keel_ctx_t *ctx, int permitted);
+
+struct coll_schema;
+
 enum route_auth {
     AUTH_NONE = 1, /* public: credentials are not looked at */
     AUTH_OPTIONAL, /* public, but a valid bearer token identifies the user */
@@ -38,12 +51,22 @@ typedef struct route {
     enum http_method method;
     const char *pattern; /* "/v1/posts/{id}": literals and {params} */
     route_handler_fn handler;
-    enum route_auth auth;   /* must be set: 0 is rejected by the router */
-    const char *permission; /* "posts:create", or NULL when none */
+    enum route_auth auth; /* must be set: 0 is rejected by the router */
+    /*
+     * The permission the route needs ("users:read"), or NULL.  Without an
+     * `access` rule the chain answers 401 to anonymous callers and 403 to
+     * callers without it; with one, the rule decides (self or permission).
+     */
+    const char *permission;
+    route_access_fn access;
     enum rate_class rate;
     const schema_t *body; /* JSON body schema, NULL when no body */
-    const void *query;    /* query schema (collections), NULL when none */
-    const char *summary;  /* one line for the API description */
+    /* A collection's query language (filters, sort, fields, pagination),
+     * checked by the chain into ctx->query; NULL when not a collection. */
+    const struct coll_schema *query;
+    /* A single resource's selectable fields (?fields=), or NULL. */
+    const struct coll_schema *select;
+    const char *summary; /* one line for the API description */
 } route_t;
 
 #endif

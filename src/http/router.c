@@ -124,6 +124,16 @@ router_add(router_t *r, const route_t *route, char *err, size_t errlen)
                  p ? p : "(null)");
         return KEEL_EINVAL;
     }
+    /* A permission or an ownership rule on a public route would never be
+     * checked (no caller is known there): refuse the table. */
+    if ((route->permission != NULL || route->access != NULL) &&
+        route->auth == AUTH_NONE) {
+        snprintf(err, errlen,
+                 "route %s: a permission or access rule needs auth "
+                 "AUTH_BEARER or AUTH_OPTIONAL",
+                 p ? p : "(null)");
+        return KEEL_EINVAL;
+    }
     if (p == NULL || p[0] != '/') {
         snprintf(err, errlen, "route %s: pattern must start with '/'",
                  p ? p : "(null)");

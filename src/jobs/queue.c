@@ -58,26 +58,43 @@ DB_STMT(st_job_list, 2,
 DB_STMT(st_job_exists, 1, "SELECT 1 FROM jobs WHERE public_id = $1::uuid");
 
 /* The API view of a job (API.md 5.5): never its payload. */
-#define TS(col)                                                                \
-    "to_char(" col " AT TIME ZONE 'UTC', "                                     \
-    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-#define JOB_JSON                                                               \
-    "json_build_object('id', public_id, 'type', type, 'status', status, "      \
-    "'attempts', attempts, 'max_attempts', max_attempts, "                     \
-    "'run_at', " TS(                                                           \
-        "run_at") ", 'last_error', last_error, "                               \
-                  "'created_at', " TS("created_at") ", 'updated_at', " TS(     \
-                      "updated_at") ")"
-DB_STMT(st_job_find, 1,
-        "SELECT " JOB_JSON "::text FROM jobs WHERE public_id = $1::uuid");
-/* Newest first; the cursor is the last row's (created_at, id). */
-DB_STMT(st_job_page, 5,
-        "SELECT id, " JOB_JSON "::text FROM jobs "
-        "WHERE ($1::text IS NULL OR status = $1) "
-        "AND ($2::text IS NULL OR type = $2) "
-        "AND ($3::bigint IS NULL OR (created_at, id) < "
-        "     (SELECT created_at, id FROM jobs WHERE id = $3::bigint)) "
-        "ORDER BY created_at DESC, id DESC LIMIT $4::integer + $5::integer");
+static const coll_field_t job_fields[] = {
+    { "id", "j.public_id" },
+    { "type", "j.type" },
+    { "status", "j.status" },
+    { "attempts", "j.attempts" },
+    { "max_attempts", "j.max_attempts" },
+    { "run_at", DB_TS("j.run_at") },
+    { "last_error", "j.last_error" },
+    { "created_at", DB_TS("j.created_at") },
+    { "updated_at", DB_TS("j.updated_at") },
+};
+
+static const char *const job_statuses[] = { "queued", "running", "succeeded",
+                                            "failed", "dead",    NULL };
+
+static const coll_filter_t job_filters[] = {
+    { .name = "status",
+      .type = COLL_ENUM,
+      .values = job_statuses,
+      .sql = "j.status = $" },
+    { .name = "type", .type = COLL_TEXT, .max_len = 64, .sql = "j.type = $" },
+};
+
+static const coll_sort_t job_sorts[] = {
+    { "created_at", "j.created_at", "timestamptz" },
+};
+
+const coll_schema_t job_collection = {
+    .resource = "jobs",
+    .from = "jobs j",
+    .id_sql = "j.public_id",
+    .fields = COLL_ROWS(job_fields),
+    .filters = COLL_ROWS(job_filters),
+    .sorts = COLL_ROWS(job_sorts),
+    .default_sort = "-created_at",
+    .modes = COLL_CURSOR,
+};
 
 keel_rc
 job_enqueue(db_conn_t *c, const job_spec_t *spec, char public_id[37],
@@ -256,63 +273,6 @@ job_list(db_conn_t *c, const char *status, int limit, FILE *out,
                 PQgetvalue(res, r, 1), PQgetvalue(res, r, 2),
                 PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
                 PQgetvalue(res, r, 5), PQgetvalue(res, r, 6));
-    PQclear(res);
-    return KEEL_OK;
-}
-
-keel_rc
-job_find(db_conn_t *c, const char *public_id, json_object **out,
-         db_error_t *err)
-{
-    const char *p[1] = { public_id };
-    PGresult *res;
-    keel_rc rc;
-
-    *out = NULL;
-    rc = db_exec(c, &st_job_find, p, &res, err);
-    if (rc != KEEL_OK)
-        return rc;
-    if (PQntuples(res) == 1)
-        *out = json_tokener_parse(PQgetvalue(res, 0, 0));
-    rc = PQntuples(res) == 1 ? (*out ? KEEL_OK : KEEL_EINTERNAL)
-                             : KEEL_ENOTFOUND;
-    PQclear(res);
-    return rc;
-}
-
-keel_rc
-job_page(db_conn_t *c, const job_query_t *q, json_object **items,
-         long long *next, db_error_t *err)
-{
-    char after[32], limit[16];
-    const char *p[5] = { q->status, q->type, q->after > 0 ? after : NULL, limit,
-                         "1" };
-    PGresult *res;
-    keel_rc rc;
-    int n;
-
-    *items = NULL;
-    *next = 0;
-    snprintf(after, sizeof(after), "%lld", q->after);
-    snprintf(limit, sizeof(limit), "%d", q->limit);
-    /* One row more than asked tells whether there is a next page. */
-    rc = db_exec(c, &st_job_page, p, &res, err);
-    if (rc != KEEL_OK)
-        return rc;
-    n = PQntuples(res);
-    *items = json_object_new_array();
-    for (int r = 0; r < n && r < q->limit; r++) {
-        json_object *o = json_tokener_parse(PQgetvalue(res, r, 1));
-        if (o == NULL) {
-            PQclear(res);
-            json_object_put(*items);
-            *items = NULL;
-            return KEEL_EINTERNAL;
-        }
-        json_object_array_add(*items, o);
-    }
-    if (n > q->limit && q->limit > 0)
-        *next = atoll(PQgetvalue(res, q->limit - 1, 0));
     PQclear(res);
     return KEEL_OK;
 }

@@ -11,6 +11,7 @@
 #define KEEL_JOBS_QUEUE_H
 
 #include "db/db.h"
+#include "http/collection.h"
 
 #include <stdio.h>
 
@@ -76,28 +77,9 @@ keel_rc job_counts(db_conn_t *c, long long *queued, long long *dead,
 keel_rc job_list(db_conn_t *c, const char *status, int limit, FILE *out,
                  db_error_t *err);
 
-/*
- * The /v1/jobs store (API.md 5.5): a job as the API shows it (id, type,
- * status, attempts, max_attempts, run_at, last_error, created_at,
- * updated_at; never the payload, which may hold secrets).
- * KEEL_ENOTFOUND for no such job.
- */
-keel_rc job_find(db_conn_t *c, const char *public_id, struct json_object **out,
-                 db_error_t *err);
-
-typedef struct job_query {
-    const char *status; /* NULL = any */
-    const char *type;   /* NULL = any */
-    long long after;    /* cursor: 0 = from the newest */
-    int limit;          /* rows per page, >= 1 */
-} job_query_t;
-
-/*
- * One page of jobs, newest first, as a JSON array in *items; *next is the
- * cursor of the next page, 0 when this is the last.
- */
-keel_rc job_page(db_conn_t *c, const job_query_t *q, struct json_object **items,
-                 long long *next, db_error_t *err);
+/* The /v1/jobs collection (API.md 5.5): cursor pages, newest first,
+ * filters status and type; never the payload, which may hold secrets. */
+extern const coll_schema_t job_collection;
 
 /*
  * The delay before attempt `attempts` + 1 after a failure: base × 2^(n-1),

@@ -2,6 +2,7 @@
 #include "keel-build.h"
 
 #include "server/master.h"
+#include "http/collection.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "server/scoreboard.h"
@@ -499,6 +500,8 @@ master_run(keel_config_t *cfg, const char *config_path, const keel_app_t *app,
     M.max_workers = workers > WORKERS_HEADROOM ? workers : WORKERS_HEADROOM;
     M.nprocs = (size_t)M.max_workers * 2 + 2 + 2 * 16; /* + job workers */
     M.sb = scoreboard_create(M.nprocs);
+    /* One cursor key for every worker when [http] cursor_secret is "". */
+    coll_key_init();
     M.procs = calloc(M.nprocs, sizeof(*M.procs));
     if (M.sb == NULL || M.procs == NULL) {
         log_printf(KLOG_ERROR, "cannot allocate the scoreboard");

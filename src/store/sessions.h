@@ -114,6 +114,14 @@ keel_rc verification_create(db_conn_t *c, const char *user_id,
 keel_rc verification_use(db_conn_t *c, const char *hash_hex, char user_id[37],
                          db_error_t *err);
 
+/* Who acts, for audit records: the user (NULL: nobody authenticated), the
+ * client's address and the request id. */
+typedef struct audit_who {
+    const char *actor_id;
+    const char *ip;
+    const char *request_id;
+} audit_who_t;
+
 /* Append to the audit log; details is a JSON object's text or NULL. */
 keel_rc audit_record(db_conn_t *c, const char *action, const char *actor_id,
                      const char *target_type, const char *target_id,

@@ -242,6 +242,41 @@ str_of(json_object *o, const char *key)
                                                  : NULL;
 }
 
+/* GET /v1/jobs/{id}'s store query: the job collection's row by public id. */
+static keel_rc
+job_find(db_conn_t *c, const char *id, json_object **out)
+{
+    coll_query_t all = { .schema = &job_collection, .fields = ~0ULL };
+    coll_cond_t cond = { "j.public_id = $::uuid", id };
+
+    return coll_fetch_one(c, &all, &cond, 1, out, NULL);
+}
+
+/* One page of GET /v1/jobs: the query string parsed as the chain does. */
+static keel_rc
+job_page(db_conn_t *c, arena_t *a, const char *status, const char *type,
+         const char *limit, const char *cursor, coll_page_t *page)
+{
+    kv_t params[4];
+    size_t n = 0;
+    coll_query_t q;
+    json_object *details = json_object_new_array();
+    keel_rc rc;
+
+    if (status)
+        params[n++] = (kv_t){ "status", status };
+    if (type)
+        params[n++] = (kv_t){ "type", type };
+    params[n++] = (kv_t){ "limit", limit };
+    if (cursor)
+        params[n++] = (kv_t){ "cursor", cursor };
+    rc = coll_parse(&job_collection, params, n, "", a, &q, details);
+    json_object_put(details);
+    if (rc != KEEL_OK)
+        return rc;
+    return coll_fetch(c, &q, NULL, 0, "", a, page, NULL);
+}
+
 static void
 test_find_shows_the_api_fields_never_the_payload(void)
 {
@@ -255,7 +290,7 @@ test_find_shows_the_api_fields_never_the_payload(void)
     s.payload = "{\"password\":\"hunter2-secret\"}";
     s.max_attempts = 7;
     CU_ASSERT_EQUAL_FATAL(job_enqueue(a, &s, id, NULL), KEEL_OK);
-    CU_ASSERT_EQUAL_FATAL(job_find(a, id, &o, NULL), KEEL_OK);
+    CU_ASSERT_EQUAL_FATAL(job_find(a, id, &o), KEEL_OK);
     CU_ASSERT_STRING_EQUAL(str_of(o, "id"), id);
     CU_ASSERT_STRING_EQUAL(str_of(o, "type"), "test.find");
     CU_ASSERT_STRING_EQUAL(str_of(o, "status"), "queued");
@@ -270,9 +305,8 @@ test_find_shows_the_api_fields_never_the_payload(void)
     CU_ASSERT_EQUAL(json_object_object_length(o), 9);
     CU_ASSERT_PTR_NULL(strstr(json_object_to_json_string(o), "hunter2"));
     json_object_put(o);
-    CU_ASSERT_EQUAL(
-        job_find(a, "00000000-0000-4000-8000-000000000000", &o, NULL),
-        KEEL_ENOTFOUND);
+    CU_ASSERT_EQUAL(job_find(a, "00000000-0000-4000-8000-000000000000", &o),
+                    KEEL_ENOTFOUND);
     CU_ASSERT_PTR_NULL(o);
     reset(a);
     pool_release(pool, a);
@@ -283,55 +317,61 @@ test_pages_filter_and_never_skip_or_repeat(void)
 {
     db_conn_t *a = conn();
     job_spec_t s = spec("test.page");
-    job_query_t q = { NULL, "test.page", 0, 4 };
-    json_object *items;
-    long long next = 0;
+    coll_page_t page;
+    arena_t ar;
+    const char *cursor = NULL;
     char id[37], seen[10][37];
     int pages = 0, total = 0;
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    arena_init(&ar);
     reset(a);
-    /* In one transaction: equal created_at, so id breaks the ties. */
+    /* In one transaction: equal created_at, so the id breaks the ties
+     * (the public id: the order among them is arbitrary but total). */
     CU_ASSERT_EQUAL(db_exec_sql(a, "BEGIN", NULL), KEEL_OK);
     for (int i = 0; i < 10; i++)
         CU_ASSERT_EQUAL(job_enqueue(a, &s, id, NULL), KEEL_OK);
+    CU_ASSERT_EQUAL(db_exec_sql(a, "COMMIT", NULL), KEEL_OK);
+    /* Later, in a transaction of its own: the newest. */
     s.type = "test.other";
     CU_ASSERT_EQUAL(job_enqueue(a, &s, id, NULL), KEEL_OK);
-    CU_ASSERT_EQUAL(db_exec_sql(a, "COMMIT", NULL), KEEL_OK);
     do {
         size_t n;
-        CU_ASSERT_EQUAL_FATAL(job_page(a, &q, &items, &next, NULL), KEEL_OK);
-        n = json_object_array_length(items);
+        CU_ASSERT_EQUAL_FATAL(
+            job_page(a, &ar, NULL, "test.page", "4", cursor, &page), KEEL_OK);
+        n = json_object_array_length(page.items);
         CU_ASSERT(n <= 4);
         for (size_t i = 0; i < n && total < 10; i++) {
-            json_object *o = json_object_array_get_idx(items, i);
+            json_object *o = json_object_array_get_idx(page.items, i);
             CU_ASSERT_STRING_EQUAL(str_of(o, "type"), "test.page");
             snprintf(seen[total], 37, "%s", str_of(o, "id"));
             for (int k = 0; k < total; k++)
                 CU_ASSERT_STRING_NOT_EQUAL(seen[k], seen[total]);
             total++;
         }
-        json_object_put(items);
-        q.after = next;
+        json_object_put(page.items);
+        CU_ASSERT_EQUAL(page.has_more, page.next_cursor != NULL);
+        cursor = page.next_cursor;
         pages++;
-    } while (next != 0 && pages < 10);
+    } while (cursor != NULL && pages < 10);
     CU_ASSERT_EQUAL(total, 10);
     CU_ASSERT_EQUAL(pages, 3);
     /* The newest first: the last one queued comes first. */
-    q.after = 0;
-    q.type = NULL;
-    q.limit = 1;
-    CU_ASSERT_EQUAL(job_page(a, &q, &items, &next, NULL), KEEL_OK);
-    CU_ASSERT_STRING_EQUAL(str_of(json_object_array_get_idx(items, 0), "type"),
-                           "test.other");
-    CU_ASSERT(next != 0);
-    json_object_put(items);
-    q.status = "dead";
-    CU_ASSERT_EQUAL(job_page(a, &q, &items, &next, NULL), KEEL_OK);
-    CU_ASSERT_EQUAL(json_object_array_length(items), 0);
-    CU_ASSERT_EQUAL(next, 0);
-    json_object_put(items);
+    CU_ASSERT_EQUAL(job_page(a, &ar, NULL, NULL, "1", NULL, &page), KEEL_OK);
+    CU_ASSERT_STRING_EQUAL(
+        str_of(json_object_array_get_idx(page.items, 0), "type"), "test.other");
+    CU_ASSERT_PTR_NOT_NULL(page.next_cursor);
+    json_object_put(page.items);
+    CU_ASSERT_EQUAL(job_page(a, &ar, "dead", NULL, "4", NULL, &page), KEEL_OK);
+    CU_ASSERT_EQUAL(json_object_array_length(page.items), 0);
+    CU_ASSERT_PTR_NULL(page.next_cursor);
+    json_object_put(page.items);
+    /* A cursor that is not one of ours is refused (400 at the API). */
+    CU_ASSERT_EQUAL(job_page(a, &ar, NULL, "test.page", "4",
+                             "eyJyIjoiam9icyJ9.AAAA", &page),
+                    KEEL_EINVAL);
     reset(a);
+    arena_destroy(&ar);
     pool_release(pool, a);
 }
 

@@ -6,6 +6,9 @@
 #include "unit.h"
 #include "api/routes.h"
 #include "http/chain.h"
+#include "http/router.h"
+
+#include <stdio.h>
 
 #include <string.h>
 
@@ -30,6 +33,125 @@ test_every_route_declares_handler_auth_and_summary(void)
         }
     }
     CU_ASSERT_TRUE(n >= 1);
+}
+
+/*
+ * Every route's access policy, written out once more here: a route added,
+ * or a policy changed, without changing this table fails the test, so no
+ * route is public or protected by accident.  access: the resource's
+ * ownership rule decides (self or permission).
+ */
+static const struct policy {
+    enum http_method method;
+    const char *pattern;
+    enum route_auth auth;
+    const char *permission;
+    int access;
+} policies[] = {
+    { HTTP_GET, "/health", AUTH_NONE, NULL, 0 },
+    { HTTP_GET, "/ready", AUTH_NONE, NULL, 0 },
+    { HTTP_POST, "/v1/auth/register", AUTH_NONE, NULL, 0 },
+    { HTTP_POST, "/v1/auth/verify-email", AUTH_NONE, NULL, 0 },
+    { HTTP_POST, "/v1/auth/login", AUTH_NONE, NULL, 0 },
+    { HTTP_POST, "/v1/auth/refresh", AUTH_NONE, NULL, 0 },
+    { HTTP_POST, "/v1/auth/logout", AUTH_NONE, NULL, 0 },
+    { HTTP_POST, "/v1/auth/logout-all", AUTH_BEARER, NULL, 0 },
+    { HTTP_GET, "/v1/auth/me", AUTH_BEARER, NULL, 0 },
+    { HTTP_POST, "/v1/auth/password", AUTH_BEARER, NULL, 0 },
+    { HTTP_GET, "/v1/auth/sessions", AUTH_BEARER, NULL, 0 },
+    { HTTP_DELETE, "/v1/auth/sessions/{id}", AUTH_BEARER, NULL, 0 },
+    { HTTP_GET, "/v1/users", AUTH_BEARER, "users:read", 0 },
+    { HTTP_GET, "/v1/users/{id}", AUTH_BEARER, "users:read", 1 },
+    { HTTP_PATCH, "/v1/users/{id}", AUTH_BEARER, "users:write", 1 },
+    { HTTP_DELETE, "/v1/users/{id}", AUTH_BEARER, "users:delete", 1 },
+    { HTTP_PUT, "/v1/users/{id}/roles", AUTH_BEARER, "roles:manage", 1 },
+    { HTTP_GET, "/v1/roles", AUTH_BEARER, "roles:manage", 0 },
+    { HTTP_PUT, "/v1/roles/{name}", AUTH_BEARER, "roles:manage", 0 },
+    { HTTP_DELETE, "/v1/roles/{name}", AUTH_BEARER, "roles:manage", 0 },
+    { HTTP_GET, "/v1/audit-events", AUTH_BEARER, "audit:read", 0 },
+    { HTTP_GET, "/v1/jobs", AUTH_BEARER, "jobs:manage", 0 },
+    { HTTP_GET, "/v1/jobs/{id}", AUTH_BEARER, "jobs:manage", 0 },
+    { HTTP_POST, "/v1/jobs/{id}/retry", AUTH_BEARER, "jobs:manage", 0 },
+};
+
+static int
+known_permission(const char *p)
+{
+    for (const char *const *k = keel_api_permissions; *k; k++)
+        if (strcmp(*k, p) == 0)
+            return 1;
+    return 0;
+}
+
+static void
+test_every_route_has_exactly_its_declared_policy(void)
+{
+    const route_table_t *t = &keel_api_routes;
+    int used[sizeof(policies) / sizeof(policies[0])] = { 0 };
+
+    for (size_t i = 0; i < t->nroutes; i++) {
+        const route_t *r = &t->routes[i];
+        size_t k;
+        for (k = 0; k < sizeof(policies) / sizeof(policies[0]); k++)
+            if (policies[k].method == r->method &&
+                strcmp(policies[k].pattern, r->pattern) == 0)
+                break;
+        if (k == sizeof(policies) / sizeof(policies[0])) {
+            fprintf(stderr, "route %s has no policy row in this test\n",
+                    r->pattern);
+            CU_FAIL("a route without a declared policy");
+            continue;
+        }
+        used[k] = 1;
+        if (r->auth != policies[k].auth ||
+            (r->access != NULL) != policies[k].access ||
+            (r->permission == NULL) != (policies[k].permission == NULL) ||
+            (r->permission &&
+             strcmp(r->permission, policies[k].permission) != 0)) {
+            fprintf(stderr, "route %s: policy differs from the test's\n",
+                    r->pattern);
+            CU_FAIL("a route's policy changed");
+        }
+        if (r->permission)
+            CU_ASSERT_TRUE(known_permission(r->permission));
+        /* Whatever needs a caller says how the caller is known. */
+        if (r->permission || r->access)
+            CU_ASSERT_NOT_EQUAL(r->auth, AUTH_NONE);
+        /* Every /v1 route but the credential exchanges needs a token. */
+        if (strncmp(r->pattern, "/v1/", 4) == 0 && r->auth == AUTH_NONE)
+            CU_ASSERT_EQUAL(strncmp(r->pattern, "/v1/auth/", 9), 0);
+    }
+    for (size_t k = 0; k < sizeof(policies) / sizeof(policies[0]); k++)
+        if (!used[k]) {
+            fprintf(stderr, "policy row %s matches no route\n",
+                    policies[k].pattern);
+            CU_FAIL("a policy row without its route");
+        }
+}
+
+static keel_rc
+noop(keel_ctx_t *ctx)
+{
+    (void)ctx;
+    return KEEL_OK;
+}
+
+static void
+test_router_refuses_a_permission_on_a_public_route(void)
+{
+    route_t r = { .method = HTTP_GET,
+                  .pattern = "/x",
+                  .handler = noop,
+                  .auth = AUTH_NONE,
+                  .permission = "users:read" };
+    router_t *rt = router_new();
+    char err[256] = "";
+
+    CU_ASSERT_EQUAL(router_add(rt, &r, err, sizeof(err)), KEEL_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "AUTH_BEARER"));
+    r.auth = AUTH_BEARER;
+    CU_ASSERT_EQUAL(router_add(rt, &r, err, sizeof(err)), KEEL_OK);
+    router_free(rt);
 }
 
 static void
@@ -67,6 +189,10 @@ test_health_is_public_and_not_rate_limited(void)
 static const unit_test_t tests[] = {
     { "every route declares a handler, an auth mode and a summary",
       test_every_route_declares_handler_auth_and_summary },
+    { "every route has exactly its declared access policy",
+      test_every_route_has_exactly_its_declared_policy },
+    { "the router refuses a permission on a public route",
+      test_router_refuses_a_permission_on_a_public_route },
     { "the router accepts the whole table",
       test_router_accepts_the_whole_table },
     { "/health is public and not rate limited",

@@ -1,0 +1,196 @@
+/*
+ * collection.h - the collection query language of API.md 1.4, written once
+ * for every resource: limit, offset pages with an exact or estimated total,
+ * signed keyset cursors, whitelisted sort fields, typed filters, field
+ * selection, and the SQL that runs them.
+ *
+ * A resource declares a coll_schema_t (in its store file: the fragments
+ * are SQL) and points its route rows at it (route_t.query for a list,
+ * route_t.select for a single GET).  The chain parses and validates the
+ * query string against it before the handler runs (ctx->query); the store
+ * runs coll_fetch() with conditions of its own (visibility, ownership); the
+ * handler answers with coll_respond().
+ *
+ * The SQL is assembled only from the schema's fragments; every value from
+ * the request is a bound parameter.  In a fragment, every "$" stands for
+ * the one value (it becomes $1, $2, ...); fragments hold no other "$".
+ *
+ * Keyset pagination orders by the sort keys and then the public id, so the
+ * order is total and a page costs the same wherever it is; the cursor
+ * holds the last row's keys, signed with HMAC-SHA256 and bound to the
+ * resource and the sort (a changed or foreign cursor is 400).
+ */
+#ifndef KEEL_HTTP_COLLECTION_H
+#define KEEL_HTTP_COLLECTION_H
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "http/request.h"
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+typedef struct db_conn db_conn_t;
+typedef struct db_error db_error_t;
+typedef struct keel_ctx keel_ctx_t;
+
+#define COLL_MAX_SORT      4
+#define COLL_MAX_FILTERS   16
+#define COLL_MAX_FIELDS    32
+#define COLL_LIMIT_DEFAULT 20
+#define COLL_LIMIT_MAX     100
+#define COLL_PAGE_MAX      100000
+#define COLL_CURSOR_MAX    1024
+
+enum coll_type {
+    COLL_TEXT = 1,  /* 1..max_len characters */
+    COLL_UUID,      /* a UUID; a malformed one matches nothing (400) */
+    COLL_ENUM,      /* one of `values` */
+    COLL_TIMESTAMP, /* RFC 3339 */
+    COLL_INT,       /* decimal in [min, max] */
+    COLL_BOOL,      /* true | false */
+};
+
+typedef struct coll_filter {
+    const char *name; /* the query parameter */
+    enum coll_type type;
+    const char *sql; /* condition; "$" is the value: "u.created_at > $" */
+    const char *const *values; /* COLL_ENUM: NULL-terminated */
+    int repeatable;            /* may be given more than once (all apply) */
+    int max_len;               /* COLL_TEXT: characters, 0 = 256 */
+    long long min, max;        /* COLL_INT */
+} coll_filter_t;
+
+typedef struct coll_sort {
+    const char *name; /* as in ?sort= */
+    const char *sql;  /* a NOT NULL expression */
+    const char *cast; /* its SQL type, for cursor values: "timestamptz" */
+} coll_sort_t;
+
+typedef struct coll_field {
+    const char *name; /* as in ?fields= and in the JSON */
+    const char *sql;  /* the member's value, any SQL type json accepts */
+} coll_field_t;
+
+#define COLL_OFFSET 0x1u /* ?page= (the default mode when allowed) */
+#define COLL_CURSOR 0x2u /* ?cursor= (empty: the first page) */
+
+typedef struct coll_schema {
+    const char *resource; /* binds cursors: "users" */
+    const char *from;     /* "users u" */
+    const char *where;    /* always applied, or NULL */
+    const char *id_sql;   /* the public id, the tie-breaker: "u.public_id" */
+    const coll_field_t *fields; /* fields[0] is "id", always returned */
+    size_t nfields;
+    const coll_filter_t *filters;
+    size_t nfilters;
+    const coll_sort_t *sorts;
+    size_t nsorts;
+    const char *default_sort; /* "-created_at" */
+    unsigned modes;           /* COLL_OFFSET | COLL_CURSOR */
+} coll_schema_t;
+
+#define COLL_ROWS(a) (a), (sizeof(a) / sizeof((a)[0]))
+
+/* An extra condition of the caller's ("$" for `value`, which may be NULL
+ * when the fragment has no "$"). */
+typedef struct coll_cond {
+    const char *sql;
+    const char *value;
+} coll_cond_t;
+
+/* A parsed, valid query.  Strings point into the request or its arena. */
+typedef struct coll_query {
+    const coll_schema_t *schema;
+    int limit;
+    long long page; /* offset mode: 1.. */
+    int cursor_mode;
+    int estimated; /* count=estimated */
+    size_t nsort;
+    struct {
+        const coll_sort_t *key;
+        int desc;
+    } sort[COLL_MAX_SORT];
+    const char *sort_text; /* canonical: "-created_at,name" */
+    size_t nfilters;
+    struct {
+        const coll_filter_t *f;
+        const char *value;
+    } filter[COLL_MAX_FILTERS];
+    unsigned long long fields; /* bit i: schema field i (bit 0 always) */
+    int after; /* a cursor was given: rows after after_key/after_id */
+    const char *after_key[COLL_MAX_SORT];
+    const char *after_id;
+} coll_query_t;
+
+/*
+ * The process's random cursor key, used when [http] cursor_secret is "".
+ * The master calls this before forking so that every worker signs alike;
+ * elsewhere it is made on first use.
+ */
+void coll_key_init(void);
+
+/*
+ * Parse a list request's query parameters against `s`: KEEL_OK and *q, or
+ * KEEL_EINVAL with one detail per problem appended to `details`.  `secret`
+ * is the cursor key ("" = the process key).  Does not block.
+ */
+keel_rc coll_parse(const coll_schema_t *s, const kv_t *params, size_t n,
+                   const char *secret, arena_t *a, coll_query_t *q,
+                   json_object *details);
+
+/* The same for a single resource: only `fields` is allowed. */
+keel_rc coll_parse_single(const coll_schema_t *s, const kv_t *params, size_t n,
+                          arena_t *a, coll_query_t *q, json_object *details);
+
+/*
+ * The cursor that continues `q` after a row with sort keys `keys` (text,
+ * one per sort field) and public id `id`: base64url(JSON) "." base64url
+ * (HMAC-SHA256), in the arena.  NULL when the keys are too long to carry.
+ */
+const char *coll_cursor(const coll_query_t *q, const char *const *keys,
+                        const char *id, const char *secret, arena_t *a);
+
+typedef struct coll_page {
+    json_object *items; /* array; the caller puts it (or hands it on) */
+    int has_more;
+    const char *next_cursor; /* arena; NULL on the last page, offset mode */
+    int have_total;
+    long long total;
+    int total_is_estimate;
+} coll_page_t;
+
+/*
+ * Run the query: one page of rows (limit + 1 fetched to learn has_more)
+ * under the schema's conditions, the filters and `extra`, plus the total
+ * in offset mode.  Blocks on the database.
+ */
+keel_rc coll_fetch(db_conn_t *c, const coll_query_t *q,
+                   const coll_cond_t *extra, size_t nextra, const char *secret,
+                   arena_t *a, coll_page_t *page, db_error_t *err);
+
+/*
+ * One row under the schema's conditions and `conds`, with the fields `q`
+ * selected: KEEL_OK and *out (json_object_put), or KEEL_ENOTFOUND.
+ */
+keel_rc coll_fetch_one(db_conn_t *c, const coll_query_t *q,
+                       const coll_cond_t *conds, size_t nconds,
+                       json_object **out, db_error_t *err);
+
+/* Remove the members `q` did not select from `obj` (an object built with
+ * every field, after a write). */
+void coll_select(const coll_query_t *q, json_object *obj);
+
+/*
+ * Respond 200 with {"data": [...], "meta": {...}} and the RFC 8288 Link
+ * header for `page` (its items are taken over).
+ */
+void coll_respond(keel_ctx_t *ctx, const coll_query_t *q, coll_page_t *page);
+
+/*
+ * A route handler for a plain list: the route's collection with no
+ * conditions beyond the schema's (who may list is the route's permission).
+ */
+keel_rc coll_handle_list(keel_ctx_t *ctx);
+
+#endif

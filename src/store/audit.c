@@ -1,0 +1,50 @@
+/* audit.c - the audit-events collection. */
+#include "keel-build.h"
+
+#include "store/audit.h"
+#include "db/db.h"
+
+static const coll_field_t audit_fields[] = {
+    { "id", "a.public_id" },
+    { "action", "a.action" },
+    { "actor_id", "a.actor_id" },
+    { "target_type", "a.target_type" },
+    { "target_id", "a.target_id" },
+    { "ip", "a.ip" },
+    { "request_id", "a.request_id" },
+    { "details", "a.details" },
+    { "created_at", DB_TS("a.created_at") },
+};
+
+static const coll_filter_t audit_filters[] = {
+    { .name = "actor_id", .type = COLL_UUID, .sql = "a.actor_id = $::uuid" },
+    { .name = "action",
+      .type = COLL_TEXT,
+      .max_len = 64,
+      .sql = "a.action = $" },
+    { .name = "target_id",
+      .type = COLL_TEXT,
+      .max_len = 128,
+      .sql = "a.target_id = $" },
+    { .name = "created_after",
+      .type = COLL_TIMESTAMP,
+      .sql = "a.created_at > $::timestamptz" },
+    { .name = "created_before",
+      .type = COLL_TIMESTAMP,
+      .sql = "a.created_at < $::timestamptz" },
+};
+
+static const coll_sort_t audit_sorts[] = {
+    { "created_at", "a.created_at", "timestamptz" },
+};
+
+const coll_schema_t audit_collection = {
+    .resource = "audit-events",
+    .from = "audit_events a",
+    .id_sql = "a.public_id",
+    .fields = COLL_ROWS(audit_fields),
+    .filters = COLL_ROWS(audit_filters),
+    .sorts = COLL_ROWS(audit_sorts),
+    .default_sort = "-created_at",
+    .modes = COLL_CURSOR,
+};
