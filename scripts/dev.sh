@@ -118,6 +118,18 @@ keel is running on http://127.0.0.1:$port (keeld master pid $(cat "$run_dir/keel
   curl -i http://127.0.0.1:$port/ready
   curl -i http://127.0.0.1:$port/v1/nothing-here      # the error envelope
 
+  # Log in as the admin (password below, shown once), then use the token:
+  TOKEN=\$(curl -s http://127.0.0.1:$port/v1/auth/login \\
+      -H 'Content-Type: application/json' \\
+      -d '{"email":"admin@example.org","password":"<admin password>"}' |
+      sed -n 's/.*"access_token":"\\([^"]*\\)".*/\\1/p')
+  curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$port/v1/auth/me
+  curl -s -H "Authorization: Bearer \$TOKEN" \\
+      'http://127.0.0.1:$port/v1/users?limit=5&sort=email&fields=id,email,roles'
+  curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$port/v1/roles
+  curl -s -H "Authorization: Bearer \$TOKEN" \\
+      'http://127.0.0.1:$port/v1/audit-events?limit=5'
+
 PostgreSQL: $(. "$run_dir/pg.env"; echo "psql -h $PGHOST -p $PGPORT -U $PGUSER $PGDATABASE")
 
 Config: $run_dir/keel.conf   Logs: $run_dir/log/   Stop: ./scripts/dev.sh stop
