@@ -680,25 +680,45 @@ auth_sessions(keel_ctx_t *ctx)
     return KEEL_OK;
 }
 
+typedef struct revoke_args {
+    keel_ctx_t *ctx;
+    const char *sid;
+    db_error_t *err;
+} revoke_args_t;
+
+/* The revocation and its audit record commit together. */
+static keel_rc
+session_delete_tx(db_conn_t *c, void *arg)
+{
+    revoke_args_t *a = arg;
+    keel_ctx_t *ctx = a->ctx;
+    keel_rc rc = session_delete(c, ctx->user->id, a->sid, a->err);
+
+    if (rc == KEEL_OK)
+        rc = audit_record(c, "auth.session_revoked", ctx->user->id, "session",
+                          a->sid, ctx->req.client_ip, ctx->req.request_id, NULL,
+                          a->err);
+    return rc;
+}
+
 keel_rc
 auth_session_delete(keel_ctx_t *ctx)
 {
-    const char *sid = ctx_param(ctx, "id");
-    db_conn_t *c;
     db_error_t err;
+    revoke_args_t a = { ctx, ctx_param_uuid(ctx, "id"), &err };
+    db_conn_t *c;
     keel_rc rc;
 
-    if (sid == NULL || !valid_uuid(sid))
+    if (a.sid == NULL)
         return ctx_fail(ctx, KEEL_ENOTFOUND, NULL);
     rc = ctx_db(ctx, &c);
     if (rc != KEEL_OK)
         return rc;
-    rc = session_delete(c, ctx->user->id, sid, &err);
+    rc = db_transaction(c, session_delete_tx, &a, 3, &err);
     if (rc == KEEL_ENOTFOUND)
         return ctx_fail(ctx, KEEL_ENOTFOUND, NULL);
     if (rc != KEEL_OK)
         return ctx_fail_db(ctx, rc, &err);
-    audit(c, ctx, "auth.session_revoked", ctx->user->id, "session", sid, NULL);
     ctx_respond_empty(ctx, 204);
     return KEEL_OK;
 }

@@ -22,13 +22,13 @@ find_job(keel_ctx_t *ctx, db_conn_t *c, const char *id, json_object **out,
 keel_rc
 jobs_show(keel_ctx_t *ctx)
 {
-    const char *id = ctx_param(ctx, "id");
+    const char *id = ctx_param_uuid(ctx, "id");
     json_object *job;
     db_conn_t *c;
     db_error_t err;
     keel_rc rc;
 
-    if (id == NULL || !valid_uuid(id))
+    if (id == NULL)
         return ctx_fail(ctx, KEEL_ENOTFOUND, NULL);
     rc = ctx_db(ctx, &c);
     if (rc != KEEL_OK)
@@ -72,13 +72,13 @@ retry_tx(db_conn_t *c, void *arg)
 keel_rc
 jobs_retry(keel_ctx_t *ctx)
 {
-    const char *id = ctx_param(ctx, "id");
+    const char *id = ctx_param_uuid(ctx, "id");
     db_conn_t *c;
     db_error_t err;
     retry_args_t a = { ctx, id, NULL, &err };
     keel_rc rc;
 
-    if (id == NULL || !valid_uuid(id))
+    if (id == NULL)
         return ctx_fail(ctx, KEEL_ENOTFOUND, NULL);
     rc = ctx_db(ctx, &c);
     if (rc != KEEL_OK)

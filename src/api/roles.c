@@ -100,6 +100,10 @@ roles_upsert(keel_ctx_t *ctx)
         json_object_put(unknown);
         return ctx_fail(ctx, rc, NULL);
     }
+    if (rc == KEEL_ECONFLICT)
+        return ctx_fail(ctx, rc,
+                        "The role limit is reached, or no user could manage "
+                        "roles after this change");
     if (rc != KEEL_OK)
         return ctx_fail_db(ctx, rc, &err);
     /* This worker sees the change at its next request; others within the

@@ -9,6 +9,9 @@
 
 #include <string.h>
 
+/* The answer to a change that would lock every administrator out. */
+#define NO_MANAGER "No user could manage roles after this change"
+
 static const schema_prop_t patch_props[] = {
     { .name = "name",
       .type = SCHEMA_STRING,
@@ -67,10 +70,10 @@ is_self(const keel_ctx_t *ctx, const char *id)
 keel_rc
 users_access(keel_ctx_t *ctx, int permitted)
 {
-    const char *id = ctx_param(ctx, "id");
+    const char *id = ctx_param_uuid(ctx, "id");
     enum http_method m = ctx->match.route->method;
 
-    if (id == NULL || !valid_uuid(id))
+    if (id == NULL)
         return KEEL_ENOTFOUND;
     if (permitted)
         return KEEL_OK;
@@ -107,7 +110,7 @@ users_show(keel_ctx_t *ctx)
 
     if (rc != KEEL_OK)
         return rc;
-    rc = users_get(c, NULL, ctx_param(ctx, "id"), &user, &err);
+    rc = users_get(c, NULL, ctx_param_uuid(ctx, "id"), &user, &err);
     if (rc == KEEL_ENOTFOUND)
         return ctx_fail(ctx, rc, NULL);
     if (rc != KEEL_OK)
@@ -124,7 +127,7 @@ users_show(keel_ctx_t *ctx)
 keel_rc
 users_patch(keel_ctx_t *ctx)
 {
-    const char *id = ctx_param(ctx, "id");
+    const char *id = ctx_param_uuid(ctx, "id");
     const char *name = ctx_body_str_trimmed(ctx, "name");
     const char *email = ctx_body_str(ctx, "email");
     json_object *v, *user;
@@ -166,7 +169,7 @@ users_patch(keel_ctx_t *ctx)
 keel_rc
 users_remove(keel_ctx_t *ctx)
 {
-    const char *id = ctx_param(ctx, "id");
+    const char *id = ctx_param_uuid(ctx, "id");
     audit_who_t w = who(ctx);
     db_conn_t *c;
     db_error_t err;
@@ -181,6 +184,8 @@ users_remove(keel_ctx_t *ctx)
     rc = users_delete(c, id, ctx_if_match(ctx), &w, &err);
     if (rc == KEEL_ENOTFOUND || rc == KEEL_EPRECOND)
         return ctx_fail(ctx, rc, NULL);
+    if (rc == KEEL_ECONFLICT)
+        return ctx_fail(ctx, rc, NO_MANAGER);
     if (rc != KEEL_OK)
         return ctx_fail_db(ctx, rc, &err);
     auth_forget(id);
@@ -202,7 +207,7 @@ api_unknown_names(keel_ctx_t *ctx, const char *field, const char *what,
 keel_rc
 users_put_roles(keel_ctx_t *ctx)
 {
-    const char *id = ctx_param(ctx, "id");
+    const char *id = ctx_param_uuid(ctx, "id");
     json_object *roles, *user, *unknown;
     audit_who_t w = who(ctx);
     db_conn_t *c;
@@ -223,6 +228,8 @@ users_put_roles(keel_ctx_t *ctx)
     }
     if (rc == KEEL_ENOTFOUND)
         return ctx_fail(ctx, rc, NULL);
+    if (rc == KEEL_ECONFLICT)
+        return ctx_fail(ctx, rc, NO_MANAGER);
     if (rc != KEEL_OK)
         return ctx_fail_db(ctx, rc, &err);
     auth_forget(id);

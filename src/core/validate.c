@@ -152,8 +152,11 @@ valid_timestamp(const char *s)
         return 0;
     mon = num(s + 5, 2);
     day = num(s + 8, 2);
-    if (mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] ||
-        num(s + 11, 2) > 23 || num(s + 14, 2) > 59 || num(s + 17, 2) > 60)
+    /* Within what PostgreSQL's timestamptz takes: year 0001 on, offsets
+     * up to 15:59 (a value it refuses must be a 400, never a 500). */
+    if (num(s, 4) < 1 || mon < 1 || mon > 12 || day < 1 ||
+        day > mdays[mon - 1] || num(s + 11, 2) > 23 || num(s + 14, 2) > 59 ||
+        num(s + 17, 2) > 60)
         return 0;
     if (mon == 2 && day == 29 && !leap_year(num(s, 4)))
         return 0;
@@ -169,7 +172,7 @@ valid_timestamp(const char *s)
         return 1;
     if ((*s == '+' || *s == '-') && digits(s + 1, 2) && s[3] == ':' &&
         digits(s + 4, 2) && s[6] == '\0')
-        return num(s + 1, 2) <= 23 && num(s + 4, 2) <= 59;
+        return num(s + 1, 2) <= 15 && num(s + 4, 2) <= 59;
     return 0;
 }
 
@@ -238,6 +241,12 @@ type_matches(enum schema_type t, json_object *v)
         details_add((details), (path), msg_);                                  \
     } while (0)
 
+int
+valid_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 static void
 validate_string(const schema_prop_t *p, json_object *v, const char *path,
                 json_object *details)
@@ -251,11 +260,9 @@ validate_string(const schema_prop_t *p, json_object *v, const char *path,
         return;
     }
     if (p->flags & SCHEMA_TRIM) {
-        while (start < end && (s[start] == ' ' || s[start] == '\t' ||
-                               s[start] == '\n' || s[start] == '\r'))
+        while (start < end && valid_blank(s[start]))
             start++;
-        while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t' ||
-                               s[end - 1] == '\n' || s[end - 1] == '\r'))
+        while (end > start && valid_blank(s[end - 1]))
             end--;
     }
     chars = utf8_length(s + start, end - start);

@@ -83,6 +83,9 @@ int valid_email(const char *s);
 int valid_uuid(const char *s);
 int valid_timestamp(const char *s);
 
+/* The blanks SCHEMA_TRIM leaves out of a length: space, tab, CR, LF. */
+int valid_blank(char c);
+
 /* Number of UTF-8 code points in s[0..len) (input assumed valid UTF-8). */
 size_t utf8_length(const char *s, size_t len);
 

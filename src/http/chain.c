@@ -193,15 +193,20 @@ mw_query(keel_ctx_t *ctx)
     coll_query_t *q;
     keel_rc rc;
 
-    if (route->query == NULL && route->select == NULL)
-        return KEEL_OK;
+    if (route->query == NULL && route->select == NULL) {
+        /* No parameter is silently ignored (API.md 1.4). */
+        if (route->any_query || ctx->req.nquery == 0)
+            return KEEL_OK;
+        ctx_detail(ctx, "query", "this endpoint takes no query parameters");
+        return ctx_fail(ctx, KEEL_EINVAL, NULL);
+    }
     q = arena_calloc(ctx->arena, sizeof(*q));
     if (ctx->details == NULL)
         ctx->details = json_object_new_array();
     if (route->query != NULL)
         rc = coll_parse(route->query, ctx->req.query, ctx->req.nquery,
-                        ctx->http->cfg ? ctx->http->cfg->cursor_secret : "",
-                        ctx->arena, q, ctx->details);
+                        coll_secret(ctx->http->cfg), ctx->arena, q,
+                        ctx->details);
     else
         rc = coll_parse_single(route->select, ctx->req.query, ctx->req.nquery,
                                ctx->arena, q, ctx->details);

@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_PARAMS         64
-#define CURSOR_PAYLOAD_MAX 768
+#define MAX_PARAMS 64
+/* Room for four sort keys of the longest values the schemas allow, each
+ * character escaped by json-c at worst as six bytes (\u0001). */
+#define CURSOR_PAYLOAD_MAX 3000
 
 /* ---- the cursor key ------------------------------------------------------ */
 
@@ -35,17 +37,37 @@ coll_key_init(void)
     pthread_once(&key_once, make_key);
 }
 
+const char *
+coll_secret(const keel_config_t *cfg)
+{
+    if (cfg == NULL)
+        return "";
+    if (cfg->cursor_secret && cfg->cursor_secret[0] != '\0')
+        return cfg->cursor_secret;
+    return cfg->jwt_secret ? cfg->jwt_secret : "";
+}
+
+/* HMAC-SHA256 over a label and the payload: the label keeps a MAC made
+ * with a key shared with another use (the JWT secret) from ever meaning
+ * anything there. */
 static void
 cursor_mac(const char *secret, const unsigned char *msg, size_t n,
            unsigned char mac[32])
 {
+    static const char label[] = "keel-cursor-v1\n";
+    unsigned char buf[sizeof(label) - 1 + CURSOR_PAYLOAD_MAX];
     unsigned int len = 32;
 
+    if (n > CURSOR_PAYLOAD_MAX)
+        n = CURSOR_PAYLOAD_MAX; /* callers never pass more */
+    memcpy(buf, label, sizeof(label) - 1);
+    memcpy(buf + sizeof(label) - 1, msg, n);
+    n += sizeof(label) - 1;
     if (secret != NULL && secret[0] != '\0') {
-        HMAC(EVP_sha256(), secret, (int)strlen(secret), msg, n, mac, &len);
+        HMAC(EVP_sha256(), secret, (int)strlen(secret), buf, n, mac, &len);
     } else {
         coll_key_init();
-        HMAC(EVP_sha256(), process_key, (int)sizeof(process_key), msg, n, mac,
+        HMAC(EVP_sha256(), process_key, (int)sizeof(process_key), buf, n, mac,
              &len);
     }
 }
@@ -307,6 +329,9 @@ parse_cursor(const coll_schema_t *s, const char *text, const char *secret,
         !json_object_object_get_ex(root, "s", &sort) ||
         !json_object_object_get_ex(root, "k", &keys) ||
         !json_object_object_get_ex(root, "i", &id) ||
+        !json_object_is_type(r, json_type_string) ||
+        !json_object_is_type(sort, json_type_string) ||
+        !json_object_is_type(id, json_type_string) ||
         !json_object_is_type(keys, json_type_array) ||
         json_object_array_length(keys) != q->nsort ||
         strcmp(json_object_get_string(r), s->resource) != 0 ||
@@ -458,10 +483,13 @@ coll_parse(const coll_schema_t *s, const kv_t *params, size_t n,
     }
     q->cursor_mode = val[P_CURSOR] != NULL || !(s->modes & COLL_OFFSET);
     if (val[P_PAGE] != NULL &&
-        parse_ll(val[P_PAGE], 1, COLL_PAGE_MAX, &ll) != 0) {
-        detail(
-            details, "page",
-            arena_sprintf(a, "must be an integer from 1 to %d", COLL_PAGE_MAX));
+        (parse_ll(val[P_PAGE], 1, COLL_OFFSET_MAX, &ll) != 0 ||
+         (ll - 1) * q->limit > COLL_OFFSET_MAX)) {
+        detail(details, "page",
+               arena_sprintf(a,
+                             "must be an integer from 1 and reach at most %d "
+                             "rows deep (page by cursor beyond)",
+                             COLL_OFFSET_MAX));
         bad = 1;
     } else if (val[P_PAGE] != NULL) {
         q->page = ll;
@@ -790,6 +818,14 @@ coll_fetch(db_conn_t *c, const coll_query_t *q, const coll_cond_t *extra,
             keys[i] = PQgetvalue(res, last, (int)i + 1);
         page->next_cursor = coll_cursor(
             q, keys, PQgetvalue(res, last, (int)q->nsort + 1), secret, a);
+        /* Never "more" without the way to it (the schemas' bounds keep
+         * every cursor within its size). */
+        if (page->next_cursor == NULL) {
+            PQclear(res);
+            json_object_put(page->items);
+            page->items = NULL;
+            return KEEL_EINTERNAL;
+        }
     }
     PQclear(res);
     if (!q->cursor_mode) {
@@ -967,8 +1003,7 @@ coll_handle_list(keel_ctx_t *ctx)
     rc = ctx_db(ctx, &c);
     if (rc != KEEL_OK)
         return rc;
-    rc = coll_fetch(c, ctx->query, NULL, 0,
-                    ctx->http->cfg ? ctx->http->cfg->cursor_secret : "",
+    rc = coll_fetch(c, ctx->query, NULL, 0, coll_secret(ctx->http->cfg),
                     ctx->arena, &page, &err);
     if (rc != KEEL_OK)
         return ctx_fail_db(ctx, rc, &err);

@@ -24,6 +24,7 @@
 #define KEEL_HTTP_COLLECTION_H
 
 #include "core/arena.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "http/request.h"
 
@@ -39,8 +40,12 @@ typedef struct keel_ctx keel_ctx_t;
 #define COLL_MAX_FIELDS    32
 #define COLL_LIMIT_DEFAULT 20
 #define COLL_LIMIT_MAX     100
-#define COLL_PAGE_MAX      100000
-#define COLL_CURSOR_MAX    1024
+/* Offset pages reach this many rows deep at most (OFFSET costs what it
+ * skips); beyond, clients page by cursor. */
+#define COLL_OFFSET_MAX 10000
+/* The longest cursor text: base64url of the largest payload (3000 bytes in
+ * collection.c), ".", and the 43 characters of the MAC. */
+#define COLL_CURSOR_MAX 4048
 
 enum coll_type {
     COLL_TEXT = 1,  /* 1..max_len characters */
@@ -129,6 +134,14 @@ typedef struct coll_query {
  * elsewhere it is made on first use.
  */
 void coll_key_init(void);
+
+/*
+ * The cursor key of a configuration: [http] cursor_secret; else one
+ * derived from [auth] jwt_secret (the MAC input is prefixed with a label
+ * of its own, so the one key serves two purposes safely); else "" (the
+ * process key: cursors then last as long as the master).
+ */
+const char *coll_secret(const keel_config_t *cfg);
 
 /*
  * Parse a list request's query parameters against `s`: KEEL_OK and *q, or

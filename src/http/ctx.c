@@ -223,10 +223,13 @@ long long
 ctx_if_match(const keel_ctx_t *ctx)
 {
     const char *h = request_header(&ctx->req, "if-match");
+    long long v;
 
     if (h == NULL)
         return -1;
-    return etag_version(&h);
+    v = etag_version(&h);
+    /* Versions are PostgreSQL integers: a larger tag is none of ours. */
+    return v > 2147483647LL ? 0 : v;
 }
 
 int
@@ -267,10 +270,26 @@ ctx_body_str_trimmed(keel_ctx_t *ctx, const char *name)
 
     if (s == NULL)
         return NULL;
-    while (*s == ' ' || *s == '\t')
+    /* The blanks the schema's length check left out (SCHEMA_TRIM). */
+    while (valid_blank(*s))
         s++;
     n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+    while (n > 0 && valid_blank(s[n - 1]))
         n--;
     return arena_strndup(ctx->arena, s, n);
+}
+
+const char *
+ctx_param_uuid(keel_ctx_t *ctx, const char *name)
+{
+    const char *v = ctx_param(ctx, name);
+    char *out;
+
+    if (v == NULL || !valid_uuid(v))
+        return NULL;
+    out = arena_strdup(ctx->arena, v);
+    for (char *p = out; *p; p++)
+        if (*p >= 'A' && *p <= 'F')
+            *p = (char)(*p - 'A' + 'a');
+    return out;
 }

@@ -112,8 +112,9 @@ keel_rc ctx_fail_db(keel_ctx_t *ctx, keel_rc rc, const db_error_t *err);
 /*
  * Conditional requests on a resource's integer version (API.md 1.5).
  * ctx_etag sets ETag: W/"<version>".  ctx_if_match gives the version an
- * If-Match header names: -1 when there is none (or it is "*"), 0 when it
- * names no version keel could have issued (so it never matches).  Tags
+ * If-Match header names (the first tag of a list): -1 when there is none
+ * (or it is "*"), 0 when it names no version keel could have issued (so it
+ * never matches).  Tags
  * compare weakly: W/"3" and "3" both name version 3.
  * ctx_not_modified answers 304 with the ETag and returns 1 when an
  * If-None-Match header matches `version`; else 0.
@@ -123,12 +124,19 @@ long long ctx_if_match(const keel_ctx_t *ctx);
 int ctx_not_modified(keel_ctx_t *ctx, long long version);
 
 /* The string value of body member `name` (validated already), or NULL;
- * _trimmed: without outer blanks, in the arena (names are stored so). */
+ * _trimmed: without the outer blanks SCHEMA_TRIM ignores, in the arena. */
 const char *ctx_body_str(const keel_ctx_t *ctx, const char *name);
 const char *ctx_body_str_trimmed(keel_ctx_t *ctx, const char *name);
 
 /* 1 when the caller is authenticated and holds permission `perm`. */
 int ctx_can(const keel_ctx_t *ctx, const char *perm);
+
+/*
+ * Path parameter `name` as a UUID in its canonical lower case (in the
+ * arena), or NULL when it is not one: ids compare as strings everywhere
+ * (self checks, caches, the audit log), so "ABC…" and "abc…" must be one.
+ */
+const char *ctx_param_uuid(keel_ctx_t *ctx, const char *name);
 
 /* The value of path parameter `name`, or NULL. */
 const char *ctx_param(const keel_ctx_t *ctx, const char *name);

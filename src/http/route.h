@@ -66,6 +66,10 @@ typedef struct route {
     const struct coll_schema *query;
     /* A single resource's selectable fields (?fields=), or NULL. */
     const struct coll_schema *select;
+    /* Any query string is accepted (the handler reads it itself, or it is
+     * an operational probe); else a route without `query` or `select`
+     * takes no query parameters (400). */
+    int any_query;
     const char *summary; /* one line for the API description */
 } route_t;
 

@@ -2,6 +2,7 @@
 #include "keel-build.h"
 
 #include "store/roles.h"
+#include "core/log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,33 @@ DB_STMT(st_delete_info, 1,
         "SELECT r.id, r.seeded, EXISTS (SELECT 1 FROM user_roles ur "
         "WHERE ur.role_id = r.id) FROM roles r WHERE r.name = $1 FOR UPDATE");
 DB_STMT(st_delete, 1, "DELETE FROM roles WHERE id = $1");
+DB_STMT(st_guard_lock, 0, "SELECT version FROM rbac_version FOR UPDATE");
+DB_STMT(st_guard_check, 0,
+        "SELECT EXISTS (SELECT 1 FROM users u "
+        "JOIN user_roles ur ON ur.user_id = u.id "
+        "JOIN role_permissions rp ON rp.role_id = ur.role_id "
+        "JOIN permissions p ON p.id = rp.permission_id "
+        "WHERE p.name = 'roles:manage' AND u.deleted_at IS NULL)");
+DB_STMT(st_count, 0, "SELECT count(*) FROM roles");
+
+keel_rc
+roles_guard_lock(db_conn_t *c, db_error_t *err)
+{
+    return db_exec(c, &st_guard_lock, NULL, NULL, err);
+}
+
+keel_rc
+roles_guard_check(db_conn_t *c, db_error_t *err)
+{
+    PGresult *res;
+    keel_rc rc = db_exec(c, &st_guard_check, NULL, &res, err);
+
+    if (rc != KEEL_OK)
+        return rc;
+    rc = strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? KEEL_OK : KEEL_ECONFLICT;
+    PQclear(res);
+    return rc;
+}
 
 static keel_rc
 rbac_version(db_conn_t *c, long long *version, db_error_t *err)
@@ -68,12 +96,17 @@ rbac_load(db_conn_t *c, rbac_snapshot_t *s, db_error_t *err)
 
     if (rc != KEEL_OK)
         return rc;
-    for (int i = 0; i < PQntuples(res) && rc == KEEL_OK; i++)
-        rc = rbac_snapshot_add(s, PQgetvalue(res, i, 0),
-                               PQgetisnull(res, i, 1) ? NULL
-                                                      : PQgetvalue(res, i, 1));
+    /* A role or permission past the cache's bounds (made behind keel's
+     * back: the API keeps within them) grants nothing; the rest loads. */
+    for (int i = 0; i < PQntuples(res); i++)
+        if (rbac_snapshot_add(s, PQgetvalue(res, i, 0),
+                              PQgetisnull(res, i, 1)
+                                  ? NULL
+                                  : PQgetvalue(res, i, 1)) != KEEL_OK)
+            log_printf(KLOG_WARN, "role %s: past the role cache's bounds",
+                       PQgetvalue(res, i, 0));
     PQclear(res);
-    return rc;
+    return KEEL_OK;
 }
 
 const rbac_source_t roles_rbac_source = { rbac_version, rbac_load };
@@ -123,6 +156,9 @@ put_tx(db_conn_t *c, void *arg)
 
     json_object_put(a->unknown);
     a->unknown = NULL;
+    rc = roles_guard_lock(c, a->err);
+    if (rc != KEEL_OK)
+        return rc;
     rc = one_json(c, &st_unknown_perms, pp, &a->unknown, a->err);
     if (rc != KEEL_OK)
         return rc;
@@ -138,6 +174,14 @@ put_tx(db_conn_t *c, void *arg)
         PQclear(res);
     } else {
         PQclear(res);
+        rc = db_exec(c, &st_count, NULL, &res, a->err);
+        if (rc != KEEL_OK)
+            return rc;
+        rc = atoll(PQgetvalue(res, 0, 0)) >= ROLES_MAX ? KEEL_ECONFLICT
+                                                       : KEEL_OK;
+        PQclear(res);
+        if (rc != KEEL_OK)
+            return rc;
         rc = db_exec(c, &st_insert, pn, &res, a->err);
         if (rc != KEEL_OK)
             return rc;
@@ -166,6 +210,8 @@ put_tx(db_conn_t *c, void *arg)
         json_object_put(details);
     }
     free(previous);
+    if (rc == KEEL_OK)
+        rc = roles_guard_check(c, a->err);
     if (rc == KEEL_OK) {
         json_object_put(a->out);
         rc = one_json(c, &st_one, pn, &a->out, a->err);

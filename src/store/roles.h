@@ -23,11 +23,25 @@ keel_rc roles_list(db_conn_t *c, json_object **out, db_error_t *err);
  * JSON array text `perms`, and audit it (role.created / role.updated),
  * in one transaction.  *created says which; *out gets the role as
  * roles_list shows it.  KEEL_EINVAL with the unknown names (a JSON array
- * in *unknown, json_object_put) when a permission does not exist.
+ * in *unknown, json_object_put) when a permission does not exist;
+ * KEEL_ECONFLICT when ROLES_MAX roles exist already or when no live user
+ * could manage roles afterwards.
  */
 keel_rc roles_put(db_conn_t *c, const char *name, const char *perms,
                   const audit_who_t *who, int *created, json_object **out,
                   json_object **unknown, db_error_t *err);
+
+/*
+ * Inside a transaction that changes roles or who holds them: take the one
+ * lock that orders such changes (so two admins removing each other cannot
+ * both succeed), and, at the end, check that some live user can still
+ * manage roles.  roles_guard_check: KEEL_ECONFLICT when none could.
+ */
+keel_rc roles_guard_lock(db_conn_t *c, db_error_t *err);
+keel_rc roles_guard_check(db_conn_t *c, db_error_t *err);
+
+/* At most this many roles exist (the per-worker cache holds them all). */
+#define ROLES_MAX RBAC_MAX_ROLES
 
 typedef enum role_delete_refusal {
     ROLE_DELETE_SEEDED = 1,

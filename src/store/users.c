@@ -2,6 +2,7 @@
 #include "keel-build.h"
 
 #include "store/users.h"
+#include "store/roles.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -252,8 +253,10 @@ delete_tx(db_conn_t *c, void *arg)
     char im[24], internal[24];
     const char *p[2] = { a->id, opt_num(a->if_match, im, sizeof(im)) };
     PGresult *res;
-    keel_rc rc = db_exec(c, &st_user_soft_delete, p, &res, a->err);
+    keel_rc rc = roles_guard_lock(c, a->err);
 
+    if (rc == KEEL_OK)
+        rc = db_exec(c, &st_user_soft_delete, p, &res, a->err);
     if (rc != KEEL_OK)
         return rc;
     if (PQntuples(res) == 0) {
@@ -267,6 +270,8 @@ delete_tx(db_conn_t *c, void *arg)
         const char *pi[1] = { internal };
         rc = db_exec(c, &st_user_roles_clear, pi, NULL, a->err);
     }
+    if (rc == KEEL_OK)
+        rc = roles_guard_check(c, a->err);
     if (rc == KEEL_OK)
         rc = session_revoke_all(c, a->id, NULL, "user deleted", a->err);
     if (rc == KEEL_OK)
@@ -319,6 +324,9 @@ roles_tx(db_conn_t *c, void *arg)
 
     json_object_put(a->unknown);
     a->unknown = NULL;
+    rc = roles_guard_lock(c, a->err);
+    if (rc != KEEL_OK)
+        return rc;
     rc = db_exec(c, &st_unknown_roles, pr, &res, a->err);
     if (rc != KEEL_OK)
         return rc;
@@ -346,6 +354,8 @@ roles_tx(db_conn_t *c, void *arg)
         if (rc == KEEL_OK)
             rc = db_exec(c, &st_user_roles_bump, pi, NULL, a->err);
     }
+    if (rc == KEEL_OK)
+        rc = roles_guard_check(c, a->err);
     if (rc == KEEL_OK) {
         details = json_object_new_object();
         json_object_object_add(details, "roles", json_tokener_parse(a->roles));

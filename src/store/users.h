@@ -46,7 +46,8 @@ keel_rc users_update(db_conn_t *c, const char *id, const char *name,
  * is free again), role assignments removed, every session revoked and
  * every access token refused (tokens_valid_after), audited as
  * user.deleted.  KEEL_ENOTFOUND for no live user; KEEL_EPRECOND when
- * `if_match` (-1: not given) is not the current version.
+ * `if_match` (-1: not given) is not the current version; KEEL_ECONFLICT
+ * when no live user could manage roles afterwards.
  */
 keel_rc users_delete(db_conn_t *c, const char *id, long long if_match,
                      const audit_who_t *who, db_error_t *err);
@@ -55,7 +56,8 @@ keel_rc users_delete(db_conn_t *c, const char *id, long long if_match,
  * Replace a live user's roles with the names in the JSON array text
  * `roles`, refuse their access tokens issued so far (the roles they carry
  * are stale), and audit user.roles_changed.  KEEL_EINVAL with the unknown
- * names in *unknown (json_object_put) when a role does not exist.
+ * names in *unknown (json_object_put) when a role does not exist;
+ * KEEL_ECONFLICT when no live user could manage roles afterwards.
  * *out: the user (all fields).
  */
 keel_rc users_set_roles(db_conn_t *c, const char *id, const char *roles,

@@ -1663,6 +1663,142 @@ test_a_deleted_user_vanishes_and_frees_the_email(void)
     CU_ASSERT_STRING_NOT_EQUAL(id, x.id);
 }
 
+/* Ids in any letter case are one id: a self check cannot be dodged by
+ * writing one's own id in capitals. */
+static void
+test_ids_in_capitals_are_the_same_user(void)
+{
+    char up[37], path[128];
+    http_resp_t r;
+
+    for (int i = 0; i < 37; i++)
+        up[i] = (char)toupper((unsigned char)fx[ADMIN].id[i]);
+    snprintf(path, sizeof(path), "/v1/users/%s", up);
+    CU_ASSERT_EQUAL(status_of("DELETE", path, fx[ADMIN].p.access, NULL), 403);
+    for (int i = 0; i < 37; i++)
+        up[i] = (char)toupper((unsigned char)fx[USER].id[i]);
+    snprintf(path, sizeof(path), "/v1/users/%s", up);
+    call("GET", path, fx[USER].p.access, NULL, &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.id")), fx[USER].id);
+    resp_free(&r);
+}
+
+/* Bad input gets a 400 (or 412), never a 500: versions beyond any
+ * integer, timestamps PostgreSQL refuses, blanks around names, offsets too
+ * deep, parameters a route does not take. */
+static void
+test_odd_input_is_a_client_error(void)
+{
+    char path[160];
+    http_resp_t r;
+
+    snprintf(path, sizeof(path), "/v1/users/%s", fx[USER].id);
+    call_h("PATCH", path, fx[USER].p.access, "{\"name\":\"Odd\"}",
+           "If-Match: W/\"99999999999\"", &r);
+    assert_envelope(&r, 412, "PRECONDITION_FAILED");
+    resp_free(&r);
+    /* CR and LF around a name are not stored: 100 characters fit. */
+    {
+        char body[256] = "{\"name\":\"\\n\\r\\n";
+        for (int i = 0; i < 100; i++)
+            strcat(body, "a");
+        strcat(body, "\\n\"}");
+        call("PATCH", path, fx[USER].p.access, body, &r);
+        CU_ASSERT_EQUAL(r.status, 200);
+        CU_ASSERT_EQUAL(strlen(nz(json_path_str(r.json, "data.name"))), 100);
+        resp_free(&r);
+    }
+    call("GET", "/v1/audit-events?created_after=0000-01-01T00:00:00Z",
+         fx[ADMIN].p.access, NULL, &r);
+    assert_invalid(&r, "created_after");
+    resp_free(&r);
+    call("GET", "/v1/audit-events?created_after=2026-01-01T00:00:00%2B16:00",
+         fx[ADMIN].p.access, NULL, &r);
+    assert_invalid(&r, "created_after");
+    resp_free(&r);
+    call("GET", "/v1/users?limit=100&page=102", fx[ADMIN].p.access, NULL, &r);
+    assert_invalid(&r, "page");
+    resp_free(&r);
+    CU_ASSERT_EQUAL(status_of("GET", "/v1/users?limit=100&page=101",
+                              fx[ADMIN].p.access, NULL),
+                    200);
+    call("PATCH", "/v1/users/00000000-0000-4000-8000-000000000000?x=1",
+         fx[ADMIN].p.access, "{\"name\":\"X\"}", &r);
+    assert_invalid(&r, "query");
+    resp_free(&r);
+    call("GET", "/v1/roles?sort=name", fx[ADMIN].p.access, NULL, &r);
+    assert_invalid(&r, "query");
+    resp_free(&r);
+    /* Probes may add what they like. */
+    CU_ASSERT_EQUAL(status_of("GET", "/health?probe=1", NULL, NULL), 200);
+}
+
+/* The number of roles is bounded (every worker caches them all): at the
+ * bound a new role is 409 and the cache keeps working. */
+static void
+test_roles_are_bounded(void)
+{
+    http_resp_t r;
+    char *n;
+
+    free(sql1("INSERT INTO roles (name) SELECT 'bulk-' || g FROM "
+              "generate_series(1, 256 - (SELECT count(*) FROM roles)::int) g"));
+    n = sql1("SELECT count(*) FROM roles");
+    CU_ASSERT_STRING_EQUAL(n, "256");
+    free(n);
+    call("PUT", "/v1/roles/one-too-many", fx[ADMIN].p.access,
+         "{\"permissions\":[]}", &r);
+    assert_envelope(&r, 409, "CONFLICT");
+    resp_free(&r);
+    usleep(1200000); /* past the cache's check interval */
+    CU_ASSERT_EQUAL(status_of("GET", "/v1/roles", fx[ADMIN].p.access, NULL),
+                    200);
+    free(sql1("DELETE FROM roles WHERE name LIKE 'bulk-%'"));
+    CU_ASSERT_EQUAL(status_of("PUT", "/v1/roles/one-more", fx[ADMIN].p.access,
+                              "{\"permissions\":[]}"),
+                    201);
+    CU_ASSERT_EQUAL(
+        status_of("DELETE", "/v1/roles/one-more", fx[ADMIN].p.access, NULL),
+        204);
+}
+
+/* Nobody can take the last power to manage roles away, whether by a
+ * user's roles, a deletion or a role's permissions.  Runs last: it leaves
+ * the fixture admin as the only user who can manage roles. */
+static void
+test_the_last_role_manager_cannot_be_removed(void)
+{
+    char q[512], path[128];
+    http_resp_t r;
+    char *n;
+
+    snprintf(q, sizeof(q),
+             "DELETE FROM user_roles ur USING roles r WHERE r.id = ur.role_id "
+             "AND r.name <> 'user' AND ur.user_id <> (SELECT id FROM users "
+             "WHERE public_id = '%s') AND EXISTS (SELECT 1 FROM "
+             "role_permissions rp JOIN permissions p ON p.id = "
+             "rp.permission_id WHERE rp.role_id = r.id AND p.name = "
+             "'roles:manage')",
+             fx[ADMIN].id);
+    free(sql1(q));
+    n = sql1("SELECT count(DISTINCT u.id) FROM users u JOIN user_roles ur ON "
+             "ur.user_id = u.id JOIN role_permissions rp ON rp.role_id = "
+             "ur.role_id JOIN permissions p ON p.id = rp.permission_id WHERE "
+             "p.name = 'roles:manage' AND u.deleted_at IS NULL");
+    CU_ASSERT_STRING_EQUAL(n, "1");
+    free(n);
+    snprintf(path, sizeof(path), "/v1/users/%s/roles", fx[ADMIN].id);
+    call("PUT", path, fx[ADMIN].p.access, "{\"roles\":[\"user\"]}", &r);
+    assert_envelope(&r, 409, "CONFLICT");
+    resp_free(&r);
+    snprintf(path, sizeof(path), "/v1/users/%s", fx[ADMIN].id);
+    call("GET", path, fx[ADMIN].p.access, NULL, &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_TRUE(array_has(json_path(r.json, "data.roles"), "admin"));
+    resp_free(&r);
+}
+
 static const unit_test_t tests[] = {
     { "the access matrix holds", test_the_access_matrix_holds },
     { "/me lists exactly the roles' permissions",
@@ -1687,6 +1823,13 @@ static const unit_test_t tests[] = {
       test_user_updates_are_conditional_and_versioned },
     { "a deleted user vanishes and frees the email",
       test_a_deleted_user_vanishes_and_frees_the_email },
+    { "ids in capitals are the same user",
+      test_ids_in_capitals_are_the_same_user },
+    { "odd input is a client error, never a 500",
+      test_odd_input_is_a_client_error },
+    { "roles are bounded", test_roles_are_bounded },
+    { "the last user who can manage roles keeps that power",
+      test_the_last_role_manager_cannot_be_removed },
     /* Last: it scans what every test before recorded. */
     { "the audit log holds no secrets and is append-only",
       test_the_audit_log_holds_no_secrets_and_is_append_only },
