@@ -26,53 +26,15 @@ builddir=$(cd "${1:-$PWD}" && pwd)
 # shellcheck source=../tests/harness/lib.sh
 . "$srcdir/tests/harness/lib.sh"
 
+# shellcheck source=lib.sh
+. "$srcdir/bench/lib.sh"
+
 duration=${BENCH_DURATION:-10}
 conns=${BENCH_CONNECTIONS:-32}
-workers=$(nproc 2>/dev/null || echo 2)
-die() {
-    echo "bench: $*" >&2
-    exit 1
-}
-command -v wrk >/dev/null || die "wrk not found (apt-get install wrk)"
+bench_init auth
 make -C "$builddir" tests/integration/keeld-test keelctl bench/argon2-rate >&2 ||
     die "build failed"
-nginx_bin=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
-NGINX=$nginx_bin
-export -n NGINX
-
-tmp=$(mktemp -d /tmp/keel-auth-bench.XXXXXX)
-chmod 0755 "$tmp"
-mkdir -p "$tmp/log"
-cleanup() {
-    local rc=$?
-    set +e
-    keel_stop_pidfile "$tmp/nginx.pid" 10
-    keel_stop_pidfile "$tmp/keeld.master.pid" 35
-    keel_pg_stop "$tmp"
-    if [ -n "${BENCH_KEEP:-}" ]; then
-        echo "bench: kept $tmp" >&2
-    else
-        case $tmp in /tmp/keel-auth-bench.*) rm -rf -- "$tmp" ;; esac
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-keel_pg_start "$tmp" fast || die "PostgreSQL did not start"
-keel_write_config "$tmp" "$tmp/keel.sock" "" "$srcdir"
-sed -i "s/^workers = 2$/workers = $workers/" "$tmp/keel.conf"
-"$builddir/keelctl" -c "$tmp/keel.conf" migrate up >"$tmp/log/migrate.log" 2>&1 ||
-    die "migrate failed"
-KEEL_LOG_ACCESS_LOG=off KEEL_JOBS_WORKERS=0 \
-    keel_start_keeld "$builddir/tests/integration/keeld-test" "$tmp" ||
-    die "keeld-test did not start"
-port=$(keel_free_port)
-keel_nginx_conf "$tmp" "$port" "$tmp/keel.sock" "$srcdir"
-keel_start_nginx "$tmp" || die "nginx did not start"
-url="http://127.0.0.1:$port"
-keel_wait_for keel_http_ok "$url/health" || die "the stack did not come up"
+bench_stack
 
 email=bench@example.org
 password="bench password 0123"
@@ -89,26 +51,15 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"email":"$email","password":"$password"}'
 LUA
 
-rps() { # rps ARGS...: requests/s of a wrk run (non-2xx are a failure)
-    local out
-    out=$(wrk -t2 -c"$conns" -d"${duration}s" "$@")
-    if grep -q 'Non-2xx' <<<"$out"; then
-        echo "bench: non-2xx answers in: wrk $*" >&2
-        grep 'Non-2xx' <<<"$out" >&2
-        exit 1
-    fi
-    awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out"
-}
-
 m=$(awk -F' *= *' '/^argon2_memory/ {print $2}' "$srcdir/conf/keel.conf")
 t=$(awk -F' *= *' '/^argon2_time/ {print $2}' "$srcdir/conf/keel.conf")
 p=$(awk -F' *= *' '/^argon2_parallelism/ {print $2}' "$srcdir/conf/keel.conf")
 hashes=$("$builddir/bench/argon2-rate" "$m" "$t" "$p" "$workers" 5 | awk '{printf "%.0f", $2}')
-logins=$(rps -c4 -s "$tmp/login.lua" "$url/v1/auth/login")
-health=$(rps "$url/health")
-me=$(rps -H "Authorization: Bearer $token" "$url/v1/auth/me")
-authed=$(rps -H "Authorization: Bearer $token" "$url/test/auth-echo")
-plain=$(rps "$url/test/noauth-echo")
+logins=$(bench_rps -c4 -s "$tmp/login.lua" "$url/v1/auth/login")
+health=$(bench_rps "$url/health")
+me=$(bench_rps -H "Authorization: Bearer $token" "$url/v1/auth/me")
+authed=$(bench_rps -H "Authorization: Bearer $token" "$url/test/auth-echo")
+plain=$(bench_rps "$url/test/noauth-echo")
 
 echo "bench/auth.sh: $(date -u +%Y-%m-%dT%H:%MZ), $workers workers, wrk -t2 -c$conns, ${duration}s each"
 printf '%-46s %8s\n' "argon2id hashes/s (m=$m t=$t p=$p, $workers threads)" "$hashes"

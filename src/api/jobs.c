@@ -13,7 +13,7 @@ find_job(keel_ctx_t *ctx, db_conn_t *c, const char *id, json_object **out,
          db_error_t *err)
 {
     coll_query_t all = { .schema = &job_collection, .fields = ~0ULL };
-    coll_cond_t cond = { "j.public_id = $::uuid", id };
+    coll_cond_t cond = { "j.public_id = $::uuid", id, NULL };
 
     return coll_fetch_one(c, ctx->query ? ctx->query : &all, &cond, 1, out,
                           err);

@@ -84,26 +84,27 @@ users_access(keel_ctx_t *ctx, int permitted)
     return KEEL_ENOTFOUND;
 }
 
-/* Respond with a user object (taken over): ETag from its version, the
- * fields the query selected, `status`. */
-static void
-respond_user(keel_ctx_t *ctx, int status, json_object *user)
+/*
+ * A user's own sub-resources that only they may create (POST
+ * /v1/users/{id}/posts): self with the route's permission; others are
+ * refused as users_access would (403 if they may read users, else 404).
+ */
+keel_rc
+users_self_access(keel_ctx_t *ctx, int permitted)
 {
-    json_object *v;
-    long long version = json_object_object_get_ex(user, "version", &v)
-                            ? json_object_get_int64(v)
-                            : 0;
+    const char *id = ctx_param_uuid(ctx, "id");
 
-    if (ctx->query != NULL)
-        coll_select(ctx->query, user);
-    ctx_respond_data(ctx, status, user);
-    ctx_etag(ctx, version);
+    if (id == NULL)
+        return KEEL_ENOTFOUND;
+    if (!is_self(ctx, id))
+        return ctx_can(ctx, "users:read") ? KEEL_EFORBIDDEN : KEEL_ENOTFOUND;
+    return permitted ? KEEL_OK : KEEL_EFORBIDDEN;
 }
 
 keel_rc
 users_show(keel_ctx_t *ctx)
 {
-    json_object *user, *v;
+    json_object *user;
     db_conn_t *c;
     db_error_t err;
     keel_rc rc = ctx_db(ctx, &c);
@@ -115,12 +116,7 @@ users_show(keel_ctx_t *ctx)
         return ctx_fail(ctx, rc, NULL);
     if (rc != KEEL_OK)
         return ctx_fail_db(ctx, rc, &err);
-    if (json_object_object_get_ex(user, "version", &v) &&
-        ctx_not_modified(ctx, json_object_get_int64(v))) {
-        json_object_put(user);
-        return KEEL_OK;
-    }
-    respond_user(ctx, 200, user);
+    coll_respond_get(ctx, user);
     return KEEL_OK;
 }
 
@@ -144,7 +140,7 @@ users_patch(keel_ctx_t *ctx)
         return ctx_fail(ctx, KEEL_EINVAL, NULL);
     }
     if (name == NULL && email == NULL) {
-        ctx_detail(ctx, "name", "give name or email to change");
+        ctx_detail(ctx, "body", "give name or email to change");
         return ctx_fail(ctx, KEEL_EINVAL, NULL);
     }
     if (json_object_object_get_ex(ctx->req.json, "version", &v))
@@ -162,7 +158,7 @@ users_patch(keel_ctx_t *ctx)
         return ctx_fail(ctx, rc, NULL);
     if (rc != KEEL_OK)
         return ctx_fail_db(ctx, rc, &err);
-    respond_user(ctx, 200, user);
+    coll_respond_one(ctx, 200, user);
     return KEEL_OK;
 }
 
@@ -233,6 +229,6 @@ users_put_roles(keel_ctx_t *ctx)
     if (rc != KEEL_OK)
         return ctx_fail_db(ctx, rc, &err);
     auth_forget(id);
-    respond_user(ctx, 200, user);
+    coll_respond_one(ctx, 200, user);
     return KEEL_OK;
 }

@@ -9,6 +9,9 @@
 /* The ownership rule of a user: self may read and rename itself. */
 keel_rc users_access(keel_ctx_t *ctx, int permitted);
 
+/* Self only, with the route's permission (POST /v1/users/{id}/posts). */
+keel_rc users_self_access(keel_ctx_t *ctx, int permitted);
+
 keel_rc users_show(keel_ctx_t *ctx);
 keel_rc users_patch(keel_ctx_t *ctx);
 keel_rc users_remove(keel_ctx_t *ctx);

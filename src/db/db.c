@@ -270,3 +270,32 @@ db_constraint_field(const char *constraint, const char *table, char *out,
     }
     return -1;
 }
+
+keel_rc
+db_why_unchanged(db_conn_t *c, const db_stmt_t *st, const char *id,
+                 long long if_match, db_error_t *err)
+{
+    const char *p[1] = { id };
+    PGresult *res;
+    long long current;
+    keel_rc rc = db_exec(c, st, p, &res, err);
+
+    if (rc != KEEL_OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return KEEL_ENOTFOUND;
+    }
+    current = atoll(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return if_match >= 0 && if_match != current ? KEEL_EPRECOND : KEEL_EVERSION;
+}
+
+const char *
+db_opt_int(long long v, char *buf, size_t len)
+{
+    if (v < 0)
+        return NULL;
+    snprintf(buf, len, "%lld", v);
+    return buf;
+}

@@ -110,6 +110,17 @@ keel_rc db_transaction(db_conn_t *c, keel_rc (*fn)(db_conn_t *, void *),
 int db_constraint_field(const char *constraint, const char *table, char *out,
                         size_t len);
 
+/*
+ * Optimistic locking (API.md 1.5), for a guarded UPDATE that touched no
+ * row: run `st` (one parameter, the id; its first column the current
+ * version) and return KEEL_ENOTFOUND when there is no row, KEEL_EPRECOND
+ * when `if_match` (>= 0: given) is not its version, else KEEL_EVERSION.
+ */
+keel_rc db_why_unchanged(db_conn_t *c, const db_stmt_t *st, const char *id,
+                         long long if_match, db_error_t *err);
+/* `v` as a parameter's text in buf, or NULL (SQL NULL) when v < 0. */
+const char *db_opt_int(long long v, char *buf, size_t len);
+
 /* Round trip "SELECT 1"; *ms gets its latency in milliseconds. */
 keel_rc db_ping(db_conn_t *c, double *ms, db_error_t *err);
 

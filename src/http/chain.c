@@ -82,6 +82,8 @@ ctx_release(keel_ctx_t *ctx)
     ctx->details = NULL;
     json_object_put(ctx->req.json);
     ctx->req.json = NULL;
+    json_object_put(ctx->resource);
+    ctx->resource = NULL;
 }
 
 /* ---- middleware ------------------------------------------------------ */
@@ -174,7 +176,10 @@ mw_authz(keel_ctx_t *ctx)
 
     if (route->permission == NULL && route->access == NULL)
         return KEEL_OK;
-    if (ctx->user == NULL)
+    /* Anonymous callers reach only a public route's ownership rule (a
+     * published post is anyone's to read). */
+    if (ctx->user == NULL &&
+        (route->auth != AUTH_OPTIONAL || route->access == NULL))
         return ctx_fail(ctx, KEEL_EUNAUTH, "Authentication required");
     permitted = route->permission != NULL && ctx_can(ctx, route->permission);
     if (route->access == NULL)

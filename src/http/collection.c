@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_PARAMS 64
+#define MAX_PARAMS COLL_MAX_PARAMS
 /* Room for four sort keys of the longest values the schemas allow, each
  * character escaped by json-c at worst as six bytes (\u0001). */
 #define CURSOR_PAYLOAD_MAX 3000
@@ -615,9 +615,12 @@ put_param(sql_t *s, const char *value, const char *cast)
     put(s, buf);
 }
 
+/* The alternatives of the conditions' or_sql: both (OR), or one. */
+enum alt { ALT_BOTH, ALT_FIRST, ALT_SECOND };
+
 static void
-put_where(sql_t *s, const coll_query_t *q, const coll_cond_t *extra,
-          size_t nextra)
+put_where_alt(sql_t *s, const coll_query_t *q, const coll_cond_t *extra,
+              size_t nextra, enum alt alt)
 {
     const coll_schema_t *sc = q->schema;
 
@@ -636,9 +639,26 @@ put_where(sql_t *s, const coll_query_t *q, const coll_cond_t *extra,
     }
     for (size_t i = 0; i < nextra; i++) {
         put(s, " AND (");
-        put_frag(s, extra[i].sql, extra[i].value);
+        if (extra[i].or_sql == NULL || alt == ALT_FIRST) {
+            put_frag(s, extra[i].sql, extra[i].value);
+        } else if (alt == ALT_SECOND) {
+            put_frag(s, extra[i].or_sql, extra[i].value);
+        } else {
+            put(s, "(");
+            put_frag(s, extra[i].sql, extra[i].value);
+            put(s, ") OR (");
+            put_frag(s, extra[i].or_sql, extra[i].value);
+            put(s, ")");
+        }
         put(s, ")");
     }
+}
+
+static void
+put_where(sql_t *s, const coll_query_t *q, const coll_cond_t *extra,
+          size_t nextra)
+{
+    put_where_alt(s, q, extra, nextra, ALT_BOTH);
 }
 
 /* The keyset condition: rows after (after_key..., after_id). */
@@ -733,9 +753,25 @@ fetch_total(db_conn_t *c, const coll_query_t *q, const coll_cond_t *extra,
     PGresult *res;
     keel_rc rc;
 
-    put(&s,
-        q->estimated ? "EXPLAIN (FORMAT JSON) SELECT 1" : "SELECT count(*)");
-    put_where(&s, q, extra, nextra);
+    size_t alts = 0;
+
+    for (size_t i = 0; i < nextra; i++)
+        alts += extra[i].or_sql != NULL;
+    if (q->estimated) {
+        put(&s, "EXPLAIN (FORMAT JSON) SELECT 1");
+        put_where(&s, q, extra, nextra);
+    } else if (alts == 1) {
+        /* Two disjoint alternatives counted apart, each on its own index
+         * (an OR of them would scan the table). */
+        put(&s, "SELECT (SELECT count(*)");
+        put_where_alt(&s, q, extra, nextra, ALT_FIRST);
+        put(&s, ") + (SELECT count(*)");
+        put_where_alt(&s, q, extra, nextra, ALT_SECOND);
+        put(&s, ")");
+    } else {
+        put(&s, "SELECT count(*)");
+        put_where(&s, q, extra, nextra);
+    }
     rc = run(c, &s, &res, err);
     if (rc != KEEL_OK)
         return rc;
@@ -755,46 +791,73 @@ fetch_total(db_conn_t *c, const coll_query_t *q, const coll_cond_t *extra,
     return KEEL_OK;
 }
 
+/* The page query: the selected fields, the sort keys and the public id
+ * (for the next cursor), one row more than the limit. */
+static void
+page_sql(sql_t *s, const coll_query_t *q, const coll_cond_t *extra,
+         size_t nextra)
+{
+    const coll_schema_t *sc = q->schema;
+    char num[48];
+
+    put(s, "SELECT ");
+    put_object(s, q);
+    for (size_t i = 0; i < q->nsort; i++) {
+        put(s, ", (");
+        put(s, q->sort[i].key->sql);
+        put(s, ")::text");
+    }
+    put(s, ", ");
+    put(s, sc->id_sql);
+    put(s, "::text");
+    put_where(s, q, extra, nextra);
+    if (q->cursor_mode && q->after)
+        put_keyset(s, q);
+    put(s, " ORDER BY ");
+    for (size_t i = 0; i < q->nsort; i++) {
+        put(s, q->sort[i].key->sql);
+        put(s, q->sort[i].desc ? " DESC, " : ", ");
+    }
+    put(s, sc->id_sql);
+    put(s, q->sort[q->nsort - 1].desc ? " DESC" : "");
+    snprintf(num, sizeof(num), " LIMIT %d", q->limit + 1);
+    put(s, num);
+    if (!q->cursor_mode && q->page > 1) {
+        snprintf(num, sizeof(num), " OFFSET %lld",
+                 (q->page - 1) * (long long)q->limit);
+        put(s, num);
+    }
+}
+
+keel_rc
+coll_sql(const coll_query_t *q, const coll_cond_t *extra, size_t nextra,
+         char **sql, const char **params, int *nparams)
+{
+    sql_t s = { 0 };
+
+    page_sql(&s, q, extra, nextra);
+    if (s.overflow) {
+        free(s.buf);
+        return KEEL_EINTERNAL;
+    }
+    memcpy(params, s.params, (size_t)s.np * sizeof(*params));
+    *nparams = s.np;
+    *sql = s.buf;
+    return KEEL_OK;
+}
+
 keel_rc
 coll_fetch(db_conn_t *c, const coll_query_t *q, const coll_cond_t *extra,
            size_t nextra, const char *secret, arena_t *a, coll_page_t *page,
            db_error_t *err)
 {
-    const coll_schema_t *sc = q->schema;
     sql_t s = { 0 };
     PGresult *res;
-    char num[48];
     keel_rc rc;
     int rows;
 
     memset(page, 0, sizeof(*page));
-    put(&s, "SELECT ");
-    put_object(&s, q);
-    for (size_t i = 0; i < q->nsort; i++) {
-        put(&s, ", (");
-        put(&s, q->sort[i].key->sql);
-        put(&s, ")::text");
-    }
-    put(&s, ", ");
-    put(&s, sc->id_sql);
-    put(&s, "::text");
-    put_where(&s, q, extra, nextra);
-    if (q->cursor_mode && q->after)
-        put_keyset(&s, q);
-    put(&s, " ORDER BY ");
-    for (size_t i = 0; i < q->nsort; i++) {
-        put(&s, q->sort[i].key->sql);
-        put(&s, q->sort[i].desc ? " DESC, " : ", ");
-    }
-    put(&s, sc->id_sql);
-    put(&s, q->sort[q->nsort - 1].desc ? " DESC" : "");
-    snprintf(num, sizeof(num), " LIMIT %d", q->limit + 1);
-    put(&s, num);
-    if (!q->cursor_mode && q->page > 1) {
-        snprintf(num, sizeof(num), " OFFSET %lld",
-                 (q->page - 1) * (long long)q->limit);
-        put(&s, num);
-    }
+    page_sql(&s, q, extra, nextra);
     rc = run(c, &s, &res, err);
     if (rc != KEEL_OK)
         return rc;
@@ -1009,4 +1072,36 @@ coll_handle_list(keel_ctx_t *ctx)
         return ctx_fail_db(ctx, rc, &err);
     coll_respond(ctx, ctx->query, &page);
     return KEEL_OK;
+}
+
+/* The "version" member of a resource, 0 when none. */
+static long long
+version_of(json_object *obj)
+{
+    json_object *v;
+
+    return json_object_object_get_ex(obj, "version", &v)
+               ? json_object_get_int64(v)
+               : 0;
+}
+
+void
+coll_respond_one(keel_ctx_t *ctx, int status, json_object *obj)
+{
+    long long version = version_of(obj);
+
+    if (ctx->query != NULL)
+        coll_select(ctx->query, obj);
+    ctx_respond_data(ctx, status, obj);
+    ctx_etag(ctx, version);
+}
+
+void
+coll_respond_get(keel_ctx_t *ctx, json_object *obj)
+{
+    if (ctx_not_modified(ctx, version_of(obj))) {
+        json_object_put(obj);
+        return;
+    }
+    coll_respond_one(ctx, 200, obj);
 }

@@ -38,6 +38,7 @@ typedef struct keel_ctx keel_ctx_t;
 #define COLL_MAX_SORT      4
 #define COLL_MAX_FILTERS   16
 #define COLL_MAX_FIELDS    32
+#define COLL_MAX_PARAMS    64
 #define COLL_LIMIT_DEFAULT 20
 #define COLL_LIMIT_MAX     100
 /* Offset pages reach this many rows deep at most (OFFSET costs what it
@@ -97,11 +98,16 @@ typedef struct coll_schema {
 
 #define COLL_ROWS(a) (a), (sizeof(a) / sizeof((a)[0]))
 
-/* An extra condition of the caller's ("$" for `value`, which may be NULL
- * when the fragment has no "$"). */
+/*
+ * An extra condition of the caller's ("$" for `value`, which may be NULL
+ * when the fragment has no "$").  `or_sql`, when set, is a second
+ * alternative that no row of `sql` matches: rows match either, and an
+ * exact total counts the two apart, so that each can use its own index.
+ */
 typedef struct coll_cond {
     const char *sql;
     const char *value;
+    const char *or_sql;
 } coll_cond_t;
 
 /* A parsed, valid query.  Strings point into the request or its arena. */
@@ -183,6 +189,14 @@ keel_rc coll_fetch(db_conn_t *c, const coll_query_t *q,
                    arena_t *a, coll_page_t *page, db_error_t *err);
 
 /*
+ * The page query coll_fetch() runs, without running it: *sql (free()) and
+ * its parameters (COLL_MAX_PARAMS at most; pointers into q and extra), for
+ * EXPLAIN in tests and for review.  No value of the request is in *sql.
+ */
+keel_rc coll_sql(const coll_query_t *q, const coll_cond_t *extra, size_t nextra,
+                 char **sql, const char **params, int *nparams);
+
+/*
  * One row under the schema's conditions and `conds`, with the fields `q`
  * selected: KEEL_OK and *out (json_object_put), or KEEL_ENOTFOUND.
  */
@@ -199,6 +213,14 @@ void coll_select(const coll_query_t *q, json_object *obj);
  * header for `page` (its items are taken over).
  */
 void coll_respond(keel_ctx_t *ctx, const coll_query_t *q, coll_page_t *page);
+
+/*
+ * Respond `status` with one versioned resource (taken over): {"data": obj}
+ * with only the fields ctx->query selects, and ETag W/"<version>".
+ * coll_respond_get: the same with 200, or 304 when If-None-Match matches.
+ */
+void coll_respond_one(keel_ctx_t *ctx, int status, json_object *obj);
+void coll_respond_get(keel_ctx_t *ctx, json_object *obj);
 
 /*
  * A route handler for a plain list: the route's collection with no

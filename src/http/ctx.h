@@ -70,6 +70,9 @@ struct keel_ctx {
     keel_user_t user_buf;
     int token_invalid; /* a token came and was refused (invalid_token) */
     const struct coll_query *query; /* the route's parsed query, or NULL */
+    /* What the route's access rule loaded for the handler (one query, not
+     * two), or NULL; put when the request ends. */
+    json_object *resource;
 };
 
 /* Set (replace) or add a response header; name and value are copied. */

@@ -125,7 +125,7 @@ users_get(db_conn_t *c, const coll_query_t *q, const char *id,
           json_object **out, db_error_t *err)
 {
     coll_query_t all = { .schema = &users_collection, .fields = ~0ULL };
-    coll_cond_t cond = { "u.public_id = $::uuid", id };
+    coll_cond_t cond = { "u.public_id = $::uuid", id, NULL };
 
     return coll_fetch_one(c, q ? q : &all, &cond, 1, out, err);
 }
@@ -144,35 +144,6 @@ DB_STMT(st_user_version, 1,
         "SELECT version FROM users "
         "WHERE public_id = $1::uuid AND deleted_at IS NULL");
 
-/* Why a guarded change touched no row: gone, or which version was stale. */
-static keel_rc
-why_unchanged(db_conn_t *c, const char *id, long long if_match, db_error_t *err)
-{
-    const char *p[1] = { id };
-    PGresult *res;
-    long long current;
-    keel_rc rc = db_exec(c, &st_user_version, p, &res, err);
-
-    if (rc != KEEL_OK)
-        return rc;
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        return KEEL_ENOTFOUND;
-    }
-    current = atoll(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return if_match >= 0 && if_match != current ? KEEL_EPRECOND : KEEL_EVERSION;
-}
-
-static const char *
-opt_num(long long v, char *buf, size_t len)
-{
-    if (v < 0)
-        return NULL;
-    snprintf(buf, len, "%lld", v);
-    return buf;
-}
-
 typedef struct update_args {
     const char *id, *name, *email;
     long long if_match, version;
@@ -187,8 +158,8 @@ update_tx(db_conn_t *c, void *arg)
     update_args_t *a = arg;
     char im[24], v[24];
     const char *p[5] = { a->id, a->name, a->email,
-                         opt_num(a->if_match, im, sizeof(im)),
-                         opt_num(a->version, v, sizeof(v)) };
+                         db_opt_int(a->if_match, im, sizeof(im)),
+                         db_opt_int(a->version, v, sizeof(v)) };
     json_object *details, *fields;
     PGresult *res;
     keel_rc rc = db_exec(c, &st_user_update, p, &res, a->err);
@@ -197,7 +168,8 @@ update_tx(db_conn_t *c, void *arg)
         return rc;
     if (PQntuples(res) == 0) {
         PQclear(res);
-        return why_unchanged(c, a->id, a->if_match, a->err);
+        return db_why_unchanged(c, &st_user_version, a->id, a->if_match,
+                                a->err);
     }
     PQclear(res);
     details = json_object_new_object();
@@ -238,6 +210,10 @@ DB_STMT(st_user_soft_delete, 2,
         "WHERE public_id = $1::uuid AND deleted_at IS NULL "
         "AND ($2::integer IS NULL OR version = $2::integer) RETURNING id");
 DB_STMT(st_user_roles_clear, 1, "DELETE FROM user_roles WHERE user_id = $1");
+/* A deleted user's posts vanish with them (API.md 5.1). */
+DB_STMT(st_user_posts_delete, 1,
+        "UPDATE posts SET deleted_at = now(), updated_at = now(), "
+        "version = version + 1 WHERE author_id = $1 AND deleted_at IS NULL");
 
 typedef struct delete_args {
     const char *id;
@@ -251,7 +227,7 @@ delete_tx(db_conn_t *c, void *arg)
 {
     delete_args_t *a = arg;
     char im[24], internal[24];
-    const char *p[2] = { a->id, opt_num(a->if_match, im, sizeof(im)) };
+    const char *p[2] = { a->id, db_opt_int(a->if_match, im, sizeof(im)) };
     PGresult *res;
     keel_rc rc = roles_guard_lock(c, a->err);
 
@@ -261,7 +237,7 @@ delete_tx(db_conn_t *c, void *arg)
         return rc;
     if (PQntuples(res) == 0) {
         PQclear(res);
-        rc = why_unchanged(c, a->id, a->if_match, a->err);
+        rc = db_why_unchanged(c, &st_user_version, a->id, a->if_match, a->err);
         return rc == KEEL_EVERSION ? KEEL_EPRECOND : rc;
     }
     snprintf(internal, sizeof(internal), "%s", PQgetvalue(res, 0, 0));
@@ -269,6 +245,8 @@ delete_tx(db_conn_t *c, void *arg)
     {
         const char *pi[1] = { internal };
         rc = db_exec(c, &st_user_roles_clear, pi, NULL, a->err);
+        if (rc == KEEL_OK)
+            rc = db_exec(c, &st_user_posts_delete, pi, NULL, a->err);
     }
     if (rc == KEEL_OK)
         rc = roles_guard_check(c, a->err);

@@ -43,8 +43,8 @@ keel_rc users_update(db_conn_t *c, const char *id, const char *name,
 
 /*
  * Soft-delete a live user in one transaction: deleted_at set (their email
- * is free again), role assignments removed, every session revoked and
- * every access token refused (tokens_valid_after), audited as
+ * is free again), their posts deleted, role assignments removed, every session
+ * revoked and every access token refused (tokens_valid_after), audited as
  * user.deleted.  KEEL_ENOTFOUND for no live user; KEEL_EPRECOND when
  * `if_match` (-1: not given) is not the current version; KEEL_ECONFLICT
  * when no live user could manage roles afterwards.

@@ -74,6 +74,11 @@ export KEEL_TEST_PGURL
 sed "s|dbname=keel |dbname=keel_queue |" "$dir/keel.conf" >"$dir/queue.conf"
 "$build/keelctl" -c "$dir/queue.conf" migrate up >>"$dir/log/migrate.log" 2>&1 || exit 1
 export KEEL_TEST_PGURL_QUEUE="${KEEL_TEST_PGURL/dbname=keel /dbname=keel_queue }"
+# test_plans fills a database of its own with 100 000 posts.
+(set -a; . "$dir/pg.env"; "$(keel_pg_bin)/createdb" keel_plans) || exit 1
+sed "s|dbname=keel |dbname=keel_plans |" "$dir/keel.conf" >"$dir/plans.conf"
+"$build/keelctl" -c "$dir/plans.conf" migrate up >>"$dir/log/migrate.log" 2>&1 || exit 1
+export KEEL_TEST_PGURL_PLANS="${KEEL_TEST_PGURL/dbname=keel /dbname=keel_plans }"
 if ! keel_wait_for keel_http_ok "$KEEL_TEST_URL/health" ||
    ! keel_wait_for keel_http_ok "$KEEL_TEST_APACHE_URL/health"; then
     echo "run.sh: the stack did not come up" >&2
@@ -93,7 +98,7 @@ if ! "$src/tests/integration/jobs.sh"; then
     tail -n 30 "$dir/hooks/log/keeld.log" >&2
 fi
 # The process suite runs last: its final test stops keeld.
-for suite in test_http test_apache test_listen test_jobs test_auth test_access test_process; do
+for suite in test_http test_apache test_listen test_jobs test_plans test_auth test_access test_posts test_process; do
     echo "== $suite"
     if ! "$build/tests/integration/$suite"; then
         status=1

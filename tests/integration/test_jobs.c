@@ -247,7 +247,7 @@ static keel_rc
 job_find(db_conn_t *c, const char *id, json_object **out)
 {
     coll_query_t all = { .schema = &job_collection, .fields = ~0ULL };
-    coll_cond_t cond = { "j.public_id = $::uuid", id };
+    coll_cond_t cond = { "j.public_id = $::uuid", id, NULL };
 
     return coll_fetch_one(c, &all, &cond, 1, out, NULL);
 }

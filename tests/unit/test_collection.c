@@ -299,6 +299,89 @@ test_cursor_round_trips_and_refuses_any_change(void)
     CU_ASSERT_EQUAL(parse(&both, "cursor=.."), KEEL_EINVAL);
 }
 
+/* The SQL is the schema's fragments only: every value of the request is
+ * a parameter, in order, and none of its text reaches the statement. */
+static void
+test_sql_holds_fragments_and_placeholders_only(void)
+{
+    const char *params[COLL_MAX_PARAMS];
+    coll_cond_t extra = { "t.owner = $::uuid OR t.public", UUID, NULL };
+    char *sql = NULL, *qs;
+    int n = 0;
+
+    qs = arena_sprintf(&arena,
+                       "tag=%s&tag=b&status=draft&sort=title,-created_at&"
+                       "fields=title&limit=7&page=3",
+                       "x'); DROP TABLE things; --");
+    /* The tag's text is valid: at most 8 characters is the rule broken. */
+    CU_ASSERT_EQUAL(parse(&both, qs), KEEL_EINVAL);
+    qs = "tag=a'b;--&tag=b&status=draft&sort=title,-created_at&fields=title&"
+         "limit=7&page=3";
+    CU_ASSERT_EQUAL_FATAL(parse(&both, qs), KEEL_OK);
+    CU_ASSERT_EQUAL_FATAL(coll_sql(&q, &extra, 1, &sql, params, &n), KEEL_OK);
+    CU_ASSERT_EQUAL(n, 4);
+    CU_ASSERT_STRING_EQUAL(params[0], "a'b;--");
+    CU_ASSERT_STRING_EQUAL(params[1], "b");
+    CU_ASSERT_STRING_EQUAL(params[2], "draft");
+    CU_ASSERT_STRING_EQUAL(params[3], UUID);
+    CU_ASSERT_PTR_NULL(strstr(sql, "a'b"));
+    CU_ASSERT_PTR_NULL(strstr(sql, "draft"));
+    CU_ASSERT_PTR_NULL(strstr(sql, UUID));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sql, "$1 = ANY (t.tags)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sql, "$2 = ANY (t.tags)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sql, "t.status = $3"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sql, "t.owner = $4::uuid OR t.public"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(sql, "ORDER BY t.title, t.created_at DESC, t.public_id DESC"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sql, "LIMIT 8 OFFSET 14"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sql, "json_build_object('id', t.public_id, "
+                                       "'title', t.title)"));
+    free(sql);
+    /* Two alternatives: OR'ed in the page, each with its own parameter. */
+    {
+        coll_cond_t alt = { "t.public", UUID, "t.owner = $::uuid" };
+        CU_ASSERT_EQUAL_FATAL(parse(&both, "limit=2"), KEEL_OK);
+        CU_ASSERT_EQUAL_FATAL(coll_sql(&q, &alt, 1, &sql, params, &n), KEEL_OK);
+        CU_ASSERT_EQUAL(n, 1);
+        CU_ASSERT_PTR_NOT_NULL(
+            strstr(sql, "AND ((t.public) OR (t.owner = $1::uuid))"));
+        free(sql);
+    }
+    /* A cursor page: the keys and the id are parameters with their casts. */
+    {
+        const char *keys[1] = { "it's" };
+        const char *cur;
+        CU_ASSERT_EQUAL_FATAL(parse(&both, "sort=title&cursor="), KEEL_OK);
+        cur = coll_cursor(&q, keys, UUID, SECRET, &arena);
+        qs = arena_sprintf(&arena, "sort=title&cursor=%s", cur);
+        CU_ASSERT_EQUAL_FATAL(parse(&both, qs), KEEL_OK);
+        CU_ASSERT_EQUAL_FATAL(coll_sql(&q, NULL, 0, &sql, params, &n), KEEL_OK);
+        CU_ASSERT_EQUAL(n, 2);
+        CU_ASSERT_STRING_EQUAL(params[0], "it's");
+        CU_ASSERT_PTR_NULL(strstr(sql, "it's"));
+        CU_ASSERT_PTR_NOT_NULL(
+            strstr(sql, "(t.title, t.public_id) > ($1::text, $2::uuid)"));
+        CU_ASSERT_PTR_NULL(strstr(sql, "OFFSET"));
+        free(sql);
+        /* Mixed directions expand into an OR of prefixes. */
+        CU_ASSERT_EQUAL_FATAL(parse(&both, "sort=title,-created_at&cursor="),
+                              KEEL_OK);
+        {
+            const char *k2[2] = { "a", "2026-01-01 00:00:00+00" };
+            cur = coll_cursor(&q, k2, UUID, SECRET, &arena);
+        }
+        qs = arena_sprintf(&arena, "sort=title,-created_at&cursor=%s", cur);
+        CU_ASSERT_EQUAL_FATAL(parse(&both, qs), KEEL_OK);
+        CU_ASSERT_EQUAL_FATAL(coll_sql(&q, NULL, 0, &sql, params, &n), KEEL_OK);
+        CU_ASSERT_PTR_NOT_NULL(strstr(
+            sql, "(t.title > $1::text) OR (t.title = $2::text AND "
+                 "t.created_at < $3::timestamptz) OR (t.title = $4::text AND "
+                 "t.created_at = $5::timestamptz AND t.public_id < $6::uuid)"));
+        CU_ASSERT_EQUAL(n, 6);
+        free(sql);
+    }
+}
+
 static int
 setup(void)
 {
@@ -322,6 +405,8 @@ static const unit_test_t tests[] = {
       test_page_and_cursor_together_are_400_and_count_needs_pages },
     { "a cursor round-trips and refuses any change",
       test_cursor_round_trips_and_refuses_any_change },
+    { "the SQL holds fragments and placeholders only",
+      test_sql_holds_fragments_and_placeholders_only },
 };
 
 int

@@ -1,0 +1,97 @@
+# shellcheck shell=bash
+# bench/lib.sh - what the API benchmarks share: a private stack (PostgreSQL,
+# keeld-test, nginx) in a temporary directory, stopped by pid on exit, and
+# wrk and pgbench wrappers.  Sourced after tests/harness/lib.sh.
+#
+#   bench_init NAME         temporary directory /tmp/keel-NAME-bench.*, the
+#                           cleanup trap, $workers (one per CPU)
+#   bench_stack             PostgreSQL (fsync off), migrations, keeld-test
+#                           with $workers workers and no access log, nginx;
+#                           sets $url
+#   bench_rps ARGS...       requests/s of one wrk run (a non-2xx answer is a
+#                           failure); $duration seconds, $conns connections
+#   bench_pgbench_select    pgbench -S -M prepared -c8 -j2 TPS: PostgreSQL's
+#                           own one-row ceiling on this machine, now
+
+die() {
+    echo "bench: $*" >&2
+    exit 1
+}
+
+bench_init() {
+    local name=$1
+    command -v wrk >/dev/null || die "wrk not found (apt-get install wrk)"
+    # One worker per CPU, at most 8: with pgbench's 8 clients they stay
+    # well within PostgreSQL's default max_connections.
+    workers=$(nproc 2>/dev/null || echo 2)
+    [ "$workers" -le 8 ] || workers=8
+    nginx_bin=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+    NGINX=$nginx_bin
+    export -n NGINX
+    bench_name=$name
+    tmp=$(mktemp -d "/tmp/keel-$name-bench.XXXXXX")
+    chmod 0755 "$tmp"
+    mkdir -p "$tmp/log"
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+bench_cleanup() {
+    local rc=$?
+    set +e
+    keel_stop_pidfile "$tmp/nginx.pid" 10
+    keel_stop_pidfile "$tmp/keeld.master.pid" 35
+    keel_pg_stop "$tmp"
+    if [ -n "${BENCH_KEEP:-}" ]; then
+        echo "bench: kept $tmp" >&2
+    else
+        case $tmp in /tmp/keel-"$bench_name"-bench.*) rm -rf -- "$tmp" ;; esac
+    fi
+    exit "$rc"
+}
+
+bench_stack() {
+    keel_pg_start "$tmp" fast || die "PostgreSQL did not start"
+    keel_write_config "$tmp" "$tmp/keel.sock" "" "$srcdir"
+    sed -i "s/^workers = 2$/workers = $workers/" "$tmp/keel.conf"
+    "$builddir/keelctl" -c "$tmp/keel.conf" migrate up \
+        >"$tmp/log/migrate.log" 2>&1 || die "migrate failed"
+    KEEL_LOG_ACCESS_LOG=off KEEL_JOBS_WORKERS=0 \
+        keel_start_keeld "$builddir/tests/integration/keeld-test" "$tmp" ||
+        die "keeld-test did not start"
+    local port
+    port=$(keel_free_port)
+    keel_nginx_conf "$tmp" "$port" "$tmp/keel.sock" "$srcdir"
+    keel_start_nginx "$tmp" || die "nginx did not start"
+    url="http://127.0.0.1:$port"
+    keel_wait_for keel_http_ok "$url/health" || die "the stack did not come up"
+}
+
+bench_rps() {
+    local out
+    out=$(wrk -t2 -c"$conns" -d"${duration}s" "$@")
+    if grep -q 'Non-2xx' <<<"$out"; then
+        echo "bench: non-2xx answers in: wrk $*" >&2
+        grep 'Non-2xx' <<<"$out" >&2
+        exit 1
+    fi
+    awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out"
+}
+
+bench_pgbench_select() {
+    local pg_bin tps
+    pg_bin=$(keel_pg_bin) || die "PostgreSQL not found"
+    tps=$(
+        set -a
+        . "$tmp/pg.env"
+        "$pg_bin/createdb" bench_pgbench &&
+            timeout 120 "$pg_bin/pgbench" -i -s 1 -q bench_pgbench \
+                >"$tmp/log/pgbench-init.log" 2>&1 &&
+            timeout $((duration + 30)) "$pg_bin/pgbench" -n -S -M prepared \
+                -c8 -j2 -T "$duration" bench_pgbench 2>/dev/null |
+            awk '/^tps/ {printf "%.0f", $3; exit}'
+    ) || true
+    [ -n "$tps" ] || die "pgbench failed (see $tmp/log/pgbench-init.log)"
+    echo "$tps"
+}

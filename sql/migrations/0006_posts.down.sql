@@ -1,0 +1,2 @@
+-- 0006_posts: back to 0005.
+DROP TABLE posts;
