@@ -6,12 +6,14 @@
 #include "api/health.h"
 #include "api/jobs.h"
 #include "api/posts.h"
+#include "api/products.h"
 #include "api/roles.h"
 #include "api/users.h"
 #include "http/collection.h"
 #include "jobs/queue.h"
 #include "store/audit.h"
 #include "store/posts.h"
+#include "store/products.h"
 #include "store/users.h"
 #include "auth/jwt.h"
 #include "jobs/email.h"
@@ -206,6 +208,52 @@ static const route_t rows[] = {
       .rate = RATE_WRITE,
       .body = &posts_create_schema,
       .summary = "Write a post as oneself (as POST /v1/posts)" },
+    { .method = HTTP_GET,
+      .pattern = "/v1/products",
+      .handler = products_list,
+      .auth = AUTH_OPTIONAL,
+      .rate = RATE_READ,
+      .query = &products_collection,
+      .summary = "The catalogue (inactive products with products:write)" },
+    { .method = HTTP_POST,
+      .pattern = "/v1/products",
+      .handler = products_add,
+      .auth = AUTH_BEARER,
+      .permission = "products:write",
+      .rate = RATE_WRITE,
+      .body = &products_create_schema,
+      .summary = "Add a product" },
+    { .method = HTTP_GET,
+      .pattern = "/v1/products/{id}",
+      .handler = products_show,
+      .auth = AUTH_OPTIONAL,
+      .access = products_access,
+      .rate = RATE_READ,
+      .select = &products_collection,
+      .summary = "One product (cacheable when asked without a token)" },
+    { .method = HTTP_PUT,
+      .pattern = "/v1/products/{id}",
+      .handler = products_change,
+      .auth = AUTH_BEARER,
+      .permission = "products:write",
+      .rate = RATE_WRITE,
+      .body = &products_put_schema,
+      .summary = "Replace a product" },
+    { .method = HTTP_PATCH,
+      .pattern = "/v1/products/{id}",
+      .handler = products_change,
+      .auth = AUTH_BEARER,
+      .permission = "products:write",
+      .rate = RATE_WRITE,
+      .body = &products_patch_schema,
+      .summary = "Change a product" },
+    { .method = HTTP_DELETE,
+      .pattern = "/v1/products/{id}",
+      .handler = products_remove,
+      .auth = AUTH_BEARER,
+      .permission = "products:delete",
+      .rate = RATE_WRITE,
+      .summary = "Soft-delete a product (its SKU is free again)" },
     { .method = HTTP_GET,
       .pattern = "/v1/roles",
       .handler = roles_index,

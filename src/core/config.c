@@ -71,6 +71,8 @@ static const ckey_t keys[] = {
       NULL },
     { "http", "hsts", CT_STRING, OFF(hsts), "", 0, 0, NULL },
     { "http", "cursor_secret", CT_STRING, OFF(cursor_secret), "", 0, 0, NULL },
+    { "http", "public_max_age", CT_DURATION, OFF(public_max_age), "60s", 0,
+      86400, NULL },
     { "log", "file", CT_STRING, OFF(log_file), "", 0, 0, NULL },
     { "log", "level", CT_LEVEL, OFF(log_level), "info", 0, 0, NULL },
     { "log", "access_log", CT_BOOL, OFF(access_log), "on", 0, 0, NULL },

@@ -51,8 +51,9 @@ typedef struct keel_config {
     long long max_path_size;
     long long max_header_size;
     int max_json_depth;
-    char *hsts;          /* Strict-Transport-Security value, "" = not sent */
-    char *cursor_secret; /* HMAC key of pagination cursors, "" = random */
+    char *hsts;            /* Strict-Transport-Security value, "" = not sent */
+    char *cursor_secret;   /* HMAC key of pagination cursors, "" = random */
+    double public_max_age; /* Cache-Control max-age of public GETs, 0 = no */
     /* [log] */
     char *log_file; /* "" = stderr */
     int log_level;  /* enum klog_level */

@@ -299,3 +299,23 @@ db_opt_int(long long v, char *buf, size_t len)
     snprintf(buf, len, "%lld", v);
     return buf;
 }
+
+keel_rc
+db_guarded_delete(db_conn_t *c, const db_stmt_t *del, const db_stmt_t *ver,
+                  const char *id, long long if_match, db_error_t *err)
+{
+    char im[24];
+    const char *p[2] = { id, db_opt_int(if_match, im, sizeof(im)) };
+    PGresult *res;
+    int n;
+    keel_rc rc = db_exec(c, del, p, &res, err);
+
+    if (rc != KEEL_OK)
+        return rc;
+    n = PQntuples(res);
+    PQclear(res);
+    if (n > 0)
+        return KEEL_OK;
+    rc = db_why_unchanged(c, ver, id, if_match, err);
+    return rc == KEEL_EVERSION ? KEEL_EPRECOND : rc;
+}

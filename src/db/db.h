@@ -118,6 +118,16 @@ int db_constraint_field(const char *constraint, const char *table, char *out,
  */
 keel_rc db_why_unchanged(db_conn_t *c, const db_stmt_t *st, const char *id,
                          long long if_match, db_error_t *err);
+/*
+ * A guarded soft delete: run `del` (parameters: the id, and if_match or
+ * NULL; a row back when it deleted) and, when it touched nothing, tell
+ * why through `ver` as db_why_unchanged does — a stale version being
+ * KEEL_EPRECOND, since a DELETE has no body.
+ */
+keel_rc db_guarded_delete(db_conn_t *c, const db_stmt_t *del,
+                          const db_stmt_t *ver, const char *id,
+                          long long if_match, db_error_t *err);
+
 /* `v` as a parameter's text in buf, or NULL (SQL NULL) when v < 0. */
 const char *db_opt_int(long long v, char *buf, size_t len);
 

@@ -202,18 +202,6 @@ posts_update(db_conn_t *c, const char *id, const post_fields_t *f,
 keel_rc
 posts_delete(db_conn_t *c, const char *id, long long if_match, db_error_t *err)
 {
-    char im[24];
-    const char *p[2] = { id, db_opt_int(if_match, im, sizeof(im)) };
-    PGresult *res;
-    int n;
-    keel_rc rc = db_exec(c, &st_post_delete, p, &res, err);
-
-    if (rc != KEEL_OK)
-        return rc;
-    n = PQntuples(res);
-    PQclear(res);
-    if (n > 0)
-        return KEEL_OK;
-    rc = db_why_unchanged(c, &st_post_version, id, if_match, err);
-    return rc == KEEL_EVERSION ? KEEL_EPRECOND : rc;
+    return db_guarded_delete(c, &st_post_delete, &st_post_version, id, if_match,
+                             err);
 }

@@ -1,0 +1,2 @@
+-- 0007_products: back to 0006.
+DROP TABLE products;

@@ -1,0 +1,1962 @@
+/*
+ * test_products.c - products (API.md 5.3) and the collection, caching and
+ * locking rules they follow (1.2-1.5, 4) through real nginx -> keeld-test
+ * -> PostgreSQL.  It proves:
+ *
+ * A. Creating: POST /v1/products takes products:write (401 anonymous, 403
+ *    for a plain user) and gives 201 with Location, ETag W/"1" and the whole
+ *    product (defaults filled: description "", stock 0, active true).
+ * B. Every bound of sku, name, description, category, price_cents,
+ *    currency, stock and active is enforced with a 400 naming the member;
+ *    unknown members (read-only ones included) are 400; a second live
+ *    product with one sku is 409 CONFLICT naming sku, and a deleted
+ *    product's sku may be used again.
+ * C. Reads are public: anonymous GETs (one and the list) are cacheable
+ *    ("Cache-Control: public, max-age=60", the default), answers to a
+ *    bearer token are "no-store", both vary on Authorization; ETag and
+ *    If-None-Match give 304 without a body; HEAD is answered.
+ * D. Inactive products are hidden (404, absent from lists) from anonymous
+ *    and plain callers, and shown to callers with products:write.
+ * E. PUT needs every writable member, PATCH a non-empty subset; If-Match
+ *    that does not match is 412, a stale body version 409, and neither
+ *    changes anything; success bumps version and ETag; sku stays unique.
+ *    Unknown and malformed ids are 404.
+ * F. DELETE takes products:delete (admin; 403 for the editor and a plain
+ *    user, 401 anonymous); a deleted product is gone from GET and lists.
+ * G. Lists: filters category, price_min, price_max, in_stock and q (% and
+ *    _ literal), their bad values (400 naming the parameter), unknown and
+ *    repeated parameters; sort by price_cents, name, created_at, stock;
+ *    fields; offset pages with exact totals; cursor pages.
+ *
+ * Every product this suite lists has a category unique to this process
+ * ("cat<pid>-..."), and every sku carries the pid, so products of other
+ * suites or runs never disturb a count.  Fixture accounts are made once in
+ * main() (registered over the API, given roles by SQL, then logged in).
+ * Needs KEEL_TEST_URL and KEEL_TEST_PGURL (run.sh).
+ */
+#include "keel-build.h"
+
+#include "../unit/unit.h"
+#include "client.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <libpq-fe.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static const char *base;
+static PGconn *pg;
+static int serial;
+
+#define PASSWORD  "correct horse battery staple"
+#define NOBODY_ID "00000000-0000-4000-8000-000000000000"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+typedef struct account {
+    char email[128];
+    char id[37];
+    char access[2048];
+} account_t;
+
+typedef enum caller { ANON, USER, EDITOR, ADMIN, NCALLERS } caller_t;
+
+static const char *const caller_name[NCALLERS] = { "anon", "user", "editor",
+                                                   "admin" };
+
+/* fx[USER] (plain), fx[EDITOR] (products:write), fx[ADMIN]; fx[ANON] is
+ * empty. */
+static account_t fx[NCALLERS];
+
+/* The bearer token of `who` (NULL for the anonymous caller). */
+static const char *
+tok(caller_t who)
+{
+    return who == ANON ? NULL : fx[who].access;
+}
+
+/*
+ * Send `method` to `path` with an optional bearer token, JSON body and one
+ * extra header line.  Fills *r (the caller frees it); returns the status.
+ */
+static long
+call_h(const char *method, const char *path, const char *bearer,
+       const char *body, const char *extra, http_resp_t *r)
+{
+    char auth[4096];
+    const char *h[4];
+    int n = 0;
+
+    if (body != NULL)
+        h[n++] = "Content-Type: application/json";
+    if (bearer != NULL) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %.4000s", bearer);
+        h[n++] = auth;
+    }
+    if (extra != NULL)
+        h[n++] = extra;
+    h[n] = NULL;
+    http_do(base, method, path, h, body, body ? strlen(body) : 0, r);
+    return r->status;
+}
+
+static long
+call(const char *method, const char *path, const char *bearer, const char *body,
+     http_resp_t *r)
+{
+    return call_h(method, path, bearer, body, NULL, r);
+}
+
+/* The status alone. */
+static long
+status_of(const char *method, const char *path, const char *bearer,
+          const char *body)
+{
+    http_resp_t r;
+    long status = call(method, path, bearer, body, &r);
+
+    resp_free(&r);
+    return status;
+}
+
+/* `s` percent-encoded for a query string (everything but unreserved). */
+static const char *
+enc(const char *s, char *out, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+
+    for (; *s != '\0' && o + 4 < len; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* `s`, or "" for NULL: string assertions never see NULL. */
+static const char *
+nz(const char *s)
+{
+    return s ? s : "";
+}
+
+static void
+fresh_email(char *out, size_t len, const char *tag)
+{
+    snprintf(out, len, "%s-%d-%ld@example.org", tag, ++serial, (long)getpid());
+}
+
+/* Register `email`; its id into `id` (empty on failure).  The status. */
+static long
+register_user(const char *email, const char *name, char id[37])
+{
+    char body[512];
+    http_resp_t r;
+    long status;
+
+    snprintf(body, sizeof(body),
+             "{\"email\":\"%s\",\"password\":\"" PASSWORD "\",\"name\":\"%s\"}",
+             email, name);
+    status = call("POST", "/v1/auth/register", NULL, body, &r);
+    snprintf(id, 37, "%s",
+             status == 201 && json_path_str(r.json, "data.id")
+                 ? json_path_str(r.json, "data.id")
+                 : "");
+    resp_free(&r);
+    return status;
+}
+
+static long
+login(const char *email, char *access, size_t len)
+{
+    char body[512];
+    http_resp_t r;
+    long status;
+
+    snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"%s\"}",
+             email, PASSWORD);
+    status = call("POST", "/v1/auth/login", NULL, body, &r);
+    if (status == 200)
+        snprintf(access, len, "%s",
+                 nz(json_path_str(r.json, "data.access_token")));
+    resp_free(&r);
+    return status;
+}
+
+/* Give the user `id` the role `role` directly in the database. */
+static int
+grant(const char *id, const char *role)
+{
+    char q[512];
+    PGresult *res;
+    int ok;
+
+    snprintf(q, sizeof(q),
+             "INSERT INTO user_roles (user_id, role_id) SELECT u.id, r.id "
+             "FROM users u, roles r WHERE u.public_id = '%s' AND r.name = '%s'",
+             id, role);
+    res = PQexec(pg, q);
+    ok = PQresultStatus(res) == PGRES_COMMAND_OK &&
+         strcmp(PQcmdTuples(res), "1") == 0;
+    if (!ok)
+        fprintf(stderr, "grant %s: %s", role, PQerrorMessage(pg));
+    PQclear(res);
+    return ok ? 0 : -1;
+}
+
+/* Register, optionally grant `role` (besides "user"), log in.  0 or -1. */
+static int
+make_account(account_t *a, const char *tag, const char *role)
+{
+    memset(a, 0, sizeof(*a));
+    fresh_email(a->email, sizeof(a->email), tag);
+    if (register_user(a->email, "Test", a->id) != 201 || a->id[0] == '\0') {
+        fprintf(stderr, "make_account %s: register failed\n", tag);
+        return -1;
+    }
+    if (role != NULL && grant(a->id, role) != 0)
+        return -1;
+    if (login(a->email, a->access, sizeof(a->access)) != 200) {
+        fprintf(stderr, "make_account %s: login failed\n", tag);
+        return -1;
+    }
+    return 0;
+}
+
+/* 1 when error.details has an entry whose field is `field`. */
+static int
+has_detail(const http_resp_t *r, const char *field)
+{
+    json_object *d = json_path(r->json, "error.details");
+    size_t n = json_object_is_type(d, json_type_array)
+                   ? json_object_array_length(d)
+                   : 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *f = json_path_str(json_object_array_get_idx(d, i), "field");
+        if (f != NULL && strcmp(f, field) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* A 400 VALIDATION_ERROR naming `field` (when not NULL). */
+static void
+assert_invalid(const http_resp_t *r, const char *field)
+{
+    assert_envelope(r, 400, "VALIDATION_ERROR");
+    if (field != NULL) {
+        CU_ASSERT_TRUE(has_detail(r, field));
+        if (!has_detail(r, field))
+            fprintf(stderr, "\n    no details entry for %s: %s\n", field,
+                    r->body);
+    }
+}
+
+/* A 400 of either 400 code: where API.md says "400" without one. */
+static void
+assert_400(const http_resp_t *r)
+{
+    const char *code = json_path_str(r->json, "error.code");
+
+    CU_ASSERT_EQUAL(r->status, 400);
+    if (r->status != 400)
+        fprintf(stderr, "\n    expected 400, got %ld: %s\n", r->status,
+                r->body);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(code);
+    CU_ASSERT_TRUE(strcmp(code, "VALIDATION_ERROR") == 0 ||
+                   strcmp(code, "BAD_REQUEST") == 0);
+}
+
+/* The number of elements of `data` (-1 when it is not an array). */
+static int
+data_len(const http_resp_t *r)
+{
+    json_object *d = json_path(r->json, "data");
+
+    return json_object_is_type(d, json_type_array)
+               ? (int)json_object_array_length(d)
+               : -1;
+}
+
+/* data[i]. */
+static json_object *
+item(const http_resp_t *r, int i)
+{
+    return json_object_array_get_idx(json_path(r->json, "data"), (size_t)i);
+}
+
+/* The id of data[i]. */
+static const char *
+item_id(const http_resp_t *r, int i)
+{
+    return nz(json_path_str(item(r, i), "id"));
+}
+
+/* The index in `data` of the object whose id is `id`, or -1. */
+static int
+index_of(const http_resp_t *r, const char *id)
+{
+    for (int i = 0; i < data_len(r); i++)
+        if (strcmp(item_id(r, i), id) == 0)
+            return i;
+    return -1;
+}
+
+/* 1 when `data` holds exactly the n products `want` (in any order). */
+static int
+same_ids(const http_resp_t *r, const char *const *want, int n)
+{
+    if (data_len(r) != n)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (index_of(r, want[i]) < 0)
+            return 0;
+    return 1;
+}
+
+/* 1 when `data` holds exactly the n products `want`, in that order. */
+static int
+in_order(const http_resp_t *r, const char *const *want, int n)
+{
+    if (data_len(r) != n)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (strcmp(item_id(r, i), want[i]) != 0)
+            return 0;
+    return 1;
+}
+
+/* 1 when `s` is an RFC 3339 UTC instant with milliseconds and a Z. */
+static int
+is_instant(const char *s)
+{
+    regex_t re;
+    int ok;
+
+    if (s == NULL)
+        return 0;
+    regcomp(&re,
+            "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+            "\\.[0-9]{3}Z$",
+            REG_EXTENDED | REG_NOSUB);
+    ok = regexec(&re, s, 0, NULL, 0) == 0;
+    regfree(&re);
+    return ok;
+}
+
+/* How many header lines named `name` the response has. */
+static int
+header_count(const http_resp_t *r, const char *name)
+{
+    size_t nlen = strlen(name);
+    const char *p = r->headers;
+    int n = 0;
+
+    while (p && *p) {
+        const char *eol = strstr(p, "\r\n");
+        size_t llen = eol ? (size_t)(eol - p) : strlen(p);
+        if (llen > nlen && strncasecmp(p, name, nlen) == 0 && p[nlen] == ':')
+            n++;
+        p = eol ? eol + 2 : NULL;
+    }
+    return n;
+}
+
+/* 1 when some Vary header of `r` names `field` (case-insensitive). */
+static int
+varies_on(const http_resp_t *r, const char *field)
+{
+    size_t flen = strlen(field);
+    const char *p = r->headers;
+
+    while (p && *p) {
+        const char *eol = strstr(p, "\r\n");
+        size_t llen = eol ? (size_t)(eol - p) : strlen(p);
+        if (llen > 5 && strncasecmp(p, "Vary:", 5) == 0)
+            for (const char *v = p + 5; v + flen <= p + llen; v++)
+                if (strncasecmp(v, field, flen) == 0)
+                    return 1;
+        p = eol ? eol + 2 : NULL;
+    }
+    return 0;
+}
+
+/* The URL of the Link header entry with rel="<rel>", as a path, or NULL. */
+static const char *
+link_of(const http_resp_t *r, const char *rel, char *out, size_t len)
+{
+    char hdr[16384], want[32];
+    const char *p;
+
+    if (resp_header(r, "Link", hdr, sizeof(hdr)) == NULL)
+        return NULL;
+    snprintf(want, sizeof(want), "rel=\"%s\"", rel);
+    for (p = strchr(hdr, '<'); p != NULL; p = strchr(p + 1, '<')) {
+        const char *end = strchr(p, '>'), *next;
+        size_t n;
+        if (end == NULL)
+            return NULL;
+        next = strchr(end, '<');
+        n = next ? (size_t)(next - end) : strlen(end);
+        if (memmem(end, n, want, strlen(want)) == NULL)
+            continue;
+        p++;
+        /* An absolute URL: keep its path. */
+        if (strncmp(p, "http://", 7) == 0 || strncmp(p, "https://", 8) == 0) {
+            const char *slash = strchr(strstr(p, "//") + 2, '/');
+            if (slash == NULL || slash > end)
+                return NULL;
+            p = slash;
+        }
+        n = (size_t)(end - p);
+        if (n >= len)
+            return NULL;
+        memcpy(out, p, n);
+        out[n] = '\0';
+        return out;
+    }
+    return NULL;
+}
+
+/* A category unique to this process: "cat<pid>-<what>". */
+static const char *
+cat_of(const char *what, char *out, size_t len)
+{
+    snprintf(out, len, "cat%ld-%s", (long)getpid(), what);
+    return out;
+}
+
+/* A sku unique to this process and call: "p<pid>-<n>-<what>". */
+static const char *
+sku_of(const char *what, char *out, size_t len)
+{
+    snprintf(out, len, "p%ld-%d-%s", (long)getpid(), ++serial, what);
+    return out;
+}
+
+/* A product body; NULL description leaves it out, as do stock < 0 and
+ * active < 0. */
+static void
+product_body(char *out, size_t len, const char *sku, const char *name,
+             const char *category, long price, const char *currency, long stock,
+             int active, const char *description)
+{
+    size_t o = (size_t)snprintf(out, len,
+                                "{\"sku\":\"%s\",\"name\":\"%s\","
+                                "\"category\":\"%s\",\"price_cents\":%ld,"
+                                "\"currency\":\"%s\"",
+                                sku, name, category, price, currency);
+
+    if (description != NULL)
+        o += (size_t)snprintf(out + o, len - o, ",\"description\":\"%s\"",
+                              description);
+    if (stock >= 0)
+        o += (size_t)snprintf(out + o, len - o, ",\"stock\":%ld", stock);
+    if (active >= 0)
+        o += (size_t)snprintf(out + o, len - o, ",\"active\":%s",
+                              active ? "true" : "false");
+    snprintf(out + o, len - o, "}");
+}
+
+/* POST `body` to /v1/products as `who`: the status; the new id into `id`
+ * (empty unless 201). */
+static long
+create(caller_t who, const char *body, char id[37])
+{
+    http_resp_t r;
+    long status = call("POST", "/v1/products", tok(who), body, &r);
+
+    snprintf(id, 37, "%s",
+             status == 201 ? nz(json_path_str(r.json, "data.id")) : "");
+    if (status != 201)
+        fprintf(stderr, "\n    create %.200s: %ld %.300s\n", body, status,
+                r.body);
+    resp_free(&r);
+    return status;
+}
+
+/* A product made by the editor: its id into `id`; 0, or -1. */
+static int
+mkproduct(const char *name, const char *category, long price, long stock,
+          int active, char id[37])
+{
+    char body[1024], sku[96];
+
+    sku_of("mk", sku, sizeof(sku));
+    product_body(body, sizeof(body), sku, name, category, price, "USD", stock,
+                 active, NULL);
+    return create(EDITOR, body, id) == 201 ? 0 : -1;
+}
+
+/* GET /v1/products/{id} as `who`. */
+static long
+get_product(caller_t who, const char *id, http_resp_t *r)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "/v1/products/%.64s", id);
+    return call("GET", path, tok(who), NULL, r);
+}
+
+/* A change of product `id` by `who`: the status. */
+static long
+change(const char *method, caller_t who, const char *id, const char *body)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "/v1/products/%s", id);
+    return status_of(method, path, tok(who), body);
+}
+
+/* The version of product `id` as the admin (-1 when not found). */
+static int
+version_of(const char *id)
+{
+    http_resp_t r;
+    int v = -1;
+
+    if (get_product(ADMIN, id, &r) == 200)
+        v = json_object_get_int(json_path(r.json, "data.version"));
+    resp_free(&r);
+    return v;
+}
+
+/* GET `path` as `who`: a 200 whose data is exactly `want` (any order). */
+static void
+assert_lists(caller_t who, const char *path, const char *const *want, int n)
+{
+    http_resp_t r;
+    int ok;
+
+    call("GET", path, tok(who), NULL, &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    ok = r.status == 200 && same_ids(&r, want, n);
+    CU_ASSERT_TRUE(ok);
+    if (!ok)
+        fprintf(stderr,
+                "\n    GET %s as %s: %ld, %d items, expected %d: %.400s\n",
+                path, caller_name[who], r.status, data_len(&r), n, r.body);
+    if (json_path(r.json, "meta.total") != NULL)
+        CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.total")),
+                        n);
+    resp_free(&r);
+}
+
+/* ---- A: creating -------------------------------------------------------- */
+
+static const char *const product_keys[] = {
+    "id",       "sku",   "name",   "description", "category",   "price_cents",
+    "currency", "stock", "active", "created_at",  "updated_at", "version",
+};
+#define NKEYS (sizeof(product_keys) / sizeof(product_keys[0]))
+
+/* `p` has exactly the fields of API.md 5.3, well formed. */
+static void
+assert_product_shape(json_object *p)
+{
+    json_object *v;
+
+    CU_ASSERT_TRUE_FATAL(json_object_is_type(p, json_type_object));
+    CU_ASSERT_EQUAL(json_object_object_length(p), (int)NKEYS);
+    for (size_t i = 0; i < NKEYS; i++) {
+        CU_ASSERT_TRUE(json_object_object_get_ex(p, product_keys[i], &v));
+        if (!json_object_object_get_ex(p, product_keys[i], &v))
+            fprintf(stderr, "\n    product without %s\n", product_keys[i]);
+    }
+    CU_ASSERT_EQUAL(strlen(nz(json_path_str(p, "id"))), 36);
+    CU_ASSERT_PTR_NOT_NULL(json_path_str(p, "sku"));
+    CU_ASSERT_PTR_NOT_NULL(json_path_str(p, "name"));
+    CU_ASSERT_PTR_NOT_NULL(json_path_str(p, "description"));
+    CU_ASSERT_PTR_NOT_NULL(json_path_str(p, "category"));
+    CU_ASSERT_PTR_NOT_NULL(json_path_str(p, "currency"));
+    CU_ASSERT_TRUE(
+        json_object_is_type(json_path(p, "price_cents"), json_type_int));
+    CU_ASSERT_TRUE(json_object_is_type(json_path(p, "stock"), json_type_int));
+    CU_ASSERT_TRUE(
+        json_object_is_type(json_path(p, "active"), json_type_boolean));
+    CU_ASSERT_TRUE(json_object_is_type(json_path(p, "version"), json_type_int));
+    CU_ASSERT_TRUE(is_instant(json_path_str(p, "created_at")));
+    CU_ASSERT_TRUE(is_instant(json_path_str(p, "updated_at")));
+}
+
+static void
+test_create_gives_the_whole_product(void)
+{
+    char body[1024], sku[96], cat[64], path[128], hv[256], id[37], id2[37];
+    http_resp_t r, g;
+
+    cat_of("create", cat, sizeof(cat));
+    sku_of("full", sku, sizeof(sku));
+    /* Every member given, by the editor. */
+    product_body(body, sizeof(body), sku, "Full Product", cat, 1999, "EUR", 12,
+                 1, "A fine thing");
+    call("POST", "/v1/products", tok(EDITOR), body, &r);
+    CU_ASSERT_EQUAL_FATAL(r.status, 201);
+    assert_product_shape(json_path(r.json, "data"));
+    snprintf(id, sizeof(id), "%s", nz(json_path_str(r.json, "data.id")));
+    snprintf(path, sizeof(path), "/v1/products/%s", id);
+    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "Location", hv, sizeof(hv))),
+                           path);
+    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
+                           "W/\"1\"");
+    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "Content-Type", hv, sizeof(hv))),
+                           "application/json; charset=utf-8");
+    assert_security_headers(&r);
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.sku")), sku);
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.name")),
+                           "Full Product");
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.description")),
+                           "A fine thing");
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.category")), cat);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.price_cents")),
+                    1999);
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.currency")), "EUR");
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.stock")), 12);
+    CU_ASSERT_TRUE(json_object_get_boolean(json_path(r.json, "data.active")));
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 1);
+    /* The Location reads back the same product, anonymously, same ETag. */
+    call("GET", path, NULL, NULL, &g);
+    CU_ASSERT_EQUAL(g.status, 200);
+    CU_ASSERT_TRUE(json_object_equal(json_path(g.json, "data"),
+                                     json_path(r.json, "data")));
+    CU_ASSERT_STRING_EQUAL(nz(resp_header(&g, "ETag", hv, sizeof(hv))),
+                           "W/\"1\"");
+    resp_free(&g);
+    resp_free(&r);
+    /* Only the required members, by the admin: the defaults. */
+    sku_of("min", sku, sizeof(sku));
+    product_body(body, sizeof(body), sku, "Minimal", cat, 0, "USD", -1, -1,
+                 NULL);
+    call("POST", "/v1/products", tok(ADMIN), body, &r);
+    CU_ASSERT_EQUAL_FATAL(r.status, 201);
+    assert_product_shape(json_path(r.json, "data"));
+    snprintf(id2, sizeof(id2), "%s", nz(json_path_str(r.json, "data.id")));
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.description")), "");
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.stock")), 0);
+    CU_ASSERT_TRUE(json_object_is_type(json_path(r.json, "data.active"),
+                                       json_type_boolean));
+    CU_ASSERT_TRUE(json_object_get_boolean(json_path(r.json, "data.active")));
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.price_cents")),
+                    0);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 1);
+    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
+                           "W/\"1\"");
+    resp_free(&r);
+    /* Anonymous: 401 with the Bearer challenge; a plain user: 403. */
+    sku_of("nobody", sku, sizeof(sku));
+    product_body(body, sizeof(body), sku, "Nobody's", cat, 1, "USD", 1, 1,
+                 NULL);
+    call("POST", "/v1/products", NULL, body, &r);
+    assert_envelope(&r, 401, "UNAUTHORIZED");
+    CU_ASSERT_PTR_NOT_NULL(resp_header(&r, "WWW-Authenticate", hv, sizeof(hv)));
+    CU_ASSERT_EQUAL(strncmp(hv, "Bearer", 6), 0);
+    resp_free(&r);
+    call("POST", "/v1/products", tok(USER), body, &r);
+    assert_envelope(&r, 403, "FORBIDDEN");
+    resp_free(&r);
+    /* Neither made anything: the category holds the two. */
+    snprintf(path, sizeof(path), "/v1/products?category=%s", cat);
+    {
+        const char *want[2] = { id, id2 };
+        assert_lists(ANON, path, want, 2);
+        assert_lists(ADMIN, path, want, 2);
+    }
+    /* Not JSON by its content type: 415. */
+    {
+        char auth[2200];
+        const char *hl[3] = { "Content-Type: text/plain", auth, NULL };
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok(EDITOR));
+        http_do(base, "POST", "/v1/products", hl, body, strlen(body), &r);
+        assert_envelope(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
+        resp_free(&r);
+    }
+    /* Trailing slashes are another path. */
+    call("GET", "/v1/products/", NULL, NULL, &r);
+    assert_envelope(&r, 404, "NOT_FOUND");
+    resp_free(&r);
+}
+
+/* ---- B: the bounds ------------------------------------------------------ */
+
+/*
+ * A valid create body (fresh sku, category cat<pid>-bounds) with member
+ * `member` set to the JSON text `value`, or left out when `value` is NULL.
+ * The caller frees it.
+ */
+static char *
+body_with(const char *member, const char *value)
+{
+    char sku[96], cat[64];
+    json_object *o = json_object_new_object();
+    char *out;
+
+    sku_of("b", sku, sizeof(sku));
+    json_object_object_add(o, "sku", json_object_new_string(sku));
+    json_object_object_add(o, "name", json_object_new_string("Bounded"));
+    json_object_object_add(
+        o, "category",
+        json_object_new_string(cat_of("bounds", cat, sizeof(cat))));
+    json_object_object_add(o, "price_cents", json_object_new_int(100));
+    json_object_object_add(o, "currency", json_object_new_string("USD"));
+    if (member != NULL) {
+        json_object_object_del(o, member);
+        if (value != NULL) {
+            json_object *v = json_tokener_parse(value);
+            /* json-c parses "null" to NULL, which adds a JSON null. */
+            CU_ASSERT_TRUE(v != NULL || strcmp(value, "null") == 0);
+            json_object_object_add(o, member, v);
+        }
+    }
+    out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    json_object_put(o);
+    return out;
+}
+
+/* `s` as a JSON string text (no escaping needed in this suite). */
+static char *
+jstr(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = malloc(n + 3);
+
+    out[0] = '"';
+    memcpy(out + 1, s, n);
+    out[n + 1] = '"';
+    out[n + 2] = '\0';
+    return out;
+}
+
+/* `c` repeated n times, as a JSON string text. */
+static char *
+jrep(char c, size_t n)
+{
+    char *out = malloc(n + 3);
+
+    out[0] = '"';
+    memset(out + 1, c, n);
+    out[n + 1] = '"';
+    out[n + 2] = '\0';
+    return out;
+}
+
+/* POST with `member` = `value`: a 400 naming `field`. */
+static void
+refused(const char *member, const char *value, const char *field)
+{
+    char *body = body_with(member, value);
+    http_resp_t r;
+
+    call("POST", "/v1/products", tok(EDITOR), body, &r);
+    assert_invalid(&r, field);
+    if (r.status != 400 || !has_detail(&r, field))
+        fprintf(stderr, "    (POST %.160s)\n", body);
+    resp_free(&r);
+    free(body);
+}
+
+/* POST with `member` = `value`: a 201; the created product into *r. */
+static void
+accepted(const char *member, const char *value, http_resp_t *r)
+{
+    char *body = body_with(member, value);
+
+    call("POST", "/v1/products", tok(EDITOR), body, r);
+    CU_ASSERT_EQUAL(r->status, 201);
+    if (r->status != 201)
+        fprintf(stderr, "\n    expected 201 for %.160s: %ld %.300s\n", body,
+                r->status, r->body);
+    free(body);
+}
+
+/* accepted(), the response dropped. */
+static void
+accepted_(const char *member, const char *value)
+{
+    http_resp_t r;
+
+    accepted(member, value, &r);
+    resp_free(&r);
+}
+
+static void
+test_create_enforces_every_bound(void)
+{
+    char sku[96], *v;
+    http_resp_t r;
+
+    /* sku: required, 1-64 of [A-Za-z0-9_-], a string */
+    refused("sku", NULL, "sku");
+    refused("sku", "\"\"", "sku");
+    refused("sku", "\"a b\"", "sku");
+    refused("sku", "\"a.b\"", "sku");
+    refused("sku", "\"caf\xc3\xa9\"", "sku");
+    refused("sku", "42", "sku");
+    refused("sku", "null", "sku");
+    snprintf(sku, sizeof(sku), "p%ld-%d-", (long)getpid(), ++serial);
+    {
+        char s65[70];
+        size_t n = strlen(sku);
+        memcpy(s65, sku, n);
+        memset(s65 + n, 'Z', 65 - n);
+        s65[65] = '\0';
+        v = jstr(s65);
+        refused("sku", v, "sku");
+        free(v);
+        s65[64] = '\0';
+        v = jstr(s65);
+        accepted("sku", v, &r);
+        CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.sku")), s65);
+        resp_free(&r);
+        free(v);
+    }
+    snprintf(sku, sizeof(sku), "\"p%ld-%d-Mixed_Case-09\"", (long)getpid(),
+             ++serial);
+    accepted_("sku", sku);
+    /* name: required, 1-200 characters after trimming, a string */
+    refused("name", NULL, "name");
+    refused("name", "\"\"", "name");
+    refused("name", "\"   \"", "name");
+    refused("name", "7", "name");
+    refused("name", "null", "name");
+    v = jrep('n', 201);
+    refused("name", v, "name");
+    free(v);
+    v = jrep('n', 200);
+    accepted_("name", v);
+    free(v);
+    {
+        char padded[220];
+        snprintf(padded, sizeof(padded), "\"  %0200d  \"", 0);
+        accepted_("name", padded);
+    }
+    {
+        /* 200 characters, not bytes: "é" is two bytes. */
+        char t[512] = "\"";
+        for (int i = 0; i < 200; i++)
+            strcat(t, "\xc3\xa9");
+        strcat(t, "\"");
+        accepted_("name", t);
+    }
+    /* description: optional, a string of 0-10000 */
+    v = jrep('d', 10001);
+    refused("description", v, "description");
+    free(v);
+    v = jrep('d', 10000);
+    accepted("description", v, &r);
+    CU_ASSERT_EQUAL(strlen(nz(json_path_str(r.json, "data.description"))),
+                    10000);
+    resp_free(&r);
+    free(v);
+    accepted_("description", "\"\"");
+    refused("description", "5", "description");
+    /* category: required, 1-64 characters */
+    refused("category", NULL, "category");
+    refused("category", "\"\"", "category");
+    refused("category", "9", "category");
+    v = jrep('c', 65);
+    refused("category", v, "category");
+    free(v);
+    v = jrep('c', 64);
+    accepted_("category", v);
+    free(v);
+    /* price_cents: required, an integer 0-100000000 */
+    refused("price_cents", NULL, "price_cents");
+    refused("price_cents", "-1", "price_cents");
+    refused("price_cents", "100000001", "price_cents");
+    refused("price_cents", "1.5", "price_cents");
+    refused("price_cents", "\"100\"", "price_cents");
+    refused("price_cents", "null", "price_cents");
+    accepted_("price_cents", "0");
+    accepted("price_cents", "100000000", &r);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.price_cents")),
+                    100000000);
+    resp_free(&r);
+    /* currency: required, three capital letters */
+    refused("currency", NULL, "currency");
+    refused("currency", "\"usd\"", "currency");
+    refused("currency", "\"EURO\"", "currency");
+    refused("currency", "\"US\"", "currency");
+    refused("currency", "\"U1D\"", "currency");
+    refused("currency", "\"\"", "currency");
+    refused("currency", "840", "currency");
+    accepted("currency", "\"GBP\"", &r);
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.currency")), "GBP");
+    resp_free(&r);
+    /* stock: optional, an integer 0-2147483647 */
+    refused("stock", "-1", "stock");
+    refused("stock", "2147483648", "stock");
+    refused("stock", "\"5\"", "stock");
+    refused("stock", "1.5", "stock");
+    accepted("stock", "2147483647", &r);
+    CU_ASSERT_EQUAL(json_object_get_int64(json_path(r.json, "data.stock")),
+                    2147483647);
+    resp_free(&r);
+    accepted_("stock", "0");
+    /* active: optional, a boolean */
+    refused("active", "\"yes\"", "active");
+    refused("active", "1", "active");
+    accepted("active", "false", &r);
+    CU_ASSERT_TRUE(json_object_is_type(json_path(r.json, "data.active"),
+                                       json_type_boolean));
+    CU_ASSERT_FALSE(json_object_get_boolean(json_path(r.json, "data.active")));
+    resp_free(&r);
+    /* Unknown members, the read-only fields among them, are refused. */
+    refused("nope", "1", "nope");
+    refused("id", "\"" NOBODY_ID "\"", "id");
+    refused("created_at", "\"2020-01-01T00:00:00.000Z\"", "created_at");
+    refused("version", "1", "version");
+    /* Not JSON, or not an object. */
+    call("POST", "/v1/products", tok(EDITOR), "{\"sku\":", &r);
+    assert_envelope(&r, 400, "BAD_REQUEST");
+    resp_free(&r);
+    call("POST", "/v1/products", tok(EDITOR), "[1]", &r);
+    assert_envelope(&r, 400, "BAD_REQUEST");
+    resp_free(&r);
+}
+
+static void
+test_skus_are_unique_among_live_products(void)
+{
+    char sku[96], cat[64], body[1024], first[37], again[37], path[128];
+    http_resp_t r;
+
+    cat_of("sku", cat, sizeof(cat));
+    sku_of("dup", sku, sizeof(sku));
+    product_body(body, sizeof(body), sku, "First", cat, 100, "USD", 1, 1, NULL);
+    CU_ASSERT_EQUAL_FATAL(create(EDITOR, body, first), 201);
+    /* The same sku, other members: 409 naming sku, by anyone. */
+    product_body(body, sizeof(body), sku, "Second", cat, 200, "EUR", 2, 0, "x");
+    call("POST", "/v1/products", tok(EDITOR), body, &r);
+    assert_envelope(&r, 409, "CONFLICT");
+    CU_ASSERT_TRUE(has_detail(&r, "sku"));
+    if (!has_detail(&r, "sku"))
+        fprintf(stderr, "\n    no details entry for sku: %s\n", r.body);
+    resp_free(&r);
+    call("POST", "/v1/products", tok(ADMIN), body, &r);
+    assert_envelope(&r, 409, "CONFLICT");
+    CU_ASSERT_TRUE(has_detail(&r, "sku"));
+    resp_free(&r);
+    snprintf(path, sizeof(path), "/v1/products?category=%s", cat);
+    {
+        const char *want[1] = { first };
+        assert_lists(ADMIN, path, want, 1);
+    }
+    /* Deleted, its sku is free again. */
+    CU_ASSERT_EQUAL_FATAL(change("DELETE", ADMIN, first, NULL), 204);
+    call("POST", "/v1/products", tok(EDITOR), body, &r);
+    CU_ASSERT_EQUAL(r.status, 201);
+    if (r.status != 201)
+        fprintf(stderr, "\n    re-using a deleted sku: %ld %s\n", r.status,
+                r.body);
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.sku")), sku);
+    snprintf(again, sizeof(again), "%s", nz(json_path_str(r.json, "data.id")));
+    CU_ASSERT_STRING_NOT_EQUAL(again, first);
+    resp_free(&r);
+    /* And taken once more while that one lives. */
+    call("POST", "/v1/products", tok(EDITOR), body, &r);
+    assert_envelope(&r, 409, "CONFLICT");
+    resp_free(&r);
+    {
+        const char *want[1] = { again };
+        assert_lists(ADMIN, path, want, 1);
+    }
+}
+
+/* ---- C: public reads and caching ---------------------------------------- */
+
+/* `r` is a 200 with the one Cache-Control `want` and Vary: Authorization. */
+static void
+assert_cache(const http_resp_t *r, const char *want, const char *what)
+{
+    char hv[256];
+    int ok;
+
+    CU_ASSERT_EQUAL(r->status, 200);
+    ok = header_count(r, "Cache-Control") == 1 &&
+         strcmp(nz(resp_header(r, "Cache-Control", hv, sizeof(hv))), want) == 0;
+    CU_ASSERT_TRUE(ok);
+    if (!ok)
+        fprintf(stderr,
+                "\n    %s: %d Cache-Control header(s), the first \"%s\", "
+                "expected one \"%s\"\n",
+                what, header_count(r, "Cache-Control"),
+                nz(resp_header(r, "Cache-Control", hv, sizeof(hv))), want);
+    CU_ASSERT_TRUE(varies_on(r, "Authorization"));
+    if (!varies_on(r, "Authorization"))
+        fprintf(stderr, "\n    %s: no Vary naming Authorization\n", what);
+}
+
+static void
+test_reads_are_public_and_cacheable(void)
+{
+    char id[37], cat[64], path[128], list[160], hv[256], h[96];
+    http_resp_t r;
+
+    cat_of("cache", cat, sizeof(cat));
+    CU_ASSERT_EQUAL_FATAL(mkproduct("Cached", cat, 500, 3, 1, id), 0);
+    snprintf(path, sizeof(path), "/v1/products/%s", id);
+    snprintf(list, sizeof(list), "/v1/products?category=%s", cat);
+    /* Anonymous: public, with an ETag. */
+    call("GET", path, NULL, NULL, &r);
+    assert_cache(&r, "public, max-age=60", "anonymous GET one");
+    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
+                           "W/\"1\"");
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.id")), id);
+    CU_ASSERT_STRING_EQUAL(
+        nz(resp_header(&r, "X-Content-Type-Options", hv, sizeof(hv))),
+        "nosniff");
+    resp_free(&r);
+    call("GET", list, NULL, NULL, &r);
+    assert_cache(&r, "public, max-age=60", "anonymous GET list");
+    CU_ASSERT_EQUAL(data_len(&r), 1);
+    resp_free(&r);
+    /* With a bearer token, whoever it is: no-store. */
+    for (int w = USER; w < NCALLERS; w++) {
+        char what[64];
+        snprintf(what, sizeof(what), "GET one as %s", caller_name[w]);
+        call("GET", path, tok((caller_t)w), NULL, &r);
+        assert_cache(&r, "no-store", what);
+        CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
+                               "W/\"1\"");
+        resp_free(&r);
+        snprintf(what, sizeof(what), "GET list as %s", caller_name[w]);
+        call("GET", list, tok((caller_t)w), NULL, &r);
+        assert_cache(&r, "no-store", what);
+        CU_ASSERT_EQUAL(data_len(&r), 1);
+        resp_free(&r);
+    }
+    /* HEAD is answered as GET is, without a body. */
+    call("HEAD", path, NULL, NULL, &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_EQUAL(r.body_len, 0);
+    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
+                           "W/\"1\"");
+    resp_free(&r);
+    /* If-None-Match: 304 without a body when it matches, else 200. */
+    call_h("GET", path, NULL, NULL, "If-None-Match: W/\"1\"", &r);
+    CU_ASSERT_EQUAL(r.status, 304);
+    CU_ASSERT_EQUAL(r.body_len, 0);
+    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
+                           "W/\"1\"");
+    resp_free(&r);
+    call_h("GET", path, tok(USER), NULL, "If-None-Match: W/\"1\"", &r);
+    CU_ASSERT_EQUAL(r.status, 304);
+    CU_ASSERT_EQUAL(r.body_len, 0);
+    resp_free(&r);
+    call_h("GET", path, NULL, NULL, "If-None-Match: W/\"7\"", &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.id")), id);
+    resp_free(&r);
+    /* A change: the old ETag gives the new product. */
+    CU_ASSERT_EQUAL(change("PATCH", EDITOR, id, "{\"stock\":4}"), 200);
+    call_h("GET", path, NULL, NULL, "If-None-Match: W/\"1\"", &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
+                           "W/\"2\"");
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.stock")), 4);
+    resp_free(&r);
+    snprintf(h, sizeof(h), "If-None-Match: W/\"2\"");
+    call_h("GET", path, NULL, NULL, h, &r);
+    CU_ASSERT_EQUAL(r.status, 304);
+    resp_free(&r);
+}
+
+/* ---- D: inactive products ----------------------------------------------- */
+
+static void
+test_inactive_products_are_hidden_from_buyers(void)
+{
+    char on[37], off[37], cat[64], path[160];
+    http_resp_t r;
+
+    cat_of("vis", cat, sizeof(cat));
+    CU_ASSERT_EQUAL_FATAL(mkproduct("Shown", cat, 100, 1, 1, on), 0);
+    CU_ASSERT_EQUAL_FATAL(mkproduct("Hidden", cat, 100, 1, 0, off), 0);
+    for (int w = 0; w < NCALLERS; w++) {
+        long want = w == EDITOR || w == ADMIN ? 200 : 404;
+        get_product((caller_t)w, off, &r);
+        CU_ASSERT_EQUAL(r.status, want);
+        if (r.status != want)
+            fprintf(stderr, "\n    GET inactive as %s: %ld, not %ld\n",
+                    caller_name[w], r.status, want);
+        if (want == 404)
+            assert_envelope(&r, 404, "NOT_FOUND");
+        else
+            CU_ASSERT_FALSE(
+                json_object_get_boolean(json_path(r.json, "data.active")));
+        resp_free(&r);
+        get_product((caller_t)w, on, &r);
+        CU_ASSERT_EQUAL(r.status, 200);
+        resp_free(&r);
+    }
+    /* A conditional GET does not reveal it either. */
+    {
+        char p[128];
+        snprintf(p, sizeof(p), "/v1/products/%s", off);
+        call_h("GET", p, NULL, NULL, "If-None-Match: W/\"1\"", &r);
+        assert_envelope(&r, 404, "NOT_FOUND");
+        resp_free(&r);
+    }
+    snprintf(path, sizeof(path), "/v1/products?category=%s", cat);
+    {
+        const char *want[2] = { on, off };
+        assert_lists(ANON, path, want, 1);
+        assert_lists(USER, path, want, 1);
+        assert_lists(EDITOR, path, want, 2);
+        assert_lists(ADMIN, path, want, 2);
+    }
+    /* Deactivated by PATCH: gone for buyers; back when reactivated. */
+    CU_ASSERT_EQUAL(change("PATCH", EDITOR, on, "{\"active\":false}"), 200);
+    CU_ASSERT_EQUAL(get_product(ANON, on, &r), 404);
+    resp_free(&r);
+    CU_ASSERT_EQUAL(get_product(USER, on, &r), 404);
+    resp_free(&r);
+    assert_lists(ANON, path, NULL, 0);
+    assert_lists(USER, path, NULL, 0);
+    CU_ASSERT_EQUAL(change("PATCH", ADMIN, on, "{\"active\":true}"), 200);
+    CU_ASSERT_EQUAL(get_product(ANON, on, &r), 200);
+    resp_free(&r);
+    {
+        const char *want[1] = { on };
+        assert_lists(ANON, path, want, 1);
+    }
+}
+
+/* ---- E: PUT and PATCH -----------------------------------------------------
+ */
+
+static const char *const writable[] = { "sku",         "name",
+                                        "description", "category",
+                                        "price_cents", "currency",
+                                        "stock",       "active" };
+#define NWRITABLE (sizeof(writable) / sizeof(writable[0]))
+
+/* A PUT body of every writable member but `omit` (NULL: all of them), with
+ * sku `sku`, in category `cat`, and `extra` (JSON members, may be NULL)
+ * appended.  The caller frees it. */
+static char *
+put_body(const char *omit, const char *sku, const char *cat, const char *extra)
+{
+    json_object *o = json_object_new_object();
+    char *out;
+
+    for (size_t i = 0; i < NWRITABLE; i++) {
+        json_object *v;
+        if (omit != NULL && strcmp(writable[i], omit) == 0)
+            continue;
+        switch (i) {
+        case 0:
+            v = json_object_new_string(sku);
+            break;
+        case 1:
+            v = json_object_new_string("Replaced");
+            break;
+        case 2:
+            v = json_object_new_string("All new");
+            break;
+        case 3:
+            v = json_object_new_string(cat);
+            break;
+        case 4:
+            v = json_object_new_int(4242);
+            break;
+        case 5:
+            v = json_object_new_string("JPY");
+            break;
+        case 6:
+            v = json_object_new_int(77);
+            break;
+        default:
+            v = json_object_new_boolean(1);
+            break;
+        }
+        json_object_object_add(o, writable[i], v);
+    }
+    if (extra != NULL) {
+        json_object *e = json_tokener_parse(extra);
+        json_object_object_foreach(e, k, val)
+        {
+            json_object_object_add(o, k, json_object_get(val));
+        }
+        json_object_put(e);
+    }
+    out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    json_object_put(o);
+    return out;
+}
+
+static void
+test_put_replaces_and_patch_changes_a_subset(void)
+{
+    char id[37], other[37], cat[64], path[128], sku[96], hv[64], created[64];
+    char body[1024], osku[96];
+    http_resp_t r;
+    char *b;
+
+    cat_of("put", cat, sizeof(cat));
+    sku_of("orig", sku, sizeof(sku));
+    product_body(body, sizeof(body), sku, "Original", cat, 100, "USD", 5, 1,
+                 "Old text");
+    CU_ASSERT_EQUAL_FATAL(create(EDITOR, body, id), 201);
+    sku_of("other", osku, sizeof(osku));
+    product_body(body, sizeof(body), osku, "Other", cat, 100, "USD", 5, 1,
+                 NULL);
+    CU_ASSERT_EQUAL_FATAL(create(EDITOR, body, other), 201);
+    snprintf(path, sizeof(path), "/v1/products/%s", id);
+    get_product(ADMIN, id, &r);
+    snprintf(created, sizeof(created), "%s",
+             nz(json_path_str(r.json, "data.created_at")));
+    resp_free(&r);
+    /* PUT without any one writable member: 400 naming it, no change. */
+    sku_of("put", sku, sizeof(sku));
+    for (size_t i = 0; i < NWRITABLE; i++) {
+        b = put_body(writable[i], sku, cat, NULL);
+        call("PUT", path, tok(EDITOR), b, &r);
+        assert_invalid(&r, writable[i]);
+        if (r.status != 400)
+            fprintf(stderr, "    (PUT without %s)\n", writable[i]);
+        resp_free(&r);
+        free(b);
+    }
+    b = put_body(NULL, sku, cat, "{\"id\":\"" NOBODY_ID "\"}");
+    call("PUT", path, tok(EDITOR), b, &r);
+    assert_invalid(&r, "id");
+    resp_free(&r);
+    free(b);
+    b = put_body(NULL, sku, cat, "{\"stock\":-1}");
+    call("PUT", path, tok(EDITOR), b, &r);
+    assert_invalid(&r, "stock");
+    resp_free(&r);
+    free(b);
+    CU_ASSERT_EQUAL(version_of(id), 1);
+    /* Another live product's sku: 409 naming sku. */
+    b = put_body(NULL, osku, cat, NULL);
+    call("PUT", path, tok(EDITOR), b, &r);
+    assert_envelope(&r, 409, "CONFLICT");
+    CU_ASSERT_TRUE(has_detail(&r, "sku"));
+    resp_free(&r);
+    free(b);
+    CU_ASSERT_EQUAL(version_of(id), 1);
+    /* The whole PUT: every member replaced, version 2. */
+    b = put_body(NULL, sku, cat, NULL);
+    call("PUT", path, tok(EDITOR), b, &r);
+    free(b);
+    CU_ASSERT_EQUAL_FATAL(r.status, 200);
+    assert_product_shape(json_path(r.json, "data"));
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.id")), id);
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.sku")), sku);
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.name")), "Replaced");
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.description")),
+                           "All new");
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.category")), cat);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.price_cents")),
+                    4242);
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.currency")), "JPY");
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.stock")), 77);
+    CU_ASSERT_TRUE(json_object_get_boolean(json_path(r.json, "data.active")));
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 2);
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.created_at")),
+                           created);
+    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
+                           "W/\"2\"");
+    resp_free(&r);
+    /* PATCH: only the given members change. */
+    call("PATCH", path, tok(ADMIN), "{\"stock\":5}", &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.stock")), 5);
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.name")), "Replaced");
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.sku")), sku);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.price_cents")),
+                    4242);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 3);
+    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
+                           "W/\"3\"");
+    resp_free(&r);
+    call("PATCH", path, tok(EDITOR),
+         "{\"price_cents\":250,\"currency\":\"EUR\",\"description\":\"\"}", &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.price_cents")),
+                    250);
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.currency")), "EUR");
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.description")), "");
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.stock")), 5);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 4);
+    resp_free(&r);
+    /* {} and bad members: 400, nothing changes. */
+    static const struct {
+        const char *body;
+        const char *field;
+    } bad[] = {
+        { "{}", NULL },
+        { "{\"version\":4}", NULL },
+        { "{\"stock\":-1}", "stock" },
+        { "{\"price_cents\":100000001}", "price_cents" },
+        { "{\"currency\":\"usd\"}", "currency" },
+        { "{\"currency\":\"EURO\"}", "currency" },
+        { "{\"name\":\"\"}", "name" },
+        { "{\"name\":null}", "name" },
+        { "{\"sku\":\"a b\"}", "sku" },
+        { "{\"category\":\"\"}", "category" },
+        { "{\"active\":\"no\"}", "active" },
+        { "{\"nope\":true}", "nope" },
+        { "{\"id\":\"" NOBODY_ID "\"}", "id" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        call("PATCH", path, tok(EDITOR), bad[i].body, &r);
+        assert_invalid(&r, bad[i].field);
+        if (r.status != 400 ||
+            (bad[i].field != NULL && !has_detail(&r, bad[i].field)))
+            fprintf(stderr, "    (PATCH %s)\n", bad[i].body);
+        resp_free(&r);
+    }
+    {
+        char sb[160];
+        snprintf(sb, sizeof(sb), "{\"sku\":\"%s\"}", osku);
+        call("PATCH", path, tok(EDITOR), sb, &r);
+        assert_envelope(&r, 409, "CONFLICT");
+        CU_ASSERT_TRUE(has_detail(&r, "sku"));
+        resp_free(&r);
+    }
+    get_product(ADMIN, id, &r);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 4);
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.sku")), sku);
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.name")), "Replaced");
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.stock")), 5);
+    resp_free(&r);
+    /* Who may write: 403 for a plain user, 401 anonymous. */
+    b = put_body(NULL, sku, cat, NULL);
+    call("PUT", path, tok(USER), b, &r);
+    assert_envelope(&r, 403, "FORBIDDEN");
+    resp_free(&r);
+    call("PUT", path, NULL, b, &r);
+    assert_envelope(&r, 401, "UNAUTHORIZED");
+    resp_free(&r);
+    call("PATCH", path, tok(USER), "{\"stock\":1}", &r);
+    assert_envelope(&r, 403, "FORBIDDEN");
+    resp_free(&r);
+    call("PATCH", path, NULL, "{\"stock\":1}", &r);
+    assert_envelope(&r, 401, "UNAUTHORIZED");
+    resp_free(&r);
+    CU_ASSERT_EQUAL(version_of(id), 4);
+    /* Ids that are none: 404. */
+    call("PUT", "/v1/products/" NOBODY_ID, tok(EDITOR), b, &r);
+    assert_envelope(&r, 404, "NOT_FOUND");
+    resp_free(&r);
+    call("PATCH", "/v1/products/" NOBODY_ID, tok(EDITOR), "{\"stock\":1}", &r);
+    assert_envelope(&r, 404, "NOT_FOUND");
+    resp_free(&r);
+    call("PATCH", "/v1/products/nope", tok(EDITOR), "{\"stock\":1}", &r);
+    assert_envelope(&r, 404, "NOT_FOUND");
+    resp_free(&r);
+    call("PUT", "/v1/products/123", tok(ADMIN), b, &r);
+    assert_envelope(&r, 404, "NOT_FOUND");
+    resp_free(&r);
+    free(b);
+    static const char *const none[] = {
+        "/v1/products/" NOBODY_ID,
+        "/v1/products/not-a-uuid",
+        "/v1/products/00000000-0000-4000-8000-00000000000",
+    };
+    for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+        call("GET", none[i], NULL, NULL, &r);
+        assert_envelope(&r, 404, "NOT_FOUND");
+        resp_free(&r);
+        call("GET", none[i], tok(ADMIN), NULL, &r);
+        assert_envelope(&r, 404, "NOT_FOUND");
+        resp_free(&r);
+    }
+}
+
+static void
+test_conditional_writes_and_versions(void)
+{
+    char id[37], cat[64], path[128], hv[64], sku[96];
+    http_resp_t r;
+    char *b;
+
+    cat_of("cond", cat, sizeof(cat));
+    CU_ASSERT_EQUAL_FATAL(mkproduct("Conditional", cat, 100, 1, 1, id), 0);
+    snprintf(path, sizeof(path), "/v1/products/%s", id);
+    sku_of("cond", sku, sizeof(sku));
+    /* If-Match that does not match: 412, nothing changes. */
+    call_h("PATCH", path, tok(EDITOR), "{\"name\":\"Never\"}",
+           "If-Match: W/\"9\"", &r);
+    assert_envelope(&r, 412, "PRECONDITION_FAILED");
+    resp_free(&r);
+    b = put_body(NULL, sku, cat, NULL);
+    call_h("PUT", path, tok(EDITOR), b, "If-Match: W/\"9\"", &r);
+    assert_envelope(&r, 412, "PRECONDITION_FAILED");
+    resp_free(&r);
+    call_h("DELETE", path, tok(ADMIN), NULL, "If-Match: W/\"9\"", &r);
+    assert_envelope(&r, 412, "PRECONDITION_FAILED");
+    resp_free(&r);
+    get_product(ADMIN, id, &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 1);
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.name")),
+                           "Conditional");
+    resp_free(&r);
+    /* The current ETag: the change, version + 1 and a new ETag. */
+    call_h("PATCH", path, tok(EDITOR), "{\"name\":\"Second\"}",
+           "If-Match: W/\"1\"", &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 2);
+    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
+                           "W/\"2\"");
+    resp_free(&r);
+    /* A stale body version: 409, nothing changes. */
+    call("PATCH", path, tok(EDITOR), "{\"name\":\"Stale\",\"version\":1}", &r);
+    assert_envelope(&r, 409, "VERSION_CONFLICT");
+    resp_free(&r);
+    free(b);
+    b = put_body(NULL, sku, cat, "{\"version\":1}");
+    call("PUT", path, tok(EDITOR), b, &r);
+    assert_envelope(&r, 409, "VERSION_CONFLICT");
+    resp_free(&r);
+    free(b);
+    call("PATCH", path, tok(EDITOR), "{\"name\":\"Future\",\"version\":3}", &r);
+    assert_envelope(&r, 409, "VERSION_CONFLICT");
+    resp_free(&r);
+    get_product(ADMIN, id, &r);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 2);
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.name")), "Second");
+    resp_free(&r);
+    /* The current body version: accepted, by PATCH and by PUT. */
+    call("PATCH", path, tok(EDITOR), "{\"name\":\"Third\",\"version\":2}", &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 3);
+    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
+                           "W/\"3\"");
+    resp_free(&r);
+    b = put_body(NULL, sku, cat, "{\"version\":3}");
+    call("PUT", path, tok(ADMIN), b, &r);
+    free(b);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 4);
+    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
+                           "W/\"4\"");
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.name")), "Replaced");
+    resp_free(&r);
+    /* A matching If-Match deletes. */
+    call_h("DELETE", path, tok(ADMIN), NULL, "If-Match: W/\"4\"", &r);
+    CU_ASSERT_EQUAL(r.status, 204);
+    CU_ASSERT_EQUAL(r.body_len, 0);
+    resp_free(&r);
+}
+
+/* ---- F: DELETE ------------------------------------------------------------
+ */
+
+static void
+test_delete_takes_products_delete(void)
+{
+    char id[37], cat[64], path[128], list[160];
+    http_resp_t r;
+
+    cat_of("del", cat, sizeof(cat));
+    CU_ASSERT_EQUAL_FATAL(mkproduct("Doomed", cat, 100, 1, 1, id), 0);
+    snprintf(path, sizeof(path), "/v1/products/%s", id);
+    snprintf(list, sizeof(list), "/v1/products?category=%s", cat);
+    call("DELETE", path, NULL, NULL, &r);
+    assert_envelope(&r, 401, "UNAUTHORIZED");
+    resp_free(&r);
+    call("DELETE", path, tok(USER), NULL, &r);
+    assert_envelope(&r, 403, "FORBIDDEN");
+    resp_free(&r);
+    /* products:write is not products:delete. */
+    call("DELETE", path, tok(EDITOR), NULL, &r);
+    assert_envelope(&r, 403, "FORBIDDEN");
+    resp_free(&r);
+    CU_ASSERT_EQUAL(get_product(ANON, id, &r), 200);
+    resp_free(&r);
+    {
+        const char *want[1] = { id };
+        assert_lists(ANON, list, want, 1);
+    }
+    call("DELETE", path, tok(ADMIN), NULL, &r);
+    CU_ASSERT_EQUAL(r.status, 204);
+    CU_ASSERT_EQUAL(r.body_len, 0);
+    resp_free(&r);
+    call("DELETE", path, tok(ADMIN), NULL, &r);
+    assert_envelope(&r, 404, "NOT_FOUND");
+    resp_free(&r);
+    for (int w = 0; w < NCALLERS; w++) {
+        get_product((caller_t)w, id, &r);
+        assert_envelope(&r, 404, "NOT_FOUND");
+        resp_free(&r);
+        assert_lists((caller_t)w, list, NULL, 0);
+    }
+    CU_ASSERT_EQUAL(change("PATCH", EDITOR, id, "{\"stock\":9}"), 404);
+    CU_ASSERT_EQUAL(
+        status_of("DELETE", "/v1/products/" NOBODY_ID, tok(ADMIN), NULL), 404);
+    CU_ASSERT_EQUAL(status_of("DELETE", "/v1/products/nope", tok(ADMIN), NULL),
+                    404);
+}
+
+/* ---- G: lists ----------------------------------------------------------- */
+
+/* The filter products, made in this order (created_at ascending):
+ *   name               price   stock
+ *   Alpha Widget         100       0
+ *   Beta 50% off         500      10
+ *   Gamma_under         1000       3
+ *   HotelXunder         2500       0
+ * and one in category <cat>-o, which the category filter leaves out. */
+enum { F_ALPHA, F_BETA, F_GAMMA, F_HOTEL, NF };
+static char fid[NF][37], fother[37], fcat[64];
+static const char *const fname[NF] = { "Alpha Widget", "Beta 50% off",
+                                       "Gamma_under", "HotelXunder" };
+static const long fprice[NF] = { 100, 500, 1000, 2500 };
+static const long fstock[NF] = { 0, 10, 3, 0 };
+
+static void
+make_filter_products(void)
+{
+    char ocat[80];
+
+    if (fid[0][0] != '\0')
+        return;
+    cat_of("list", fcat, sizeof(fcat));
+    for (int i = 0; i < NF; i++) {
+        CU_ASSERT_EQUAL(
+            mkproduct(fname[i], fcat, fprice[i], fstock[i], 1, fid[i]), 0);
+        usleep(5000);
+    }
+    snprintf(ocat, sizeof(ocat), "%s-o", fcat);
+    CU_ASSERT_EQUAL(mkproduct("Alpha Other", ocat, 100, 1, 1, fother), 0);
+}
+
+/* GET /v1/products?category=<fcat>&<q> as `who`: exactly the products
+ * `want` (indexes into fid, -1 terminated). */
+static void
+filter_gives_as(caller_t who, const char *q, const int *want)
+{
+    char path[512];
+    const char *ids[NF];
+    int n = 0;
+
+    for (; want[n] >= 0; n++)
+        ids[n] = fid[want[n]];
+    snprintf(path, sizeof(path), "/v1/products?category=%s&limit=100%s%s", fcat,
+             q[0] ? "&" : "", q);
+    assert_lists(who, path, ids, n);
+}
+
+static void
+filter_gives(const char *q, const int *want)
+{
+    filter_gives_as(ADMIN, q, want);
+}
+
+static void
+test_lists_filter(void)
+{
+    char path[512], q[160];
+    http_resp_t r;
+
+    make_filter_products();
+    CU_ASSERT_FATAL(fid[F_HOTEL][0] != '\0' && fother[0] != '\0');
+    /* category: exact. */
+    filter_gives("", (const int[]){ 0, 1, 2, 3, -1 });
+    filter_gives_as(ANON, "", (const int[]){ 0, 1, 2, 3, -1 });
+    snprintf(path, sizeof(path), "/v1/products?category=%s-o", fcat);
+    {
+        const char *want[1] = { fother };
+        assert_lists(ANON, path, want, 1);
+    }
+    {
+        char prefix[64];
+        snprintf(prefix, sizeof(prefix), "%.*s", (int)strlen(fcat) - 1, fcat);
+        snprintf(path, sizeof(path), "/v1/products?category=%s", prefix);
+        assert_lists(ANON, path, NULL, 0);
+    }
+    /* price_min, price_max: inclusive. */
+    filter_gives("price_min=500",
+                 (const int[]){ F_BETA, F_GAMMA, F_HOTEL, -1 });
+    filter_gives("price_min=501", (const int[]){ F_GAMMA, F_HOTEL, -1 });
+    filter_gives("price_max=1000",
+                 (const int[]){ F_ALPHA, F_BETA, F_GAMMA, -1 });
+    filter_gives("price_max=999", (const int[]){ F_ALPHA, F_BETA, -1 });
+    filter_gives("price_min=500&price_max=1000",
+                 (const int[]){ F_BETA, F_GAMMA, -1 });
+    filter_gives("price_min=1000&price_max=1000", (const int[]){ F_GAMMA, -1 });
+    filter_gives("price_min=0&price_max=100000000",
+                 (const int[]){ 0, 1, 2, 3, -1 });
+    filter_gives("price_min=100000000", (const int[]){ -1 });
+    /* in_stock */
+    filter_gives("in_stock=true", (const int[]){ F_BETA, F_GAMMA, -1 });
+    filter_gives("in_stock=false", (const int[]){ F_ALPHA, F_HOTEL, -1 });
+    filter_gives("in_stock=true&price_min=600", (const int[]){ F_GAMMA, -1 });
+    /* q: a case-insensitive substring of the name; % and _ are
+     * themselves. */
+    filter_gives("q=widget", (const int[]){ F_ALPHA, -1 });
+    filter_gives("q=ALPHA", (const int[]){ F_ALPHA, -1 });
+    filter_gives("q=50%25", (const int[]){ F_BETA, -1 });
+    filter_gives("q=%25", (const int[]){ F_BETA, -1 });
+    filter_gives("q=_", (const int[]){ F_GAMMA, -1 });
+    filter_gives("q=a_u", (const int[]){ F_GAMMA, -1 });
+    filter_gives("q=under", (const int[]){ F_GAMMA, F_HOTEL, -1 });
+    filter_gives("q=xUNDER", (const int[]){ F_HOTEL, -1 });
+    filter_gives("q=beta%2050", (const int[]){ F_BETA, -1 });
+    filter_gives("q=%5C", (const int[]){ -1 });
+    filter_gives("q=nothing-like-it", (const int[]){ -1 });
+    filter_gives_as(ANON, "q=under&in_stock=false",
+                    (const int[]){ F_HOTEL, -1 });
+    /* Bad values: 400 naming the parameter. */
+    static const struct {
+        const char *query;
+        const char *field;
+    } bad[] = {
+        { "price_min=x", "price_min" },
+        { "price_max=x", "price_max" },
+        { "price_min=-1", "price_min" },
+        { "price_max=100000001", "price_max" },
+        { "price_min=1.5", "price_min" },
+        { "price_max=", "price_max" },
+        { "in_stock=yes", "in_stock" },
+        { "in_stock=1", "in_stock" },
+        { "in_stock=TRUE", "in_stock" },
+        { "in_stock=", "in_stock" },
+        { "sort=sku", "sort" },
+        { "sort=-nope", "sort" },
+        { "sort=description", "sort" },
+        { "fields=nope", "fields" },
+        { "fields=id,password", "fields" },
+        { "limit=0", "limit" },
+        { "limit=101", "limit" },
+        { "page=0", "page" },
+        { "page=2&cursor=abc", "cursor" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(path, sizeof(path), "/v1/products?%s", bad[i].query);
+        call("GET", path, NULL, NULL, &r);
+        assert_invalid(&r, bad[i].field);
+        if (r.status != 400 || !has_detail(&r, bad[i].field))
+            fprintf(stderr, "    (GET %s)\n", path);
+        resp_free(&r);
+    }
+    /* Unknown and repeated parameters. */
+    snprintf(q, sizeof(q), "/v1/products?category=%s&category=%s", fcat, fcat);
+    const char *const bad400[] = {
+        "/v1/products?nope=1",
+        "/v1/products?tag=x",
+        "/v1/products?status=draft",
+        "/v1/products?name=x",
+        "/v1/products?active=false",
+        "/v1/products?price_min=1&price_min=2",
+        "/v1/products?in_stock=true&in_stock=false",
+        q,
+    };
+    for (size_t i = 0; i < sizeof(bad400) / sizeof(bad400[0]); i++) {
+        call("GET", bad400[i], NULL, NULL, &r);
+        assert_400(&r);
+        if (r.status != 400)
+            fprintf(stderr, "    (GET %s)\n", bad400[i]);
+        resp_free(&r);
+    }
+}
+
+/* GET the filter category anonymously with sort=`sort` (NULL: none): the
+ * products in `order` (indexes into fid), in that order. */
+static void
+sorted(const char *sort, const int *order)
+{
+    char path[256];
+    const char *o[NF];
+    http_resp_t r;
+    int ok;
+
+    snprintf(path, sizeof(path), "/v1/products?category=%s%s%s", fcat,
+             sort ? "&sort=" : "", nz(sort));
+    for (int k = 0; k < NF; k++)
+        o[k] = fid[order[k]];
+    call("GET", path, NULL, NULL, &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    ok = in_order(&r, o, NF);
+    CU_ASSERT_TRUE(ok);
+    if (!ok) {
+        fprintf(stderr, "\n    wrong order for sort=%s:", nz(sort));
+        for (int i = 0; i < data_len(&r); i++)
+            fprintf(stderr, " \"%s\"", nz(json_path_str(item(&r, i), "name")));
+        fprintf(stderr, "\n");
+    }
+    resp_free(&r);
+}
+
+/* GET with sort=`sort` (on stock): the stocks are in that order. */
+static void
+stock_sorted(const char *sort, int descending)
+{
+    char path[256];
+    http_resp_t r;
+    int ok = 1;
+
+    snprintf(path, sizeof(path), "/v1/products?category=%s&sort=%s", fcat,
+             sort);
+    call("GET", path, NULL, NULL, &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_EQUAL(data_len(&r), NF);
+    for (int i = 1; i < data_len(&r); i++) {
+        int a = json_object_get_int(json_path(item(&r, i - 1), "stock"));
+        int b = json_object_get_int(json_path(item(&r, i), "stock"));
+        if (descending ? a < b : a > b)
+            ok = 0;
+    }
+    CU_ASSERT_TRUE(ok);
+    if (!ok)
+        fprintf(stderr, "\n    not sorted by %s: %.400s\n", sort, r.body);
+    resp_free(&r);
+}
+
+static void
+test_lists_sort_and_select_fields(void)
+{
+    char path[256];
+    http_resp_t r;
+    json_object *d;
+
+    make_filter_products();
+    CU_ASSERT_FATAL(fid[F_HOTEL][0] != '\0');
+    /* The default, newest first; created_at. */
+    sorted(NULL, (const int[]){ F_HOTEL, F_GAMMA, F_BETA, F_ALPHA });
+    sorted("-created_at", (const int[]){ F_HOTEL, F_GAMMA, F_BETA, F_ALPHA });
+    sorted("created_at", (const int[]){ F_ALPHA, F_BETA, F_GAMMA, F_HOTEL });
+    sorted("%2Bcreated_at", (const int[]){ F_ALPHA, F_BETA, F_GAMMA, F_HOTEL });
+    /* price_cents, name. */
+    sorted("price_cents", (const int[]){ F_ALPHA, F_BETA, F_GAMMA, F_HOTEL });
+    sorted("%2Bprice_cents",
+           (const int[]){ F_ALPHA, F_BETA, F_GAMMA, F_HOTEL });
+    sorted("-price_cents", (const int[]){ F_HOTEL, F_GAMMA, F_BETA, F_ALPHA });
+    sorted("name", (const int[]){ F_ALPHA, F_BETA, F_GAMMA, F_HOTEL });
+    sorted("-name", (const int[]){ F_HOTEL, F_GAMMA, F_BETA, F_ALPHA });
+    /* stock: 10, 3 and two 0s (their order is the id tie-break). */
+    stock_sorted("stock", 0);
+    stock_sorted("%2Bstock", 0);
+    stock_sorted("-stock", 1);
+    sorted("-stock,price_cents",
+           (const int[]){ F_BETA, F_GAMMA, F_ALPHA, F_HOTEL });
+    sorted("stock,-price_cents",
+           (const int[]){ F_HOTEL, F_ALPHA, F_GAMMA, F_BETA });
+    /* fields: exactly the selected keys, id always. */
+    snprintf(path, sizeof(path), "/v1/products?category=%s&fields=id,sku",
+             fcat);
+    call("GET", path, NULL, NULL, &r);
+    CU_ASSERT_EQUAL_FATAL(r.status, 200);
+    CU_ASSERT_EQUAL(data_len(&r), NF);
+    d = json_path(r.json, "data");
+    for (int i = 0; i < data_len(&r); i++) {
+        json_object *p = json_object_array_get_idx(d, (size_t)i);
+        CU_ASSERT_EQUAL(json_object_object_length(p), 2);
+        CU_ASSERT_EQUAL(strlen(nz(json_path_str(p, "id"))), 36);
+        CU_ASSERT_PTR_NOT_NULL(json_path_str(p, "sku"));
+    }
+    resp_free(&r);
+    snprintf(path, sizeof(path),
+             "/v1/products?category=%s&fields=price_cents,active", fcat);
+    call("GET", path, tok(EDITOR), NULL, &r);
+    CU_ASSERT_EQUAL_FATAL(r.status, 200);
+    d = json_path(r.json, "data");
+    for (int i = 0; i < data_len(&r); i++) {
+        json_object *p = json_object_array_get_idx(d, (size_t)i);
+        CU_ASSERT_EQUAL(json_object_object_length(p), 3);
+        CU_ASSERT_PTR_NOT_NULL(json_path_str(p, "id"));
+        CU_ASSERT_TRUE(
+            json_object_is_type(json_path(p, "price_cents"), json_type_int));
+        CU_ASSERT_TRUE(
+            json_object_is_type(json_path(p, "active"), json_type_boolean));
+    }
+    resp_free(&r);
+    /* fields on one product. */
+    snprintf(path, sizeof(path), "/v1/products/%s?fields=name", fid[F_BETA]);
+    call("GET", path, NULL, NULL, &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_EQUAL(json_object_object_length(json_path(r.json, "data")), 2);
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.id")), fid[F_BETA]);
+    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.name")),
+                           fname[F_BETA]);
+    resp_free(&r);
+    snprintf(path, sizeof(path), "/v1/products/%s?fields=nope", fid[F_BETA]);
+    call("GET", path, NULL, NULL, &r);
+    assert_invalid(&r, "fields");
+    resp_free(&r);
+    snprintf(path, sizeof(path), "/v1/products/%s?nope=1", fid[F_BETA]);
+    call("GET", path, NULL, NULL, &r);
+    assert_400(&r);
+    resp_free(&r);
+}
+
+/* Add each id of `r`'s data to seen[] (n of them); 0, or -1 on a repeat. */
+static int
+collect_ids(const http_resp_t *r, char seen[][37], int *n, int max)
+{
+    int repeat = 0;
+
+    for (int i = 0; i < data_len(r); i++) {
+        const char *id = item_id(r, i);
+        for (int j = 0; j < *n; j++)
+            if (strcmp(seen[j], id) == 0)
+                repeat = 1;
+        if (*n < max)
+            snprintf(seen[(*n)++], 37, "%s", id);
+    }
+    return repeat ? -1 : 0;
+}
+
+static void
+test_offset_and_cursor_pages(void)
+{
+    char path[512], next[4096] = "", cursor[2048], e[2100], seen[16][37];
+    int n = 0;
+    http_resp_t r;
+
+    make_filter_products();
+    CU_ASSERT_FATAL(fid[F_HOTEL][0] != '\0');
+    /* Offset pages of 3 by price: 3 then 1, exact totals. */
+    snprintf(path, sizeof(path),
+             "/v1/products?category=%s&limit=3&sort=price_cents", fcat);
+    call("GET", path, NULL, NULL, &r);
+    CU_ASSERT_EQUAL_FATAL(r.status, 200);
+    CU_ASSERT_EQUAL(data_len(&r), 3);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.page")), 1);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.limit")), 3);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.total")), NF);
+    CU_ASSERT_TRUE(json_object_get_boolean(json_path(r.json, "meta.has_more")));
+    CU_ASSERT_EQUAL(collect_ids(&r, seen, &n, 16), 0);
+    CU_ASSERT_PTR_NOT_NULL(link_of(&r, "next", next, sizeof(next)));
+    resp_free(&r);
+    snprintf(path, sizeof(path),
+             "/v1/products?category=%s&limit=3&sort=price_cents&page=2", fcat);
+    call("GET", path, NULL, NULL, &r);
+    CU_ASSERT_EQUAL_FATAL(r.status, 200);
+    CU_ASSERT_EQUAL(data_len(&r), 1);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.page")), 2);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.total")), NF);
+    CU_ASSERT_FALSE(
+        json_object_get_boolean(json_path(r.json, "meta.has_more")));
+    CU_ASSERT_EQUAL(collect_ids(&r, seen, &n, 16), 0);
+    resp_free(&r);
+    CU_ASSERT_EQUAL(n, NF);
+    for (int i = 0; i < NF && n == NF; i++)
+        CU_ASSERT_STRING_EQUAL(seen[i], fid[i]);
+    /* The Link next is page 2. */
+    if (next[0] != '\0') {
+        call("GET", next, NULL, NULL, &r);
+        CU_ASSERT_EQUAL(r.status, 200);
+        CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.page")), 2);
+        CU_ASSERT_EQUAL(data_len(&r), 1);
+        CU_ASSERT_STRING_EQUAL(item_id(&r, 0), fid[F_HOTEL]);
+        resp_free(&r);
+    }
+    /* Past the end: empty, the total still exact. */
+    snprintf(path, sizeof(path), "/v1/products?category=%s&limit=3&page=3",
+             fcat);
+    call("GET", path, NULL, NULL, &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_EQUAL(data_len(&r), 0);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.total")), NF);
+    resp_free(&r);
+    /* Cursor pages of 3 by price: 3 then 1, no totals. */
+    n = 0;
+    snprintf(path, sizeof(path),
+             "/v1/products?category=%s&limit=3&sort=price_cents&cursor=", fcat);
+    call("GET", path, NULL, NULL, &r);
+    CU_ASSERT_EQUAL_FATAL(r.status, 200);
+    CU_ASSERT_EQUAL(data_len(&r), 3);
+    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.limit")), 3);
+    CU_ASSERT_TRUE(json_object_get_boolean(json_path(r.json, "meta.has_more")));
+    CU_ASSERT_PTR_NULL(json_path(r.json, "meta.page"));
+    CU_ASSERT_PTR_NULL(json_path(r.json, "meta.total"));
+    CU_ASSERT_EQUAL(collect_ids(&r, seen, &n, 16), 0);
+    snprintf(cursor, sizeof(cursor), "%s",
+             nz(json_path_str(r.json, "meta.next_cursor")));
+    resp_free(&r);
+    CU_ASSERT_FATAL(cursor[0] != '\0');
+    snprintf(path, sizeof(path),
+             "/v1/products?category=%s&limit=3&sort=price_cents&cursor=%s",
+             fcat, enc(cursor, e, sizeof(e)));
+    call("GET", path, NULL, NULL, &r);
+    CU_ASSERT_EQUAL_FATAL(r.status, 200);
+    CU_ASSERT_EQUAL(data_len(&r), 1);
+    CU_ASSERT_FALSE(
+        json_object_get_boolean(json_path(r.json, "meta.has_more")));
+    CU_ASSERT_TRUE(json_object_is_type(json_path(r.json, "meta.next_cursor"),
+                                       json_type_null));
+    CU_ASSERT_EQUAL(collect_ids(&r, seen, &n, 16), 0);
+    resp_free(&r);
+    CU_ASSERT_EQUAL(n, NF);
+    for (int i = 0; i < NF && n == NF; i++)
+        CU_ASSERT_STRING_EQUAL(seen[i], fid[i]);
+    /* A tampered cursor, or one of another sort: 400 naming cursor. */
+    {
+        char bad[2048];
+        snprintf(bad, sizeof(bad), "%s", cursor);
+        bad[strlen(bad) / 2] = bad[strlen(bad) / 2] == 'A' ? 'B' : 'A';
+        snprintf(path, sizeof(path),
+                 "/v1/products?category=%s&limit=3&sort=price_cents&cursor=%s",
+                 fcat, enc(bad, e, sizeof(e)));
+        call("GET", path, NULL, NULL, &r);
+        assert_invalid(&r, "cursor");
+        resp_free(&r);
+        snprintf(path, sizeof(path),
+                 "/v1/products?category=%s&limit=3&sort=name&cursor=%s", fcat,
+                 enc(cursor, e, sizeof(e)));
+        call("GET", path, NULL, NULL, &r);
+        assert_invalid(&r, "cursor");
+        resp_free(&r);
+    }
+}
+
+static const unit_test_t tests[] = {
+    { "create gives the whole product", test_create_gives_the_whole_product },
+    { "create enforces every bound", test_create_enforces_every_bound },
+    { "skus are unique among live products",
+      test_skus_are_unique_among_live_products },
+    { "reads are public and cacheable", test_reads_are_public_and_cacheable },
+    { "inactive products are hidden from buyers",
+      test_inactive_products_are_hidden_from_buyers },
+    { "PUT replaces, PATCH changes a subset",
+      test_put_replaces_and_patch_changes_a_subset },
+    { "conditional writes and versions", test_conditional_writes_and_versions },
+    { "DELETE takes products:delete", test_delete_takes_products_delete },
+    { "lists filter", test_lists_filter },
+    { "lists sort and select fields", test_lists_sort_and_select_fields },
+    { "offset and cursor pages", test_offset_and_cursor_pages },
+};
+
+int
+main(void)
+{
+    int rc;
+
+    curl_global_init(CURL_GLOBAL_ALL);
+    base = client_base("KEEL_TEST_URL");
+    pg = PQconnectdb(client_base("KEEL_TEST_PGURL"));
+    if (PQstatus(pg) != CONNECTION_OK) {
+        fprintf(stderr, "test_products: %s", PQerrorMessage(pg));
+        return 1;
+    }
+    if (make_account(&fx[USER], "products-user", NULL) != 0 ||
+        make_account(&fx[EDITOR], "products-editor", "editor") != 0 ||
+        make_account(&fx[ADMIN], "products-admin", "admin") != 0) {
+        fprintf(stderr, "test_products: the fixture accounts cannot be made\n");
+        PQfinish(pg);
+        return 1;
+    }
+    rc = unit_run("products", UNIT_TESTS(tests));
+    PQfinish(pg);
+    curl_global_cleanup();
+    return rc;
+}
