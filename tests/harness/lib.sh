@@ -140,10 +140,12 @@ keel_start_keeld() {
     fi
 }
 
-# keel_nginx_conf DIR PORT SOCKET SRCDIR: DIR/nginx.conf with the shipped
-# FastCGI snippets from SRCDIR/conf.
+# keel_nginx_conf DIR PORT SOCKET SRCDIR [HTTP] [LOCATION]: DIR/nginx.conf
+# with the shipped FastCGI snippets from SRCDIR/conf; HTTP and LOCATION are
+# extra lines for the http {} context and for the location passing to
+# keeld (cache.sh adds the cache snippets there).
 keel_nginx_conf() {
-    local dir=$1 port=$2 sock=$3 src=$4 user=""
+    local dir=$1 port=$2 sock=$3 src=$4 http=${5:-} location=${6:-} user=""
     mkdir -p "$dir/nginx-tmp" "$dir/log"
     # As root, nginx would switch its workers to "nobody"; keep them root
     # so that they can use the private directories.
@@ -168,6 +170,7 @@ http {
     # Above keel's max_body_size so that keel answers 413 itself.
     client_max_body_size 8m;
     large_client_header_buffers 4 16k;
+$http
     server {
         listen 127.0.0.1:$port;
         include $src/conf/keel-errors.conf;
@@ -175,6 +178,7 @@ http {
         location = /__nginx_static { return 200 "ok\n"; }
         location / {
             include $src/conf/keel-fastcgi.conf;
+$location
             fastcgi_pass unix:$sock;
         }
     }

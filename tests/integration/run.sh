@@ -92,6 +92,11 @@ if ! "$src/tests/integration/database.sh"; then
     status=1
     tail -n 30 "$dir/log/keeld.log" >&2
 fi
+echo "== cache.sh"
+if ! "$src/tests/integration/cache.sh"; then
+    status=1
+    tail -n 20 "$dir/cache/log/nginx-error.log" >&2 2>/dev/null
+fi
 echo "== jobs.sh"
 if ! "$src/tests/integration/jobs.sh"; then
     status=1

@@ -30,6 +30,7 @@
 #include "keel-build.h"
 
 #include "../unit/unit.h"
+#include "api.h"
 #include "client.h"
 
 #include <ctype.h>
@@ -40,28 +41,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *base;
-static PGconn *pg;
-static int serial;
-
-#define PASSWORD     "correct horse battery staple"
 #define NEW_PASSWORD "a quite different passphrase"
 /* The bound of every poll: API.md 3 allows 5 s. */
 #define POLL_LIMIT 6.0
 #define WITHIN     5.5
 
 /* ---- helpers ------------------------------------------------------------ */
-
-typedef struct pair {
-    char access[2048];
-    char refresh[64];
-} pair_t;
-
-typedef struct account {
-    char email[128];
-    char id[37];
-    pair_t p;
-} account_t;
 
 typedef enum caller { ANON, USER, EDITOR, ADMIN, NCALLERS } caller_t;
 
@@ -78,275 +63,6 @@ static char victim_id[37];
 static char matrix_role[64];
 /* A job of this test's own that has succeeded (not retryable). */
 static char job_id[37];
-
-/* Every token the test was given: none may appear in the audit log. */
-static char *seen[512];
-static size_t nseen;
-
-static void
-remember(const char *token)
-{
-    if (token != NULL && *token != '\0' &&
-        nseen < sizeof(seen) / sizeof(seen[0]))
-        seen[nseen++] = strdup(token);
-}
-
-/*
- * Send `method` to `path` with an optional bearer token, JSON body and one
- * extra header line.  Fills *r (the caller frees it); returns the status.
- */
-static long
-call_h(const char *method, const char *path, const char *bearer,
-       const char *body, const char *extra, http_resp_t *r)
-{
-    char auth[4096];
-    const char *h[4];
-    int n = 0;
-
-    if (body != NULL)
-        h[n++] = "Content-Type: application/json";
-    if (bearer != NULL) {
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
-        h[n++] = auth;
-    }
-    if (extra != NULL)
-        h[n++] = extra;
-    h[n] = NULL;
-    http_do(base, method, path, h, body, body ? strlen(body) : 0, r);
-    return r->status;
-}
-
-static long
-call(const char *method, const char *path, const char *bearer, const char *body,
-     http_resp_t *r)
-{
-    return call_h(method, path, bearer, body, NULL, r);
-}
-
-/* The status alone. */
-static long
-status_of(const char *method, const char *path, const char *bearer,
-          const char *body)
-{
-    http_resp_t r;
-    long status = call(method, path, bearer, body, &r);
-
-    resp_free(&r);
-    return status;
-}
-
-/* `s` percent-encoded for a query string (everything but unreserved). */
-static const char *
-enc(const char *s, char *out, size_t len)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-
-    for (; *s != '\0' && o + 4 < len; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static char *
-sql1(const char *q)
-{
-    PGresult *res = PQexec(pg, q);
-    char *v = NULL;
-
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0)
-        v = strdup(PQgetvalue(res, 0, 0));
-    else if (PQresultStatus(res) != PGRES_TUPLES_OK &&
-             PQresultStatus(res) != PGRES_COMMAND_OK)
-        fprintf(stderr, "sql: %s", PQerrorMessage(pg));
-    PQclear(res);
-    return v ? v : strdup("");
-}
-
-/* `s`, or "" for NULL: string assertions never see NULL. */
-static const char *
-nz(const char *s)
-{
-    return s ? s : "";
-}
-
-/* A fresh email address for each account. */
-static void
-fresh_email(char *out, size_t len, const char *tag)
-{
-    snprintf(out, len, "%s-%d-%ld@example.org", tag, ++serial, (long)getpid());
-}
-
-/* Register `email`; its id into `id` (empty on failure).  The status. */
-static long
-register_user(const char *email, const char *name, char id[37])
-{
-    char body[512];
-    http_resp_t r;
-    long status;
-
-    snprintf(body, sizeof(body),
-             "{\"email\":\"%s\",\"password\":\"" PASSWORD "\",\"name\":\"%s\"}",
-             email, name);
-    status = call("POST", "/v1/auth/register", NULL, body, &r);
-    snprintf(id, 37, "%s",
-             status == 201 && json_path_str(r.json, "data.id")
-                 ? json_path_str(r.json, "data.id")
-                 : "");
-    resp_free(&r);
-    return status;
-}
-
-static long
-login(const char *email, const char *password, pair_t *p)
-{
-    char body[512];
-    http_resp_t r;
-    long status;
-
-    snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"%s\"}",
-             email, password);
-    status = call("POST", "/v1/auth/login", NULL, body, &r);
-    if (status == 200) {
-        remember(json_path_str(r.json, "data.access_token"));
-        remember(json_path_str(r.json, "data.refresh_token"));
-    }
-    if (p != NULL && status == 200) {
-        snprintf(p->access, sizeof(p->access), "%s",
-                 nz(json_path_str(r.json, "data.access_token")));
-        snprintf(p->refresh, sizeof(p->refresh), "%s",
-                 nz(json_path_str(r.json, "data.refresh_token")));
-    }
-    resp_free(&r);
-    return status;
-}
-
-/* Give the user `id` the role `role` directly in the database. */
-static int
-grant(const char *id, const char *role)
-{
-    char q[512];
-    PGresult *res;
-    int ok;
-
-    snprintf(q, sizeof(q),
-             "INSERT INTO user_roles (user_id, role_id) SELECT u.id, r.id "
-             "FROM users u, roles r WHERE u.public_id = '%s' AND r.name = '%s'",
-             id, role);
-    res = PQexec(pg, q);
-    ok = PQresultStatus(res) == PGRES_COMMAND_OK &&
-         strcmp(PQcmdTuples(res), "1") == 0;
-    if (!ok)
-        fprintf(stderr, "grant %s: %s", role, PQerrorMessage(pg));
-    PQclear(res);
-    return ok ? 0 : -1;
-}
-
-/* Register, optionally grant `role` (besides "user"), log in.  0 or -1. */
-static int
-make_account(account_t *a, const char *tag, const char *role)
-{
-    memset(a, 0, sizeof(*a));
-    fresh_email(a->email, sizeof(a->email), tag);
-    if (register_user(a->email, "Test", a->id) != 201 || a->id[0] == '\0') {
-        fprintf(stderr, "make_account %s: register failed\n", tag);
-        return -1;
-    }
-    if (role != NULL && grant(a->id, role) != 0)
-        return -1;
-    if (login(a->email, PASSWORD, &a->p) != 200) {
-        fprintf(stderr, "make_account %s: login failed\n", tag);
-        return -1;
-    }
-    return 0;
-}
-
-static double
-since(const struct timespec *t0)
-{
-    struct timespec t1;
-
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) +
-           (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
-/* Poll until `method path` with `bearer` answers `want`: seconds, or -1. */
-static double
-status_within(const char *method, const char *path, const char *bearer,
-              long want, double limit)
-{
-    struct timespec t0;
-
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        double dt = since(&t0);
-        if (status_of(method, path, bearer, NULL) == want)
-            return dt;
-        if (dt > limit)
-            return -1;
-        usleep(100000);
-    }
-}
-
-static double
-refused_within(const char *access, double limit)
-{
-    return status_within("GET", "/v1/auth/me", access, 401, limit);
-}
-
-/* 1 when error.details has an entry for `field`. */
-static int
-has_detail(const http_resp_t *r, const char *field)
-{
-    json_object *d = json_path(r->json, "error.details");
-    size_t n = json_object_is_type(d, json_type_array)
-                   ? json_object_array_length(d)
-                   : 0;
-
-    for (size_t i = 0; i < n; i++) {
-        const char *f = json_path_str(json_object_array_get_idx(d, i), "field");
-        if (f != NULL && strcmp(f, field) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* A 400 VALIDATION_ERROR naming `field` (when not NULL). */
-static void
-assert_invalid(const http_resp_t *r, const char *field)
-{
-    assert_envelope(r, 400, "VALIDATION_ERROR");
-    if (field != NULL) {
-        CU_ASSERT_TRUE(has_detail(r, field));
-        if (!has_detail(r, field))
-            fprintf(stderr, "\n    no details entry for %s: %s\n", field,
-                    r->body);
-    }
-}
-
-/* A 400 of either 400 code: where API.md says "400" without one. */
-static void
-assert_400(const http_resp_t *r)
-{
-    const char *code = json_path_str(r->json, "error.code");
-
-    CU_ASSERT_EQUAL(r->status, 400);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(code);
-    CU_ASSERT_TRUE(strcmp(code, "VALIDATION_ERROR") == 0 ||
-                   strcmp(code, "BAD_REQUEST") == 0);
-    if (r->status != 400)
-        fprintf(stderr, "\n    expected 400, got %ld: %s\n", r->status,
-                r->body);
-}
 
 /* 1 when the JSON array `a` holds the string `s`. */
 static int
@@ -395,7 +111,8 @@ static const char *const admin_named_perms[] = {
 static size_t
 all_permissions(char ***out)
 {
-    PGresult *res = PQexec(pg, "SELECT name FROM permissions ORDER BY name");
+    PGresult *res =
+        PQexec(api_pg(), "SELECT name FROM permissions ORDER BY name");
     size_t n = 0;
 
     *out = NULL;
@@ -417,32 +134,6 @@ free_list(char **l, size_t n)
     free(l);
 }
 
-/* The number of elements of `data` (-1 when it is not an array). */
-static int
-data_len(const http_resp_t *r)
-{
-    json_object *d = json_path(r->json, "data");
-
-    return json_object_is_type(d, json_type_array)
-               ? (int)json_object_array_length(d)
-               : -1;
-}
-
-/* The index in `data` of the object whose id is `id`, or -1. */
-static int
-index_of(const http_resp_t *r, const char *id)
-{
-    json_object *d = json_path(r->json, "data");
-
-    for (int i = 0; i < data_len(r); i++) {
-        const char *v =
-            json_path_str(json_object_array_get_idx(d, (size_t)i), "id");
-        if (v != NULL && strcmp(v, id) == 0)
-            return i;
-    }
-    return -1;
-}
-
 /* ---- A: the access matrix ---------------------------------------------- */
 
 typedef struct access_row {
@@ -459,7 +150,6 @@ typedef struct access_row {
 
 #define ROLES_BODY "{\"roles\":[\"user\",\"editor\"]}"
 #define PERMS_BODY "{\"permissions\":[\"posts:create\",\"audit:read\"]}"
-#define NOBODY_ID  "00000000-0000-4000-8000-000000000000"
 
 /* In order: the rows that change something come after the ones that must
  * find it unchanged. */
@@ -775,9 +465,10 @@ test_the_admin_role_keeps_roles_manage(void)
                     200);
     free(body);
     /* Whatever happened, the rest of the suite needs a whole admin role. */
-    res = PQexec(pg, "INSERT INTO role_permissions (role_id, permission_id) "
-                     "SELECT r.id, p.id FROM roles r, permissions p "
-                     "WHERE r.name = 'admin' ON CONFLICT DO NOTHING");
+    res = PQexec(api_pg(),
+                 "INSERT INTO role_permissions (role_id, permission_id) "
+                 "SELECT r.id, p.id FROM roles r, permissions p "
+                 "WHERE r.name = 'admin' ON CONFLICT DO NOTHING");
     PQclear(res);
 }
 
@@ -1271,9 +962,9 @@ test_the_audit_log_holds_no_secrets_and_is_append_only(void)
         CU_ASSERT_PTR_NULL(strstr(r.body, PASSWORD));
         CU_ASSERT_PTR_NULL(strstr(r.body, NEW_PASSWORD));
         CU_ASSERT_PTR_NULL(strstr(r.body, "$argon2"));
-        for (size_t i = 0; i < nseen; i++) {
-            CU_ASSERT_PTR_NULL(strstr(r.body, seen[i]));
-            if (strstr(r.body, seen[i]) != NULL)
+        for (size_t i = 0; i < api_seen_count(); i++) {
+            CU_ASSERT_PTR_NULL(strstr(r.body, api_seen(i)));
+            if (strstr(r.body, api_seen(i)) != NULL)
                 fprintf(stderr, "\n    a token is in the audit log\n");
         }
         next = json_path_str(r.json, "meta.next_cursor");
@@ -1293,14 +984,14 @@ test_the_audit_log_holds_no_secrets_and_is_append_only(void)
     free(total);
     CU_ASSERT_TRUE(events >= 8);
     fprintf(stderr, "\n  scanned %zu audit events, %zu tokens\n", events,
-            nseen);
+            api_seen_count());
     /* keeld's database user cannot rewrite history either. */
-    res = PQexec(pg, "UPDATE audit_events SET action = 'x' WHERE id = "
-                     "(SELECT max(id) FROM audit_events)");
+    res = PQexec(api_pg(), "UPDATE audit_events SET action = 'x' WHERE id = "
+                           "(SELECT max(id) FROM audit_events)");
     CU_ASSERT_NOT_EQUAL(PQresultStatus(res), PGRES_COMMAND_OK);
     PQclear(res);
-    res = PQexec(pg, "DELETE FROM audit_events WHERE id = "
-                     "(SELECT max(id) FROM audit_events)");
+    res = PQexec(api_pg(), "DELETE FROM audit_events WHERE id = "
+                           "(SELECT max(id) FROM audit_events)");
     CU_ASSERT_NOT_EQUAL(PQresultStatus(res), PGRES_COMMAND_OK);
     PQclear(res);
 }
@@ -1868,20 +1559,14 @@ main(void)
 {
     int rc;
 
-    base = client_base("KEEL_TEST_URL");
-    pg = PQconnectdb(client_base("KEEL_TEST_PGURL"));
-    if (PQstatus(pg) != CONNECTION_OK) {
-        fprintf(stderr, "test_access: %s", PQerrorMessage(pg));
+    if (api_init("test_access") != 0)
         return 1;
-    }
     if (fixtures() != 0) {
         fprintf(stderr, "test_access: the fixture accounts cannot be made\n");
-        PQfinish(pg);
+        api_finish();
         return 1;
     }
     rc = unit_run("access", UNIT_TESTS(tests));
-    for (size_t i = 0; i < nseen; i++)
-        free(seen[i]);
-    PQfinish(pg);
+    api_finish();
     return rc;
 }

@@ -10,6 +10,7 @@
 #include "keel-build.h"
 
 #include "../unit/unit.h"
+#include "api.h"
 #include "client.h"
 
 #include <dirent.h>
@@ -17,14 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-static const char *base, *spool;
-static PGconn *pg;
-static int serial;
-
-#define PASSWORD "correct horse battery staple"
+static const char *spool;
 
 static void
 post(const char *path, const char *bearer, const char *body, http_resp_t *r)
@@ -36,7 +32,7 @@ post(const char *path, const char *bearer, const char *body, http_resp_t *r)
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
         h[1] = auth;
     }
-    http_do(base, "POST", path, h, body, body ? strlen(body) : 0, r);
+    http_do(api_base(), "POST", path, h, body, body ? strlen(body) : 0, r);
 }
 
 static void
@@ -47,71 +43,14 @@ send_bearer(const char *method, const char *path, const char *bearer,
     const char *h[2] = { auth, NULL };
 
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
-    http_do(base, method, path, h, NULL, 0, r);
+    http_do(api_base(), method, path, h, NULL, 0, r);
 }
 
-static char *
-sql1(const char *q)
-{
-    PGresult *res = PQexec(pg, q);
-    char *v = NULL;
-
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0)
-        v = strdup(PQgetvalue(res, 0, 0));
-    else if (PQresultStatus(res) != PGRES_TUPLES_OK &&
-             PQresultStatus(res) != PGRES_COMMAND_OK)
-        fprintf(stderr, "sql: %s", PQerrorMessage(pg));
-    PQclear(res);
-    return v ? v : strdup("");
-}
-
-/* A fresh email address for each test. */
+/* Register `email` (named "Test"), asserting a 201; its id into `id`. */
 static void
-fresh_email(char *out, size_t len, const char *tag)
+register_test_user(const char *email, char id[37])
 {
-    snprintf(out, len, "%s-%d-%ld@example.org", tag, ++serial, (long)getpid());
-}
-
-static void
-register_user(const char *email, char id[37])
-{
-    char body[512];
-    http_resp_t r;
-
-    snprintf(body, sizeof(body),
-             "{\"email\":\"%s\",\"password\":\"" PASSWORD
-             "\",\"name\":\"Test\"}",
-             email);
-    post("/v1/auth/register", NULL, body, &r);
-    CU_ASSERT_EQUAL(r.status, 201);
-    snprintf(id, 37, "%s", r.json ? json_path_str(r.json, "data.id") : "");
-    resp_free(&r);
-}
-
-typedef struct pair {
-    char access[2048];
-    char refresh[64];
-} pair_t;
-
-static long
-login(const char *email, const char *password, pair_t *p)
-{
-    char body[512];
-    http_resp_t r;
-    long status;
-
-    snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"%s\"}",
-             email, password);
-    post("/v1/auth/login", NULL, body, &r);
-    status = r.status;
-    if (p != NULL && status == 200) {
-        snprintf(p->access, sizeof(p->access), "%s",
-                 json_path_str(r.json, "data.access_token"));
-        snprintf(p->refresh, sizeof(p->refresh), "%s",
-                 json_path_str(r.json, "data.refresh_token"));
-    }
-    resp_free(&r);
-    return status;
+    CU_ASSERT_EQUAL(register_user(email, "Test", id), 201);
 }
 
 static long
@@ -146,26 +85,6 @@ me(const char *access)
     status = r.status;
     resp_free(&r);
     return status;
-}
-
-/* Poll until `access` is refused; the seconds it took, or -1. */
-static double
-refused_within(const char *access, double limit)
-{
-    struct timespec t0, t1;
-
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        double dt;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        dt = (double)(t1.tv_sec - t0.tv_sec) +
-             (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-        if (me(access) == 401)
-            return dt;
-        if (dt > limit)
-            return -1;
-        usleep(100000);
-    }
 }
 
 /* The verification token from the newest .eml to `email` in the spool. */
@@ -291,7 +210,7 @@ test_register_refuses_bad_input_and_duplicates(void)
                            "password");
     resp_free(&r);
     fresh_email(email, sizeof(email), "dup");
-    register_user(email, id);
+    register_test_user(email, id);
     for (size_t i = 0; email[i]; i++)
         upper[i] = (char)(email[i] >= 'a' && email[i] <= 'z' ? email[i] - 32
                                                              : email[i]);
@@ -314,7 +233,7 @@ test_login_returns_a_token_pair_and_me_the_user(void)
     http_resp_t r;
 
     fresh_email(email, sizeof(email), "login");
-    register_user(email, id);
+    register_test_user(email, id);
     snprintf(body, sizeof(body),
              "{\"email\":\"%s\",\"password\":\"" PASSWORD "\"}", email);
     /* Emails compare case-insensitively. */
@@ -347,23 +266,23 @@ test_login_returns_a_token_pair_and_me_the_user(void)
             char h[4200];
             const char *hh[2] = { h, NULL };
             snprintf(h, sizeof(h), "Authorization: bEaReR %s", p.access);
-            http_do(base, "GET", "/v1/auth/me", hh, NULL, 0, &m);
+            http_do(api_base(), "GET", "/v1/auth/me", hh, NULL, 0, &m);
             CU_ASSERT_EQUAL(m.status, 200);
             resp_free(&m);
             snprintf(h, sizeof(h), "Authorization: Bearer %s %s", p.access,
                      p.access);
-            http_do(base, "GET", "/v1/auth/me", hh, NULL, 0, &m);
+            http_do(api_base(), "GET", "/v1/auth/me", hh, NULL, 0, &m);
             assert_envelope(&m, 401, "UNAUTHORIZED");
             resp_free(&m);
             snprintf(h, sizeof(h), "Authorization: Basic %s", p.access);
-            http_do(base, "GET", "/v1/auth/me", hh, NULL, 0, &m);
+            http_do(api_base(), "GET", "/v1/auth/me", hh, NULL, 0, &m);
             assert_envelope(&m, 401, "UNAUTHORIZED");
             resp_free(&m);
         }
     }
     resp_free(&r);
     /* No credentials: 401 with a bare challenge; a bad token: invalid_token. */
-    http_do(base, "GET", "/v1/auth/me", NULL, NULL, 0, &r);
+    http_do(api_base(), "GET", "/v1/auth/me", NULL, NULL, 0, &r);
     assert_envelope(&r, 401, "UNAUTHORIZED");
     CU_ASSERT_STRING_EQUAL(resp_header(&r, "WWW-Authenticate", wa, sizeof(wa)),
                            "Bearer realm=\"keel\"");
@@ -384,7 +303,7 @@ test_login_failures_look_the_same_and_are_audited(void)
 
     fresh_email(email, sizeof(email), "fail");
     fresh_email(unknown, sizeof(unknown), "nobody");
-    register_user(email, id);
+    register_test_user(email, id);
     snprintf(body, sizeof(body),
              "{\"email\":\"%s\",\"password\":\"wrong password here\"}", email);
     post("/v1/auth/login", NULL, body, &a);
@@ -430,7 +349,7 @@ test_unknown_and_known_emails_fail_in_the_same_time(void)
     /* Three accounts, ten failures each: under the throttle's limit. */
     for (int i = 0; i < 3; i++) {
         fresh_email(emails[i], sizeof(emails[i]), "timing");
-        register_user(emails[i], id);
+        register_test_user(emails[i], id);
     }
     for (int i = 0; i < 30; i++) {
         char nobody[128];
@@ -467,7 +386,7 @@ test_failed_logins_are_throttled_per_email(void)
     http_resp_t r;
 
     fresh_email(email, sizeof(email), "throttle");
-    register_user(email, id);
+    register_test_user(email, id);
     for (int i = 0; i < 10; i++)
         CU_ASSERT_EQUAL(login(email, "not the password", NULL), 401);
     /* Even the right password waits out the window now. */
@@ -488,7 +407,7 @@ test_refresh_rotates_and_reuse_revokes_the_family(void)
     char *v;
 
     fresh_email(email, sizeof(email), "rotate");
-    register_user(email, id);
+    register_test_user(email, id);
     CU_ASSERT_EQUAL_FATAL(login(email, PASSWORD, &p1), 200);
     CU_ASSERT_EQUAL_FATAL(login(email, PASSWORD, &other), 200);
     CU_ASSERT_EQUAL_FATAL(refresh(p1.refresh, &p2), 200);
@@ -530,7 +449,7 @@ test_logout_ends_one_session(void)
     http_resp_t r;
 
     fresh_email(email, sizeof(email), "logout");
-    register_user(email, id);
+    register_test_user(email, id);
     CU_ASSERT_EQUAL_FATAL(login(email, PASSWORD, &a), 200);
     CU_ASSERT_EQUAL_FATAL(login(email, PASSWORD, &b), 200);
     snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", a.refresh);
@@ -554,7 +473,7 @@ test_logout_all_kills_access_tokens_within_5s(void)
     double t;
 
     fresh_email(email, sizeof(email), "all");
-    register_user(email, id);
+    register_test_user(email, id);
     CU_ASSERT_EQUAL_FATAL(login(email, PASSWORD, &a), 200);
     CU_ASSERT_EQUAL_FATAL(login(email, PASSWORD, &b), 200);
     /* Each worker has seen the token (and cached the user's state). */
@@ -587,7 +506,7 @@ test_password_change_ends_other_sessions(void)
     http_resp_t r;
 
     fresh_email(email, sizeof(email), "pw");
-    register_user(email, id);
+    register_test_user(email, id);
     CU_ASSERT_EQUAL_FATAL(login(email, PASSWORD, &cur), 200);
     CU_ASSERT_EQUAL_FATAL(login(email, PASSWORD, &other), 200);
     post("/v1/auth/password", cur.access,
@@ -627,7 +546,7 @@ test_sessions_are_listed_and_deleted(void)
     json_object *list;
 
     fresh_email(email, sizeof(email), "sess");
-    register_user(email, id);
+    register_test_user(email, id);
     CU_ASSERT_EQUAL_FATAL(login(email, PASSWORD, &a), 200);
     CU_ASSERT_EQUAL_FATAL(login(email, PASSWORD, &b), 200);
     send_bearer("GET", "/v1/auth/sessions", a.access, &r);
@@ -648,7 +567,7 @@ test_sessions_are_listed_and_deleted(void)
     CU_ASSERT_EQUAL_FATAL(strlen(other_sid), 36);
     /* Another user cannot end it. */
     fresh_email(email, sizeof(email), "sess-x");
-    register_user(email, id);
+    register_test_user(email, id);
     CU_ASSERT_EQUAL_FATAL(login(email, PASSWORD, &x), 200);
     snprintf(path, sizeof(path), "/v1/auth/sessions/%s", other_sid);
     send_bearer("DELETE", path, x.access, &r);
@@ -674,7 +593,7 @@ test_a_deleted_users_tokens_stop_working(void)
     char *v;
 
     fresh_email(email, sizeof(email), "gone");
-    register_user(email, id);
+    register_test_user(email, id);
     CU_ASSERT_EQUAL_FATAL(login(email, PASSWORD, &p), 200);
     CU_ASSERT_EQUAL(me(p.access), 200);
     snprintf(q, sizeof(q),
@@ -718,14 +637,14 @@ test_login_rehashes_older_parameters(void)
 static void
 test_the_audit_log_is_append_only(void)
 {
-    PGresult *res = PQexec(pg, "DELETE FROM audit_events");
+    PGresult *res = PQexec(api_pg(), "DELETE FROM audit_events");
 
     CU_ASSERT_EQUAL(PQresultStatus(res), PGRES_FATAL_ERROR);
     PQclear(res);
-    res = PQexec(pg, "UPDATE audit_events SET action = 'x'");
+    res = PQexec(api_pg(), "UPDATE audit_events SET action = 'x'");
     CU_ASSERT_EQUAL(PQresultStatus(res), PGRES_FATAL_ERROR);
     PQclear(res);
-    res = PQexec(pg, "TRUNCATE audit_events");
+    res = PQexec(api_pg(), "TRUNCATE audit_events");
     CU_ASSERT_EQUAL(PQresultStatus(res), PGRES_FATAL_ERROR);
     PQclear(res);
 }
@@ -764,16 +683,12 @@ main(void)
     static char spool_buf[1024];
     int rc;
 
-    base = client_base("KEEL_TEST_URL");
     snprintf(spool_buf, sizeof(spool_buf), "%s/mail",
              client_base("KEEL_TEST_DIR"));
     spool = spool_buf;
-    pg = PQconnectdb(client_base("KEEL_TEST_PGURL"));
-    if (PQstatus(pg) != CONNECTION_OK) {
-        fprintf(stderr, "test_auth: %s", PQerrorMessage(pg));
+    if (api_init("test_auth") != 0)
         return 1;
-    }
     rc = unit_run("auth", UNIT_TESTS(tests));
-    PQfinish(pg);
+    api_finish();
     return rc;
 }

@@ -35,32 +35,17 @@
 #include "keel-build.h"
 
 #include "../unit/unit.h"
+#include "api.h"
 #include "client.h"
 
-#include <ctype.h>
 #include <curl/curl.h>
-#include <libpq-fe.h>
 #include <pthread.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static const char *base;
-static PGconn *pg;
-static int serial;
-
-#define PASSWORD  "correct horse battery staple"
-#define NOBODY_ID "00000000-0000-4000-8000-000000000000"
-
 /* ---- helpers ------------------------------------------------------------ */
-
-typedef struct account {
-    char email[128];
-    char id[37];
-    char access[2048];
-} account_t;
 
 typedef enum caller { ANON, USER, USER2, EDITOR, ADMIN, NCALLERS } caller_t;
 
@@ -74,94 +59,7 @@ static account_t fx[NCALLERS];
 static const char *
 tok(caller_t who)
 {
-    return who == ANON ? NULL : fx[who].access;
-}
-
-/*
- * Send `method` to `path` with an optional bearer token, JSON body and one
- * extra header line.  Fills *r (the caller frees it); returns the status.
- */
-static long
-call_h(const char *method, const char *path, const char *bearer,
-       const char *body, const char *extra, http_resp_t *r)
-{
-    char auth[4096];
-    const char *h[4];
-    int n = 0;
-
-    if (body != NULL)
-        h[n++] = "Content-Type: application/json";
-    if (bearer != NULL) {
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %.4000s", bearer);
-        h[n++] = auth;
-    }
-    if (extra != NULL)
-        h[n++] = extra;
-    h[n] = NULL;
-    http_do(base, method, path, h, body, body ? strlen(body) : 0, r);
-    return r->status;
-}
-
-static long
-call(const char *method, const char *path, const char *bearer, const char *body,
-     http_resp_t *r)
-{
-    return call_h(method, path, bearer, body, NULL, r);
-}
-
-/* The status alone. */
-static long
-status_of(const char *method, const char *path, const char *bearer,
-          const char *body)
-{
-    http_resp_t r;
-    long status = call(method, path, bearer, body, &r);
-
-    resp_free(&r);
-    return status;
-}
-
-/* `s` percent-encoded for a query string (everything but unreserved). */
-static const char *
-enc(const char *s, char *out, size_t len)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-
-    for (; *s != '\0' && o + 4 < len; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static char *
-sql1(const char *q)
-{
-    PGresult *res = PQexec(pg, q);
-    char *v = NULL;
-
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0)
-        v = strdup(PQgetvalue(res, 0, 0));
-    else if (PQresultStatus(res) != PGRES_TUPLES_OK &&
-             PQresultStatus(res) != PGRES_COMMAND_OK)
-        fprintf(stderr, "sql: %s", PQerrorMessage(pg));
-    PQclear(res);
-    return v ? v : strdup("");
-}
-
-/* `s`, or "" for NULL: string assertions never see NULL. */
-static const char *
-nz(const char *s)
-{
-    return s ? s : "";
+    return who == ANON ? NULL : fx[who].p.access;
 }
 
 /* The database's clock now, as an RFC 3339 instant with milliseconds. */
@@ -175,131 +73,6 @@ db_now(char *out, size_t len)
     free(now);
 }
 
-static void
-fresh_email(char *out, size_t len, const char *tag)
-{
-    snprintf(out, len, "%s-%d-%ld@example.org", tag, ++serial, (long)getpid());
-}
-
-/* Register `email`; its id into `id` (empty on failure).  The status. */
-static long
-register_user(const char *email, const char *name, char id[37])
-{
-    char body[512];
-    http_resp_t r;
-    long status;
-
-    snprintf(body, sizeof(body),
-             "{\"email\":\"%s\",\"password\":\"" PASSWORD "\",\"name\":\"%s\"}",
-             email, name);
-    status = call("POST", "/v1/auth/register", NULL, body, &r);
-    snprintf(id, 37, "%s",
-             status == 201 && json_path_str(r.json, "data.id")
-                 ? json_path_str(r.json, "data.id")
-                 : "");
-    resp_free(&r);
-    return status;
-}
-
-static long
-login(const char *email, char *access, size_t len)
-{
-    char body[512];
-    http_resp_t r;
-    long status;
-
-    snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"%s\"}",
-             email, PASSWORD);
-    status = call("POST", "/v1/auth/login", NULL, body, &r);
-    if (status == 200)
-        snprintf(access, len, "%s",
-                 nz(json_path_str(r.json, "data.access_token")));
-    resp_free(&r);
-    return status;
-}
-
-/* Give the user `id` the role `role` directly in the database. */
-static int
-grant(const char *id, const char *role)
-{
-    char q[512];
-    PGresult *res;
-    int ok;
-
-    snprintf(q, sizeof(q),
-             "INSERT INTO user_roles (user_id, role_id) SELECT u.id, r.id "
-             "FROM users u, roles r WHERE u.public_id = '%s' AND r.name = '%s'",
-             id, role);
-    res = PQexec(pg, q);
-    ok = PQresultStatus(res) == PGRES_COMMAND_OK &&
-         strcmp(PQcmdTuples(res), "1") == 0;
-    if (!ok)
-        fprintf(stderr, "grant %s: %s", role, PQerrorMessage(pg));
-    PQclear(res);
-    return ok ? 0 : -1;
-}
-
-/* Register, optionally grant `role` (besides "user"), log in.  0 or -1. */
-static int
-make_account(account_t *a, const char *tag, const char *role)
-{
-    memset(a, 0, sizeof(*a));
-    fresh_email(a->email, sizeof(a->email), tag);
-    if (register_user(a->email, "Test", a->id) != 201 || a->id[0] == '\0') {
-        fprintf(stderr, "make_account %s: register failed\n", tag);
-        return -1;
-    }
-    if (role != NULL && grant(a->id, role) != 0)
-        return -1;
-    if (login(a->email, a->access, sizeof(a->access)) != 200) {
-        fprintf(stderr, "make_account %s: login failed\n", tag);
-        return -1;
-    }
-    return 0;
-}
-
-/* 1 when error.details has an entry whose field is `field`, or starts
- * with `field` followed by a dot when `prefix` is set ("tags.3"). */
-static int
-has_detail_in(const http_resp_t *r, const char *field, int prefix)
-{
-    json_object *d = json_path(r->json, "error.details");
-    size_t n = json_object_is_type(d, json_type_array)
-                   ? json_object_array_length(d)
-                   : 0;
-    size_t flen = strlen(field);
-
-    for (size_t i = 0; i < n; i++) {
-        const char *f = json_path_str(json_object_array_get_idx(d, i), "field");
-        if (f == NULL)
-            continue;
-        if (strcmp(f, field) == 0)
-            return 1;
-        if (prefix && strncmp(f, field, flen) == 0 && f[flen] == '.')
-            return 1;
-    }
-    return 0;
-}
-
-static int
-has_detail(const http_resp_t *r, const char *field)
-{
-    return has_detail_in(r, field, 0);
-}
-
-/* A 400 VALIDATION_ERROR naming `field` (when not NULL). */
-static void
-assert_invalid(const http_resp_t *r, const char *field)
-{
-    assert_envelope(r, 400, "VALIDATION_ERROR");
-    if (field != NULL) {
-        CU_ASSERT_TRUE(has_detail(r, field));
-        if (!has_detail(r, field))
-            fprintf(stderr, "\n    no details entry for %s: %s\n", field,
-                    r->body);
-    }
-}
-
 /* A 400 VALIDATION_ERROR naming `field` or one of its items. */
 static void
 assert_invalid_in(const http_resp_t *r, const char *field)
@@ -308,93 +81,6 @@ assert_invalid_in(const http_resp_t *r, const char *field)
     CU_ASSERT_TRUE(has_detail_in(r, field, 1));
     if (!has_detail_in(r, field, 1))
         fprintf(stderr, "\n    no details entry for %s: %s\n", field, r->body);
-}
-
-/* A 400 of either 400 code: where API.md says "400" without one. */
-static void
-assert_400(const http_resp_t *r)
-{
-    const char *code = json_path_str(r->json, "error.code");
-
-    CU_ASSERT_EQUAL(r->status, 400);
-    if (r->status != 400)
-        fprintf(stderr, "\n    expected 400, got %ld: %s\n", r->status,
-                r->body);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(code);
-    CU_ASSERT_TRUE(strcmp(code, "VALIDATION_ERROR") == 0 ||
-                   strcmp(code, "BAD_REQUEST") == 0);
-}
-
-/* The number of elements of `data` (-1 when it is not an array). */
-static int
-data_len(const http_resp_t *r)
-{
-    json_object *d = json_path(r->json, "data");
-
-    return json_object_is_type(d, json_type_array)
-               ? (int)json_object_array_length(d)
-               : -1;
-}
-
-/* The id of data[i]. */
-static const char *
-item_id(const http_resp_t *r, int i)
-{
-    return nz(json_path_str(
-        json_object_array_get_idx(json_path(r->json, "data"), (size_t)i),
-        "id"));
-}
-
-/* The index in `data` of the object whose id is `id`, or -1. */
-static int
-index_of(const http_resp_t *r, const char *id)
-{
-    for (int i = 0; i < data_len(r); i++)
-        if (strcmp(item_id(r, i), id) == 0)
-            return i;
-    return -1;
-}
-
-/* 1 when `data` holds exactly the n posts `want` (in any order). */
-static int
-same_ids(const http_resp_t *r, const char *const *want, int n)
-{
-    if (data_len(r) != n)
-        return 0;
-    for (int i = 0; i < n; i++)
-        if (index_of(r, want[i]) < 0)
-            return 0;
-    return 1;
-}
-
-/* 1 when `data` holds exactly the n posts `want`, in that order. */
-static int
-in_order(const http_resp_t *r, const char *const *want, int n)
-{
-    if (data_len(r) != n)
-        return 0;
-    for (int i = 0; i < n; i++)
-        if (strcmp(item_id(r, i), want[i]) != 0)
-            return 0;
-    return 1;
-}
-
-/* 1 when `s` is an RFC 3339 UTC instant with milliseconds and a Z. */
-static int
-is_instant(const char *s)
-{
-    regex_t re;
-    int ok;
-
-    if (s == NULL)
-        return 0;
-    regcomp(&re,
-            "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
-            "\\.[0-9]{3}Z$",
-            REG_EXTENDED | REG_NOSUB);
-    ok = regexec(&re, s, 0, NULL, 0) == 0;
-    regfree(&re);
-    return ok;
 }
 
 /* A tag unique to this process: "t<pid>-<what>". */
@@ -473,43 +159,6 @@ change_post(const char *method, caller_t who, const char *id, const char *body)
 
     snprintf(path, sizeof(path), "/v1/posts/%s", id);
     return status_of(method, path, tok(who), body);
-}
-
-/* The URL of the Link header entry with rel="<rel>", as a path, or NULL. */
-static const char *
-link_of(const http_resp_t *r, const char *rel, char *out, size_t len)
-{
-    char hdr[16384], want[32];
-    const char *p;
-
-    if (resp_header(r, "Link", hdr, sizeof(hdr)) == NULL)
-        return NULL;
-    snprintf(want, sizeof(want), "rel=\"%s\"", rel);
-    for (p = strchr(hdr, '<'); p != NULL; p = strchr(p + 1, '<')) {
-        const char *end = strchr(p, '>'), *next;
-        size_t n;
-        if (end == NULL)
-            return NULL;
-        next = strchr(end, '<');
-        n = next ? (size_t)(next - end) : strlen(end);
-        if (memmem(end, n, want, strlen(want)) == NULL)
-            continue;
-        p++;
-        /* An absolute URL: keep its path. */
-        if (strncmp(p, "http://", 7) == 0 || strncmp(p, "https://", 8) == 0) {
-            const char *slash = strchr(strstr(p, "//") + 2, '/');
-            if (slash == NULL || slash > end)
-                return NULL;
-            p = slash;
-        }
-        n = (size_t)(end - p);
-        if (n >= len)
-            return NULL;
-        memcpy(out, p, n);
-        out[n] = '\0';
-        return out;
-    }
-    return NULL;
 }
 
 /* ---- A: creating -------------------------------------------------------- */
@@ -617,11 +266,11 @@ test_create_gives_the_whole_post(void)
         const char *hl[3] = { "Content-Type: text/plain", auth, NULL };
         static const char body[] = "{\"title\":\"Typed\"}";
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok(USER));
-        http_do(base, "POST", "/v1/posts", hl, body, strlen(body), &r);
+        http_do(api_base(), "POST", "/v1/posts", hl, body, strlen(body), &r);
         assert_envelope(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
         resp_free(&r);
         hl[0] = "Content-Type: application/json; charset=utf-8";
-        http_do(base, "POST", "/v1/posts", hl, body, strlen(body), &r);
+        http_do(api_base(), "POST", "/v1/posts", hl, body, strlen(body), &r);
         CU_ASSERT_EQUAL(r.status, 201);
         resp_free(&r);
     }
@@ -1245,20 +894,7 @@ test_put_replaces_and_patch_changes_a_subset(void)
 static void
 assert_lists(caller_t who, const char *path, const char *const *want, int n)
 {
-    http_resp_t r;
-    int ok;
-
-    call("GET", path, tok(who), NULL, &r);
-    CU_ASSERT_EQUAL(r.status, 200);
-    ok = same_ids(&r, want, n);
-    CU_ASSERT_TRUE(ok);
-    if (!ok)
-        fprintf(stderr, "\n    GET %s as %s: %d items, expected %d: %.400s\n",
-                path, caller_name[who], data_len(&r), n, r.body);
-    if (json_path(r.json, "meta.total") != NULL)
-        CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.total")),
-                        n);
-    resp_free(&r);
+    assert_list(caller_name[who], tok(who), path, want, n);
 }
 
 static void
@@ -1617,23 +1253,6 @@ make_page_posts(void)
         CU_ASSERT_EQUAL(
             mkpost(USER2, title, "published", "public", pg_tag, pg_ids[i]), 0);
     }
-}
-
-/* Add each id of `r`'s data to seen[] (n of them); 0, or -1 on a repeat. */
-static int
-collect_ids(const http_resp_t *r, char seen[][37], int *n, int max)
-{
-    int repeat = 0;
-
-    for (int i = 0; i < data_len(r); i++) {
-        const char *id = item_id(r, i);
-        for (int j = 0; j < *n; j++)
-            if (strcmp(seen[j], id) == 0)
-                repeat = 1;
-        if (*n < max)
-            snprintf(seen[(*n)++], 37, "%s", id);
-    }
-    return repeat ? -1 : 0;
 }
 
 static void
@@ -2293,7 +1912,7 @@ test_a_deleted_authors_posts_vanish(void)
                  "{\"title\":\"Orphan\",\"status\":\"published\","
                  "\"tags\":[\"%s\"]}",
                  tg);
-        CU_ASSERT_EQUAL_FATAL(create_at("/v1/posts", gone.access, body, id),
+        CU_ASSERT_EQUAL_FATAL(create_at("/v1/posts", gone.p.access, body, id),
                               201);
     }
     CU_ASSERT_EQUAL(get_post(ANON, id, &r), 200);
@@ -2364,22 +1983,18 @@ main(void)
 
     /* Before any thread: libcurl's global state. */
     curl_global_init(CURL_GLOBAL_ALL);
-    base = client_base("KEEL_TEST_URL");
-    pg = PQconnectdb(client_base("KEEL_TEST_PGURL"));
-    if (PQstatus(pg) != CONNECTION_OK) {
-        fprintf(stderr, "test_posts: %s", PQerrorMessage(pg));
+    if (api_init("test_posts") != 0)
         return 1;
-    }
     if (make_account(&fx[USER], "posts-user", NULL) != 0 ||
         make_account(&fx[USER2], "posts-user2", NULL) != 0 ||
         make_account(&fx[EDITOR], "posts-editor", "editor") != 0 ||
         make_account(&fx[ADMIN], "posts-admin", "admin") != 0) {
         fprintf(stderr, "test_posts: the fixture accounts cannot be made\n");
-        PQfinish(pg);
+        api_finish();
         return 1;
     }
     rc = unit_run("posts", UNIT_TESTS(tests));
-    PQfinish(pg);
+    api_finish();
     curl_global_cleanup();
     return rc;
 }

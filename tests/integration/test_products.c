@@ -37,32 +37,17 @@
 #include "keel-build.h"
 
 #include "../unit/unit.h"
+#include "api.h"
 #include "client.h"
 
-#include <ctype.h>
 #include <curl/curl.h>
-#include <libpq-fe.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
-static const char *base;
-static PGconn *pg;
-static int serial;
-
-#define PASSWORD  "correct horse battery staple"
-#define NOBODY_ID "00000000-0000-4000-8000-000000000000"
-
 /* ---- helpers ------------------------------------------------------------ */
-
-typedef struct account {
-    char email[128];
-    char id[37];
-    char access[2048];
-} account_t;
 
 typedef enum caller { ANON, USER, EDITOR, ADMIN, NCALLERS } caller_t;
 
@@ -77,284 +62,7 @@ static account_t fx[NCALLERS];
 static const char *
 tok(caller_t who)
 {
-    return who == ANON ? NULL : fx[who].access;
-}
-
-/*
- * Send `method` to `path` with an optional bearer token, JSON body and one
- * extra header line.  Fills *r (the caller frees it); returns the status.
- */
-static long
-call_h(const char *method, const char *path, const char *bearer,
-       const char *body, const char *extra, http_resp_t *r)
-{
-    char auth[4096];
-    const char *h[4];
-    int n = 0;
-
-    if (body != NULL)
-        h[n++] = "Content-Type: application/json";
-    if (bearer != NULL) {
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %.4000s", bearer);
-        h[n++] = auth;
-    }
-    if (extra != NULL)
-        h[n++] = extra;
-    h[n] = NULL;
-    http_do(base, method, path, h, body, body ? strlen(body) : 0, r);
-    return r->status;
-}
-
-static long
-call(const char *method, const char *path, const char *bearer, const char *body,
-     http_resp_t *r)
-{
-    return call_h(method, path, bearer, body, NULL, r);
-}
-
-/* The status alone. */
-static long
-status_of(const char *method, const char *path, const char *bearer,
-          const char *body)
-{
-    http_resp_t r;
-    long status = call(method, path, bearer, body, &r);
-
-    resp_free(&r);
-    return status;
-}
-
-/* `s` percent-encoded for a query string (everything but unreserved). */
-static const char *
-enc(const char *s, char *out, size_t len)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-
-    for (; *s != '\0' && o + 4 < len; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
-/* `s`, or "" for NULL: string assertions never see NULL. */
-static const char *
-nz(const char *s)
-{
-    return s ? s : "";
-}
-
-static void
-fresh_email(char *out, size_t len, const char *tag)
-{
-    snprintf(out, len, "%s-%d-%ld@example.org", tag, ++serial, (long)getpid());
-}
-
-/* Register `email`; its id into `id` (empty on failure).  The status. */
-static long
-register_user(const char *email, const char *name, char id[37])
-{
-    char body[512];
-    http_resp_t r;
-    long status;
-
-    snprintf(body, sizeof(body),
-             "{\"email\":\"%s\",\"password\":\"" PASSWORD "\",\"name\":\"%s\"}",
-             email, name);
-    status = call("POST", "/v1/auth/register", NULL, body, &r);
-    snprintf(id, 37, "%s",
-             status == 201 && json_path_str(r.json, "data.id")
-                 ? json_path_str(r.json, "data.id")
-                 : "");
-    resp_free(&r);
-    return status;
-}
-
-static long
-login(const char *email, char *access, size_t len)
-{
-    char body[512];
-    http_resp_t r;
-    long status;
-
-    snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"%s\"}",
-             email, PASSWORD);
-    status = call("POST", "/v1/auth/login", NULL, body, &r);
-    if (status == 200)
-        snprintf(access, len, "%s",
-                 nz(json_path_str(r.json, "data.access_token")));
-    resp_free(&r);
-    return status;
-}
-
-/* Give the user `id` the role `role` directly in the database. */
-static int
-grant(const char *id, const char *role)
-{
-    char q[512];
-    PGresult *res;
-    int ok;
-
-    snprintf(q, sizeof(q),
-             "INSERT INTO user_roles (user_id, role_id) SELECT u.id, r.id "
-             "FROM users u, roles r WHERE u.public_id = '%s' AND r.name = '%s'",
-             id, role);
-    res = PQexec(pg, q);
-    ok = PQresultStatus(res) == PGRES_COMMAND_OK &&
-         strcmp(PQcmdTuples(res), "1") == 0;
-    if (!ok)
-        fprintf(stderr, "grant %s: %s", role, PQerrorMessage(pg));
-    PQclear(res);
-    return ok ? 0 : -1;
-}
-
-/* Register, optionally grant `role` (besides "user"), log in.  0 or -1. */
-static int
-make_account(account_t *a, const char *tag, const char *role)
-{
-    memset(a, 0, sizeof(*a));
-    fresh_email(a->email, sizeof(a->email), tag);
-    if (register_user(a->email, "Test", a->id) != 201 || a->id[0] == '\0') {
-        fprintf(stderr, "make_account %s: register failed\n", tag);
-        return -1;
-    }
-    if (role != NULL && grant(a->id, role) != 0)
-        return -1;
-    if (login(a->email, a->access, sizeof(a->access)) != 200) {
-        fprintf(stderr, "make_account %s: login failed\n", tag);
-        return -1;
-    }
-    return 0;
-}
-
-/* 1 when error.details has an entry whose field is `field`. */
-static int
-has_detail(const http_resp_t *r, const char *field)
-{
-    json_object *d = json_path(r->json, "error.details");
-    size_t n = json_object_is_type(d, json_type_array)
-                   ? json_object_array_length(d)
-                   : 0;
-
-    for (size_t i = 0; i < n; i++) {
-        const char *f = json_path_str(json_object_array_get_idx(d, i), "field");
-        if (f != NULL && strcmp(f, field) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* A 400 VALIDATION_ERROR naming `field` (when not NULL). */
-static void
-assert_invalid(const http_resp_t *r, const char *field)
-{
-    assert_envelope(r, 400, "VALIDATION_ERROR");
-    if (field != NULL) {
-        CU_ASSERT_TRUE(has_detail(r, field));
-        if (!has_detail(r, field))
-            fprintf(stderr, "\n    no details entry for %s: %s\n", field,
-                    r->body);
-    }
-}
-
-/* A 400 of either 400 code: where API.md says "400" without one. */
-static void
-assert_400(const http_resp_t *r)
-{
-    const char *code = json_path_str(r->json, "error.code");
-
-    CU_ASSERT_EQUAL(r->status, 400);
-    if (r->status != 400)
-        fprintf(stderr, "\n    expected 400, got %ld: %s\n", r->status,
-                r->body);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(code);
-    CU_ASSERT_TRUE(strcmp(code, "VALIDATION_ERROR") == 0 ||
-                   strcmp(code, "BAD_REQUEST") == 0);
-}
-
-/* The number of elements of `data` (-1 when it is not an array). */
-static int
-data_len(const http_resp_t *r)
-{
-    json_object *d = json_path(r->json, "data");
-
-    return json_object_is_type(d, json_type_array)
-               ? (int)json_object_array_length(d)
-               : -1;
-}
-
-/* data[i]. */
-static json_object *
-item(const http_resp_t *r, int i)
-{
-    return json_object_array_get_idx(json_path(r->json, "data"), (size_t)i);
-}
-
-/* The id of data[i]. */
-static const char *
-item_id(const http_resp_t *r, int i)
-{
-    return nz(json_path_str(item(r, i), "id"));
-}
-
-/* The index in `data` of the object whose id is `id`, or -1. */
-static int
-index_of(const http_resp_t *r, const char *id)
-{
-    for (int i = 0; i < data_len(r); i++)
-        if (strcmp(item_id(r, i), id) == 0)
-            return i;
-    return -1;
-}
-
-/* 1 when `data` holds exactly the n products `want` (in any order). */
-static int
-same_ids(const http_resp_t *r, const char *const *want, int n)
-{
-    if (data_len(r) != n)
-        return 0;
-    for (int i = 0; i < n; i++)
-        if (index_of(r, want[i]) < 0)
-            return 0;
-    return 1;
-}
-
-/* 1 when `data` holds exactly the n products `want`, in that order. */
-static int
-in_order(const http_resp_t *r, const char *const *want, int n)
-{
-    if (data_len(r) != n)
-        return 0;
-    for (int i = 0; i < n; i++)
-        if (strcmp(item_id(r, i), want[i]) != 0)
-            return 0;
-    return 1;
-}
-
-/* 1 when `s` is an RFC 3339 UTC instant with milliseconds and a Z. */
-static int
-is_instant(const char *s)
-{
-    regex_t re;
-    int ok;
-
-    if (s == NULL)
-        return 0;
-    regcomp(&re,
-            "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
-            "\\.[0-9]{3}Z$",
-            REG_EXTENDED | REG_NOSUB);
-    ok = regexec(&re, s, 0, NULL, 0) == 0;
-    regfree(&re);
-    return ok;
+    return who == ANON ? NULL : fx[who].p.access;
 }
 
 /* How many header lines named `name` the response has. */
@@ -394,43 +102,6 @@ varies_on(const http_resp_t *r, const char *field)
     return 0;
 }
 
-/* The URL of the Link header entry with rel="<rel>", as a path, or NULL. */
-static const char *
-link_of(const http_resp_t *r, const char *rel, char *out, size_t len)
-{
-    char hdr[16384], want[32];
-    const char *p;
-
-    if (resp_header(r, "Link", hdr, sizeof(hdr)) == NULL)
-        return NULL;
-    snprintf(want, sizeof(want), "rel=\"%s\"", rel);
-    for (p = strchr(hdr, '<'); p != NULL; p = strchr(p + 1, '<')) {
-        const char *end = strchr(p, '>'), *next;
-        size_t n;
-        if (end == NULL)
-            return NULL;
-        next = strchr(end, '<');
-        n = next ? (size_t)(next - end) : strlen(end);
-        if (memmem(end, n, want, strlen(want)) == NULL)
-            continue;
-        p++;
-        /* An absolute URL: keep its path. */
-        if (strncmp(p, "http://", 7) == 0 || strncmp(p, "https://", 8) == 0) {
-            const char *slash = strchr(strstr(p, "//") + 2, '/');
-            if (slash == NULL || slash > end)
-                return NULL;
-            p = slash;
-        }
-        n = (size_t)(end - p);
-        if (n >= len)
-            return NULL;
-        memcpy(out, p, n);
-        out[n] = '\0';
-        return out;
-    }
-    return NULL;
-}
-
 /* A category unique to this process: "cat<pid>-<what>". */
 static const char *
 cat_of(const char *what, char *out, size_t len)
@@ -443,7 +114,7 @@ cat_of(const char *what, char *out, size_t len)
 static const char *
 sku_of(const char *what, char *out, size_t len)
 {
-    snprintf(out, len, "p%ld-%d-%s", (long)getpid(), ++serial, what);
+    snprintf(out, len, "p%ld-%d-%s", (long)getpid(), api_serial(), what);
     return out;
 }
 
@@ -538,21 +209,7 @@ version_of(const char *id)
 static void
 assert_lists(caller_t who, const char *path, const char *const *want, int n)
 {
-    http_resp_t r;
-    int ok;
-
-    call("GET", path, tok(who), NULL, &r);
-    CU_ASSERT_EQUAL(r.status, 200);
-    ok = r.status == 200 && same_ids(&r, want, n);
-    CU_ASSERT_TRUE(ok);
-    if (!ok)
-        fprintf(stderr,
-                "\n    GET %s as %s: %ld, %d items, expected %d: %.400s\n",
-                path, caller_name[who], r.status, data_len(&r), n, r.body);
-    if (json_path(r.json, "meta.total") != NULL)
-        CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.total")),
-                        n);
-    resp_free(&r);
+    assert_list(caller_name[who], tok(who), path, want, n);
 }
 
 /* ---- A: creating -------------------------------------------------------- */
@@ -679,7 +336,7 @@ test_create_gives_the_whole_product(void)
         char auth[2200];
         const char *hl[3] = { "Content-Type: text/plain", auth, NULL };
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok(EDITOR));
-        http_do(base, "POST", "/v1/products", hl, body, strlen(body), &r);
+        http_do(api_base(), "POST", "/v1/products", hl, body, strlen(body), &r);
         assert_envelope(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
         resp_free(&r);
     }
@@ -805,7 +462,7 @@ test_create_enforces_every_bound(void)
     refused("sku", "\"caf\xc3\xa9\"", "sku");
     refused("sku", "42", "sku");
     refused("sku", "null", "sku");
-    snprintf(sku, sizeof(sku), "p%ld-%d-", (long)getpid(), ++serial);
+    snprintf(sku, sizeof(sku), "p%ld-%d-", (long)getpid(), api_serial());
     {
         char s65[70];
         size_t n = strlen(sku);
@@ -823,7 +480,7 @@ test_create_enforces_every_bound(void)
         free(v);
     }
     snprintf(sku, sizeof(sku), "\"p%ld-%d-Mixed_Case-09\"", (long)getpid(),
-             ++serial);
+             api_serial());
     accepted_("sku", sku);
     /* name: required, 1-200 characters after trimming, a string */
     refused("name", NULL, "name");
@@ -1798,23 +1455,6 @@ test_lists_sort_and_select_fields(void)
     resp_free(&r);
 }
 
-/* Add each id of `r`'s data to seen[] (n of them); 0, or -1 on a repeat. */
-static int
-collect_ids(const http_resp_t *r, char seen[][37], int *n, int max)
-{
-    int repeat = 0;
-
-    for (int i = 0; i < data_len(r); i++) {
-        const char *id = item_id(r, i);
-        for (int j = 0; j < *n; j++)
-            if (strcmp(seen[j], id) == 0)
-                repeat = 1;
-        if (*n < max)
-            snprintf(seen[(*n)++], 37, "%s", id);
-    }
-    return repeat ? -1 : 0;
-}
-
 static void
 test_offset_and_cursor_pages(void)
 {
@@ -1942,21 +1582,17 @@ main(void)
     int rc;
 
     curl_global_init(CURL_GLOBAL_ALL);
-    base = client_base("KEEL_TEST_URL");
-    pg = PQconnectdb(client_base("KEEL_TEST_PGURL"));
-    if (PQstatus(pg) != CONNECTION_OK) {
-        fprintf(stderr, "test_products: %s", PQerrorMessage(pg));
+    if (api_init("test_products") != 0)
         return 1;
-    }
     if (make_account(&fx[USER], "products-user", NULL) != 0 ||
         make_account(&fx[EDITOR], "products-editor", "editor") != 0 ||
         make_account(&fx[ADMIN], "products-admin", "admin") != 0) {
         fprintf(stderr, "test_products: the fixture accounts cannot be made\n");
-        PQfinish(pg);
+        api_finish();
         return 1;
     }
     rc = unit_run("products", UNIT_TESTS(tests));
-    PQfinish(pg);
+    api_finish();
     curl_global_cleanup();
     return rc;
 }
