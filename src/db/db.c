@@ -5,6 +5,8 @@
 #include "db/internal.h"
 #include "core/util.h"
 
+#include <json-c/json.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -318,4 +320,19 @@ db_guarded_delete(db_conn_t *c, const db_stmt_t *del, const db_stmt_t *ver,
         return KEEL_OK;
     rc = db_why_unchanged(c, ver, id, if_match, err);
     return rc == KEEL_EVERSION ? KEEL_EPRECOND : rc;
+}
+
+keel_rc
+db_transaction_out(db_conn_t *c, keel_rc (*fn)(db_conn_t *, void *), void *arg,
+                   struct json_object **out, db_error_t *err)
+{
+    keel_rc rc;
+
+    *out = NULL;
+    rc = db_transaction(c, fn, arg, 3, err);
+    if (rc != KEEL_OK) {
+        json_object_put(*out);
+        *out = NULL;
+    }
+    return rc;
 }

@@ -18,6 +18,8 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
+struct json_object;
+
 typedef struct db_pool db_pool_t;
 typedef struct db_conn db_conn_t;
 
@@ -101,6 +103,16 @@ keel_rc db_exec_sql(db_conn_t *c, const char *sql, db_error_t *err);
  */
 keel_rc db_transaction(db_conn_t *c, keel_rc (*fn)(db_conn_t *, void *),
                        void *arg, int attempts, db_error_t *err);
+
+/*
+ * db_transaction() for a write that reads back what it wrote into *out
+ * (json_object_put): *out is NULL on entry and put again on failure, so a
+ * caller gets a result only from a committed transaction.  `fn` drops an
+ * earlier attempt's *out when it runs again.
+ */
+keel_rc db_transaction_out(db_conn_t *c, keel_rc (*fn)(db_conn_t *, void *),
+                           void *arg, struct json_object **out,
+                           db_error_t *err);
 
 /*
  * The column a constraint named by PostgreSQL's convention guards:

@@ -124,16 +124,33 @@ DB_STMT(st_post_insert, 6,
         "FROM users u WHERE u.public_id = $1::uuid AND u.deleted_at IS NULL "
         "FOR SHARE OF u RETURNING public_id");
 
-keel_rc
-posts_create(db_conn_t *c, const char *author, const post_fields_t *f,
-             json_object **out, db_error_t *err)
+typedef struct post_write {
+    const char *author, *id;
+    const post_fields_t *f;
+    long long if_match, version;
+    json_object **out;
+    db_error_t *err;
+} post_write_t;
+
+/* Each write and the read of what it wrote run in one transaction
+ * (db_transaction_out), so that the answer and its ETag are this
+ * request's version, not a later one. */
+static keel_rc
+create_tx(db_conn_t *c, void *arg)
 {
+    post_write_t *w = arg;
+    const char *author = w->author;
+    const post_fields_t *f = w->f;
+    json_object **out = w->out;
+    db_error_t *err = w->err;
     const char *p[6] = { author,    f->title,      f->body,
                          f->status, f->visibility, f->tags };
     PGresult *res;
     char id[37];
     keel_rc rc = db_exec(c, &st_post_insert, p, &res, err);
 
+    /* A retried transaction drops what the last attempt read. */
+    json_object_put(*out);
     *out = NULL;
     if (rc != KEEL_OK)
         return rc;
@@ -144,6 +161,15 @@ posts_create(db_conn_t *c, const char *author, const post_fields_t *f,
     snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
     return posts_get(c, id, out, err);
+}
+
+keel_rc
+posts_create(db_conn_t *c, const char *author, const post_fields_t *f,
+             json_object **out, db_error_t *err)
+{
+    post_write_t w = { author, NULL, f, -1, -1, out, err };
+
+    return db_transaction_out(c, create_tx, &w, out, err);
 }
 
 DB_STMT(st_post_update, 8,
@@ -171,11 +197,15 @@ DB_STMT(st_post_delete, 2,
         "WHERE public_id = $1::uuid AND deleted_at IS NULL "
         "AND ($2::integer IS NULL OR version = $2::integer) RETURNING id");
 
-keel_rc
-posts_update(db_conn_t *c, const char *id, const post_fields_t *f,
-             long long if_match, long long version, json_object **out,
-             db_error_t *err)
+static keel_rc
+update_tx(db_conn_t *c, void *arg)
 {
+    post_write_t *w = arg;
+    const char *id = w->id;
+    const post_fields_t *f = w->f;
+    long long if_match = w->if_match, version = w->version;
+    json_object **out = w->out;
+    db_error_t *err = w->err;
     char im[24], v[24];
     const char *p[8] = { id,
                          f->title,
@@ -189,6 +219,8 @@ posts_update(db_conn_t *c, const char *id, const post_fields_t *f,
     int n;
     keel_rc rc = db_exec(c, &st_post_update, p, &res, err);
 
+    /* A retried transaction drops what the last attempt read. */
+    json_object_put(*out);
     *out = NULL;
     if (rc != KEEL_OK)
         return rc;
@@ -197,6 +229,16 @@ posts_update(db_conn_t *c, const char *id, const post_fields_t *f,
     if (n == 0)
         return db_why_unchanged(c, &st_post_version, id, if_match, err);
     return posts_get(c, id, out, err);
+}
+
+keel_rc
+posts_update(db_conn_t *c, const char *id, const post_fields_t *f,
+             long long if_match, long long version, json_object **out,
+             db_error_t *err)
+{
+    post_write_t w = { NULL, id, f, if_match, version, out, err };
+
+    return db_transaction_out(c, update_tx, &w, out, err);
 }
 
 keel_rc

@@ -114,10 +114,24 @@ DB_STMT(st_product_delete, 2,
         "WHERE public_id = $1::uuid AND deleted_at IS NULL "
         "AND ($2::integer IS NULL OR version = $2::integer) RETURNING id");
 
-keel_rc
-products_create(db_conn_t *c, const product_fields_t *f, json_object **out,
-                db_error_t *err)
+typedef struct product_write {
+    const char *id;
+    const product_fields_t *f;
+    long long if_match, version;
+    json_object **out;
+    db_error_t *err;
+} product_write_t;
+
+/* Each write and the read of what it wrote run in one transaction
+ * (db_transaction_out), so that the answer and its ETag are this
+ * request's version, not a later one. */
+static keel_rc
+create_tx(db_conn_t *c, void *arg)
 {
+    product_write_t *w = arg;
+    const product_fields_t *f = w->f;
+    json_object **out = w->out;
+    db_error_t *err = w->err;
     const char *p[8] = { f->sku,      f->name,        f->description,
                          f->category, f->price_cents, f->currency,
                          f->stock,    f->active };
@@ -125,6 +139,8 @@ products_create(db_conn_t *c, const product_fields_t *f, json_object **out,
     char id[37];
     keel_rc rc = db_exec(c, &st_product_insert, p, &res, err);
 
+    /* A retried transaction drops what the last attempt read. */
+    json_object_put(*out);
     *out = NULL;
     if (rc != KEEL_OK)
         return rc;
@@ -134,10 +150,23 @@ products_create(db_conn_t *c, const product_fields_t *f, json_object **out,
 }
 
 keel_rc
-products_update(db_conn_t *c, const char *id, const product_fields_t *f,
-                long long if_match, long long version, json_object **out,
+products_create(db_conn_t *c, const product_fields_t *f, json_object **out,
                 db_error_t *err)
 {
+    product_write_t w = { NULL, f, -1, -1, out, err };
+
+    return db_transaction_out(c, create_tx, &w, out, err);
+}
+
+static keel_rc
+update_tx(db_conn_t *c, void *arg)
+{
+    product_write_t *w = arg;
+    const char *id = w->id;
+    const product_fields_t *f = w->f;
+    long long if_match = w->if_match, version = w->version;
+    json_object **out = w->out;
+    db_error_t *err = w->err;
     char im[24], v[24];
     const char *p[11] = { id,
                           f->sku,
@@ -154,6 +183,8 @@ products_update(db_conn_t *c, const char *id, const product_fields_t *f,
     int n;
     keel_rc rc = db_exec(c, &st_product_update, p, &res, err);
 
+    /* A retried transaction drops what the last attempt read. */
+    json_object_put(*out);
     *out = NULL;
     if (rc != KEEL_OK)
         return rc;
@@ -162,6 +193,16 @@ products_update(db_conn_t *c, const char *id, const product_fields_t *f,
     if (n == 0)
         return db_why_unchanged(c, &st_product_version, id, if_match, err);
     return products_get(c, id, out, err);
+}
+
+keel_rc
+products_update(db_conn_t *c, const char *id, const product_fields_t *f,
+                long long if_match, long long version, json_object **out,
+                db_error_t *err)
+{
+    product_write_t w = { id, f, if_match, version, out, err };
+
+    return db_transaction_out(c, update_tx, &w, out, err);
 }
 
 keel_rc
