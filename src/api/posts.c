@@ -193,7 +193,7 @@ keel_rc
 posts_add(keel_ctx_t *ctx)
 {
     post_fields_t f = fields_of(ctx);
-    json_object *post, *id;
+    json_object *post;
     db_conn_t *c;
     db_error_t err;
     keel_rc rc = ctx_db(ctx, &c);
@@ -205,11 +205,7 @@ posts_add(keel_ctx_t *ctx)
         return ctx_fail(ctx, KEEL_EUNAUTH, "Invalid or expired token");
     if (rc != KEEL_OK)
         return ctx_fail_db(ctx, rc, &err);
-    if (json_object_object_get_ex(post, "id", &id))
-        ctx_header_set(ctx, "Location",
-                       arena_sprintf(ctx->arena, "/v1/posts/%s",
-                                     json_object_get_string(id)));
-    coll_respond_one(ctx, 201, post);
+    coll_respond_created(ctx, "/v1/posts", post);
     return KEEL_OK;
 }
 
@@ -217,14 +213,12 @@ keel_rc
 posts_change(keel_ctx_t *ctx)
 {
     post_fields_t f = fields_of(ctx);
-    json_object *post, *v;
-    long long version = -1;
+    json_object *post;
+    long long version = ctx_body_version(ctx);
     db_conn_t *c;
     db_error_t err;
     keel_rc rc;
 
-    if (json_object_object_get_ex(ctx->req.json, "version", &v))
-        version = json_object_get_int64(v);
     if (f.title == NULL && f.body == NULL && f.status == NULL &&
         f.visibility == NULL && f.tags == NULL) {
         ctx_detail(ctx, "body", "give at least one field to change");

@@ -181,7 +181,7 @@ keel_rc
 products_add(keel_ctx_t *ctx)
 {
     product_fields_t f = fields_of(ctx);
-    json_object *product, *id;
+    json_object *product;
     db_conn_t *c;
     db_error_t err;
     keel_rc rc = ctx_db(ctx, &c);
@@ -191,11 +191,7 @@ products_add(keel_ctx_t *ctx)
     rc = products_create(c, &f, &product, &err);
     if (rc != KEEL_OK)
         return ctx_fail_db(ctx, rc, &err);
-    if (json_object_object_get_ex(product, "id", &id))
-        ctx_header_set(ctx, "Location",
-                       arena_sprintf(ctx->arena, "/v1/products/%s",
-                                     json_object_get_string(id)));
-    coll_respond_one(ctx, 201, product);
+    coll_respond_created(ctx, "/v1/products", product);
     return KEEL_OK;
 }
 
@@ -203,16 +199,14 @@ keel_rc
 products_change(keel_ctx_t *ctx)
 {
     product_fields_t f = fields_of(ctx);
-    json_object *product, *v;
-    long long version = -1;
+    json_object *product;
+    long long version = ctx_body_version(ctx);
     db_conn_t *c;
     db_error_t err;
     keel_rc rc;
 
     if (ctx_param_uuid(ctx, "id") == NULL)
         return ctx_fail(ctx, KEEL_ENOTFOUND, NULL);
-    if (json_object_object_get_ex(ctx->req.json, "version", &v))
-        version = json_object_get_int64(v);
     if (!f.sku && !f.name && !f.description && !f.category && !f.price_cents &&
         !f.currency && !f.stock && !f.active) {
         ctx_detail(ctx, "body", "give at least one field to change");

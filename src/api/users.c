@@ -126,8 +126,8 @@ users_patch(keel_ctx_t *ctx)
     const char *id = ctx_param_uuid(ctx, "id");
     const char *name = ctx_body_str_trimmed(ctx, "name");
     const char *email = ctx_body_str(ctx, "email");
-    json_object *v, *user;
-    long long version = -1;
+    json_object *user;
+    long long version = ctx_body_version(ctx);
     audit_who_t w = who(ctx);
     db_conn_t *c;
     db_error_t err;
@@ -143,8 +143,6 @@ users_patch(keel_ctx_t *ctx)
         ctx_detail(ctx, "body", "give name or email to change");
         return ctx_fail(ctx, KEEL_EINVAL, NULL);
     }
-    if (json_object_object_get_ex(ctx->req.json, "version", &v))
-        version = json_object_get_int64(v);
     rc = ctx_db(ctx, &c);
     if (rc != KEEL_OK)
         return rc;

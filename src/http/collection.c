@@ -1105,3 +1105,15 @@ coll_respond_get(keel_ctx_t *ctx, json_object *obj)
     }
     coll_respond_one(ctx, 200, obj);
 }
+
+void
+coll_respond_created(keel_ctx_t *ctx, const char *base, json_object *obj)
+{
+    json_object *id;
+
+    if (json_object_object_get_ex(obj, "id", &id))
+        ctx_header_set(ctx, "Location",
+                       arena_sprintf(ctx->arena, "%s/%s", base,
+                                     json_object_get_string(id)));
+    coll_respond_one(ctx, 201, obj);
+}

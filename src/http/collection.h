@@ -220,6 +220,8 @@ void coll_respond(keel_ctx_t *ctx, const coll_query_t *q, coll_page_t *page);
  * coll_respond_get: the same with 200, or 304 when If-None-Match matches.
  */
 void coll_respond_one(keel_ctx_t *ctx, int status, json_object *obj);
+/* 201 with coll_respond_one and Location: <base>/<its id>. */
+void coll_respond_created(keel_ctx_t *ctx, const char *base, json_object *obj);
 void coll_respond_get(keel_ctx_t *ctx, json_object *obj);
 
 /*

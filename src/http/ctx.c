@@ -293,3 +293,14 @@ ctx_param_uuid(keel_ctx_t *ctx, const char *name)
             *p = (char)(*p - 'A' + 'a');
     return out;
 }
+
+long long
+ctx_body_version(const keel_ctx_t *ctx)
+{
+    json_object *v;
+
+    return ctx->req.json != NULL &&
+                   json_object_object_get_ex(ctx->req.json, "version", &v)
+               ? json_object_get_int64(v)
+               : -1;
+}

@@ -130,6 +130,8 @@ int ctx_not_modified(keel_ctx_t *ctx, long long version);
  * _trimmed: without the outer blanks SCHEMA_TRIM ignores, in the arena. */
 const char *ctx_body_str(const keel_ctx_t *ctx, const char *name);
 const char *ctx_body_str_trimmed(keel_ctx_t *ctx, const char *name);
+/* The body's optimistic-locking "version" (API.md 1.5), -1 when absent. */
+long long ctx_body_version(const keel_ctx_t *ctx);
 
 /* 1 when the caller is authenticated and holds permission `perm`. */
 int ctx_can(const keel_ctx_t *ctx, const char *perm);
