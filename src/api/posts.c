@@ -83,25 +83,13 @@ str_of(json_object *o, const char *name)
 keel_rc
 posts_access(keel_ctx_t *ctx, int permitted)
 {
-    const char *id = ctx_param_uuid(ctx, "id");
     json_object *post;
-    db_conn_t *c;
-    db_error_t err;
     int author, open;
-    keel_rc rc;
+    keel_rc rc = ctx_load(ctx, posts_get);
 
-    if (id == NULL)
-        return KEEL_ENOTFOUND;
-    rc = ctx_db(ctx, &c);
     if (rc != KEEL_OK)
         return rc;
-    /* The whole post: GET answers with it, without a second query. */
-    rc = posts_get(c, id, &post, &err);
-    if (rc == KEEL_ENOTFOUND)
-        return rc;
-    if (rc != KEEL_OK)
-        return ctx_fail_db(ctx, rc, &err);
-    ctx->resource = post;
+    post = ctx->resource;
     author = ctx->user != NULL &&
              strcmp(ctx->user->id, str_of(post, "author_id")) == 0;
     open = strcmp(str_of(post, "status"), "published") == 0 &&
@@ -120,22 +108,10 @@ list(keel_ctx_t *ctx, const coll_cond_t *extra)
     coll_cond_t conds[2];
     size_t n = posts_readable(ctx->user ? ctx->user->id : NULL,
                               ctx_can(ctx, "posts:read_any"), &conds[0]);
-    coll_page_t page;
-    db_conn_t *c;
-    db_error_t err;
-    keel_rc rc;
 
     if (extra != NULL)
         conds[n++] = *extra;
-    rc = ctx_db(ctx, &c);
-    if (rc != KEEL_OK)
-        return rc;
-    rc = coll_fetch(c, ctx->query, conds, n, coll_secret(ctx->http->cfg),
-                    ctx->arena, &page, &err);
-    if (rc != KEEL_OK)
-        return ctx_fail_db(ctx, rc, &err);
-    coll_respond(ctx, ctx->query, &page);
-    return KEEL_OK;
+    return coll_list(ctx, conds, n);
 }
 
 keel_rc

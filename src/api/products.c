@@ -101,26 +101,13 @@ cache_headers(keel_ctx_t *ctx)
 keel_rc
 products_access(keel_ctx_t *ctx, int permitted)
 {
-    const char *id = ctx_param_uuid(ctx, "id");
-    json_object *product, *active;
-    db_conn_t *c;
-    db_error_t err;
-    keel_rc rc;
+    json_object *active;
+    keel_rc rc = ctx_load(ctx, products_get);
 
     (void)permitted;
-    if (id == NULL)
-        return KEEL_ENOTFOUND;
-    rc = ctx_db(ctx, &c);
     if (rc != KEEL_OK)
         return rc;
-    /* The whole product: GET answers with it, without a second query. */
-    rc = products_get(c, id, &product, &err);
-    if (rc == KEEL_ENOTFOUND)
-        return rc;
-    if (rc != KEEL_OK)
-        return ctx_fail_db(ctx, rc, &err);
-    ctx->resource = product;
-    if (json_object_object_get_ex(product, "active", &active) &&
+    if (json_object_object_get_ex(ctx->resource, "active", &active) &&
         !json_object_get_boolean(active) && !ctx_can(ctx, "products:write"))
         return KEEL_ENOTFOUND;
     return KEEL_OK;
@@ -131,20 +118,11 @@ products_list(keel_ctx_t *ctx)
 {
     coll_cond_t cond;
     size_t n = products_visible(ctx_can(ctx, "products:write"), &cond);
-    coll_page_t page;
-    db_conn_t *c;
-    db_error_t err;
-    keel_rc rc = ctx_db(ctx, &c);
+    keel_rc rc = coll_list(ctx, &cond, n);
 
-    if (rc != KEEL_OK)
-        return rc;
-    rc = coll_fetch(c, ctx->query, &cond, n, coll_secret(ctx->http->cfg),
-                    ctx->arena, &page, &err);
-    if (rc != KEEL_OK)
-        return ctx_fail_db(ctx, rc, &err);
-    coll_respond(ctx, ctx->query, &page);
-    cache_headers(ctx);
-    return KEEL_OK;
+    if (rc == KEEL_OK)
+        cache_headers(ctx);
+    return rc;
 }
 
 keel_rc

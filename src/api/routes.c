@@ -5,6 +5,7 @@
 #include "api/auth.h"
 #include "api/health.h"
 #include "api/jobs.h"
+#include "api/orders.h"
 #include "api/posts.h"
 #include "api/products.h"
 #include "api/roles.h"
@@ -12,6 +13,8 @@
 #include "http/collection.h"
 #include "jobs/queue.h"
 #include "store/audit.h"
+#include "store/idempotency.h"
+#include "store/orders.h"
 #include "store/posts.h"
 #include "store/products.h"
 #include "store/users.h"
@@ -255,6 +258,58 @@ static const route_t rows[] = {
       .rate = RATE_WRITE,
       .summary = "Soft-delete a product (its SKU is free again)" },
     { .method = HTTP_GET,
+      .pattern = "/v1/orders",
+      .handler = orders_list,
+      .auth = AUTH_BEARER,
+      .rate = RATE_READ,
+      .query = &orders_collection,
+      .summary = "One's own orders (everyone's with orders:read_any)" },
+    { .method = HTTP_POST,
+      .pattern = "/v1/orders",
+      .handler = orders_add,
+      .auth = AUTH_BEARER,
+      .permission = "orders:create",
+      .rate = RATE_WRITE,
+      .body = &orders_create_schema,
+      .idempotent = 1,
+      .summary = "Place an order (stock taken in the same transaction)" },
+    { .method = HTTP_GET,
+      .pattern = "/v1/orders/{id}",
+      .handler = orders_show,
+      .auth = AUTH_BEARER,
+      .permission = "orders:read_any",
+      .access = orders_access,
+      .rate = RATE_READ,
+      .select = &orders_collection,
+      .summary = "One order (owner or orders:read_any)" },
+    { .method = HTTP_GET,
+      .pattern = "/v1/orders/{id}/items",
+      .handler = orders_show_items,
+      .auth = AUTH_BEARER,
+      .permission = "orders:read_any",
+      .access = orders_access,
+      .rate = RATE_READ,
+      .summary = "An order's items (owner or orders:read_any)" },
+    { .method = HTTP_PATCH,
+      .pattern = "/v1/orders/{id}",
+      .handler = orders_change,
+      .auth = AUTH_BEARER,
+      .permission = "orders:manage",
+      .access = orders_access,
+      .rate = RATE_WRITE,
+      .body = &orders_patch_schema,
+      .summary = "Change an order's status (the owner may cancel a pending "
+                 "one)" },
+    { .method = HTTP_GET,
+      .pattern = "/v1/users/{id}/orders",
+      .handler = orders_list_by_user,
+      .auth = AUTH_BEARER,
+      .permission = "orders:read_any",
+      .access = orders_user_access,
+      .rate = RATE_READ,
+      .query = &user_orders_collection,
+      .summary = "A user's orders (that user or orders:read_any)" },
+    { .method = HTTP_GET,
       .pattern = "/v1/roles",
       .handler = roles_index,
       .auth = AUTH_BEARER,
@@ -324,6 +379,11 @@ static const route_table_t tables[] = { ROUTE_TABLE(rows) };
 static const job_type_t jobs[] = {
     { "email.send", email_send_job },
     { WEBHOOK_JOB, webhook_deliver_job },
+    { IDEM_PURGE_JOB, idem_purge_job },
+};
+
+static const periodic_job_t periodic[] = {
+    { IDEM_PURGE_JOB, IDEM_PURGE_EVERY },
 };
 
 /* keeld refuses to start (or reload) when the token keys do not load. */
@@ -349,4 +409,6 @@ const keel_app_t keel_api_app = {
     .schema_version = KEEL_SCHEMA_VERSION,
     .job_types = jobs,
     .njob_types = sizeof(jobs) / sizeof(jobs[0]),
+    .periodic = periodic,
+    .nperiodic = sizeof(periodic) / sizeof(periodic[0]),
 };

@@ -8,7 +8,7 @@
 #include "http/app.h"
 
 /* The highest migration in sql/migrations (a unit test keeps it so). */
-#define KEEL_SCHEMA_VERSION 7
+#define KEEL_SCHEMA_VERSION 8
 
 extern const route_table_t keel_api_routes;
 /* Every permission a route may name (API.md 4), NULL-terminated. */

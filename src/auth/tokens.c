@@ -4,21 +4,13 @@
 #include "auth/tokens.h"
 #include "core/util.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
 static void
 hash_hex(const char *token, char hex[OPAQUE_HASH_HEX])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-
-    EVP_Digest(token, strlen(token), md, &n, EVP_sha256(), NULL);
-    hex[0] = '\\';
-    hex[1] = 'x';
-    for (unsigned int i = 0; i < 32; i++)
-        snprintf(hex + 2 + 2 * i, 3, "%02x", md[i]);
+    sha256_bytea(token, strlen(token), hex);
 }
 
 void

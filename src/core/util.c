@@ -4,6 +4,7 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,4 +255,21 @@ b64url_decode(const char *in, size_t n, unsigned char *out, size_t cap)
     if ((v & ((1u << bits) - 1)) != 0)
         return -1;
     return (long)o;
+}
+
+void
+sha256_bytea(const void *data, size_t len, char out[SHA256_BYTEA_LEN])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+
+    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+    out[0] = '\\';
+    out[1] = 'x';
+    for (unsigned int i = 0; i < 32; i++) {
+        out[2 + 2 * i] = hex[md[i] >> 4];
+        out[3 + 2 * i] = hex[md[i] & 15];
+    }
+    out[66] = '\0';
 }

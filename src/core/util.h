@@ -36,6 +36,15 @@ double time_wall(void);
  */
 void random_bytes(void *buf, size_t n);
 
+/* The length of sha256_bytea()'s text, with its NUL. */
+#define SHA256_BYTEA_LEN 67
+
+/*
+ * SHA-256 of data[0..len) as PostgreSQL's hex bytea input ("\\x" and 64
+ * lower-case hex digits), for a bytea parameter.
+ */
+void sha256_bytea(const void *data, size_t len, char out[SHA256_BYTEA_LEN]);
+
 /* Write a random (version 4) UUID as 36 lower-case characters plus NUL. */
 void uuid_v4(char out[37]);
 

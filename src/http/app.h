@@ -26,6 +26,16 @@ typedef struct job_type {
                    size_t whylen);
 } job_type_t;
 
+/*
+ * A job queued on a schedule: job workers queue one of `type` in each
+ * period of `every` seconds (its idempotency key names the period, so
+ * however many workers try, one is queued).
+ */
+typedef struct periodic_job {
+    const char *type;
+    double every;
+} periodic_job_t;
+
 typedef struct route_table {
     const route_t *routes;
     size_t nroutes;
@@ -68,6 +78,9 @@ struct keel_app {
     /* Background job types; job workers run only when there are some. */
     const job_type_t *job_types;
     size_t njob_types;
+    /* Jobs queued on a schedule (of the types above); NULL when none. */
+    const periodic_job_t *periodic;
+    size_t nperiodic;
 };
 
 #endif

@@ -1054,7 +1054,7 @@ coll_respond(keel_ctx_t *ctx, const coll_query_t *q, coll_page_t *page)
 }
 
 keel_rc
-coll_handle_list(keel_ctx_t *ctx)
+coll_list(keel_ctx_t *ctx, const coll_cond_t *extra, size_t nextra)
 {
     coll_page_t page;
     db_conn_t *c;
@@ -1066,12 +1066,18 @@ coll_handle_list(keel_ctx_t *ctx)
     rc = ctx_db(ctx, &c);
     if (rc != KEEL_OK)
         return rc;
-    rc = coll_fetch(c, ctx->query, NULL, 0, coll_secret(ctx->http->cfg),
+    rc = coll_fetch(c, ctx->query, extra, nextra, coll_secret(ctx->http->cfg),
                     ctx->arena, &page, &err);
     if (rc != KEEL_OK)
         return ctx_fail_db(ctx, rc, &err);
     coll_respond(ctx, ctx->query, &page);
     return KEEL_OK;
+}
+
+keel_rc
+coll_handle_list(keel_ctx_t *ctx)
+{
+    return coll_list(ctx, NULL, 0);
 }
 
 /* The "version" member of a resource, 0 when none. */

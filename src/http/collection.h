@@ -225,6 +225,12 @@ void coll_respond_created(keel_ctx_t *ctx, const char *base, json_object *obj);
 void coll_respond_get(keel_ctx_t *ctx, json_object *obj);
 
 /*
+ * Answer a list request: the route's collection (ctx->query) under the
+ * conditions `extra` (the caller's visibility and ownership rules).
+ */
+keel_rc coll_list(keel_ctx_t *ctx, const coll_cond_t *extra, size_t nextra);
+
+/*
  * A route handler for a plain list: the route's collection with no
  * conditions beyond the schema's (who may list is the route's permission).
  */

@@ -294,6 +294,30 @@ ctx_param_uuid(keel_ctx_t *ctx, const char *name)
     return out;
 }
 
+keel_rc
+ctx_load(keel_ctx_t *ctx, ctx_get_fn get)
+{
+    const char *id = ctx_param_uuid(ctx, "id");
+    json_object *obj;
+    db_conn_t *c;
+    db_error_t err;
+    keel_rc rc;
+
+    if (id == NULL)
+        return KEEL_ENOTFOUND;
+    rc = ctx_db(ctx, &c);
+    if (rc != KEEL_OK)
+        return rc;
+    rc = get(c, id, &obj, &err);
+    if (rc == KEEL_ENOTFOUND)
+        return rc;
+    if (rc != KEEL_OK)
+        return ctx_fail_db(ctx, rc, &err);
+    json_object_put(ctx->resource);
+    ctx->resource = obj;
+    return KEEL_OK;
+}
+
 long long
 ctx_body_version(const keel_ctx_t *ctx)
 {

@@ -143,6 +143,16 @@ int ctx_can(const keel_ctx_t *ctx, const char *perm);
  */
 const char *ctx_param_uuid(keel_ctx_t *ctx, const char *name);
 
+/*
+ * For an access rule: load the resource the path's {id} names with `get`
+ * into ctx->resource (the handler answers with it, without a second
+ * query).  KEEL_OK, KEEL_ENOTFOUND (no such resource, or a malformed id),
+ * or the database's error, logged.
+ */
+typedef keel_rc (*ctx_get_fn)(db_conn_t *c, const char *id, json_object **out,
+                              db_error_t *err);
+keel_rc ctx_load(keel_ctx_t *ctx, ctx_get_fn get);
+
 /* The value of path parameter `name`, or NULL. */
 const char *ctx_param(const keel_ctx_t *ctx, const char *name);
 

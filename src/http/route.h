@@ -70,6 +70,9 @@ typedef struct route {
      * an operational probe); else a route without `query` or `select`
      * takes no query parameters (400). */
     int any_query;
+    /* A create that takes an Idempotency-Key (API.md 1.6): its handler
+     * keeps and replays answers (store/idempotency.h). */
+    int idempotent;
     const char *summary; /* one line for the API description */
 } route_t;
 

@@ -33,6 +33,9 @@ typedef struct job {
     char *payload; /* JSON text; free() */
     int attempts;  /* including this one */
     int max_attempts;
+    /* The job worker's connection, idle (no transaction open), for job
+     * types that work on the database; NULL where there is none. */
+    db_conn_t *db;
 } job_t;
 
 /*

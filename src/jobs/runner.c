@@ -44,7 +44,9 @@ run_one(const worker_args_t *args, db_conn_t *c, job_t *job)
         snprintf(why, sizeof(why), "no handler for job type %s", job->type);
         rc = KEEL_ENOTFOUND;
     } else {
+        job->db = c;
         rc = t->run(cfg, job, why, sizeof(why));
+        job->db = NULL;
     }
     if (rc == KEEL_OK) {
         if (job_succeed(c, job, &e) != KEEL_OK)
@@ -81,6 +83,33 @@ run_one(const worker_args_t *args, db_conn_t *c, job_t *job)
     }
 }
 
+/*
+ * Queue this period's job of each periodic type.  Every job worker does
+ * so about once a minute; the idempotency key "periodic:<type>:<period>"
+ * lets one through per period.  Queued jobs wake the workers by NOTIFY.
+ */
+static void
+schedule_periodic(const keel_app_t *app, db_conn_t *c)
+{
+    for (size_t i = 0; i < app->nperiodic; i++) {
+        const periodic_job_t *p = &app->periodic[i];
+        char key[128], id[37];
+        job_spec_t spec = { 0 };
+        db_error_t e;
+
+        if (p->every <= 0)
+            continue;
+        snprintf(key, sizeof(key), "periodic:%s:%lld", p->type,
+                 (long long)(time_wall() / p->every));
+        spec.type = p->type;
+        spec.idempotency_key = key;
+        spec.max_attempts = 3;
+        if (job_enqueue(c, &spec, id, &e) != KEEL_OK)
+            log_printf(KLOG_ERROR, "cannot queue periodic job %s: %s", p->type,
+                       e.message);
+    }
+}
+
 /* Wait for a NOTIFY on `listen` (or the poll interval); drain them. */
 static void
 wait_for_work(db_conn_t *listen, double seconds)
@@ -107,6 +136,7 @@ job_worker_main(const worker_args_t *args)
     char name[64];
     sigset_t wait_set;
     int stop = 0;
+    double next_schedule = 0;
 
     log_set_process("jobs", args->index);
 #ifdef __linux__
@@ -157,6 +187,10 @@ job_worker_main(const worker_args_t *args)
         if (pool_acquire(pool, &work, &e) != KEEL_OK) {
             wait_for_work(NULL, 1.0); /* the pool backs off by itself */
             continue;
+        }
+        if (time_mono() >= next_schedule) {
+            schedule_periodic(args->app, work);
+            next_schedule = time_mono() + 60.0;
         }
         rc = job_claim(work, name, cfg->job_lease, &job, &e);
         if (rc == KEEL_OK) {

@@ -16,7 +16,7 @@ chmod 755 "$hd"
 stop_here() {
     keel_stop_pidfile "$hd/nginx.pid" 10
     keel_stop_pidfile "$hd/keeld.master.pid" 20
-    for s in flaky dead slow fan smtp; do
+    for s in flaky dead slow fan orders smtp; do
         keel_stop_pidfile "$hd/$s.pid" 5
     done
 }
@@ -42,6 +42,8 @@ start_sink slow http --delay 3000 || exit 1
 p_slow=$port
 start_sink fan http || exit 1
 p_fan=$port
+start_sink orders http || exit 1
+p_orders=$port
 start_sink smtp smtp --fail 1 || exit 1
 p_smtp=$port
 
@@ -70,7 +72,8 @@ dead_degrades = on
 [webhooks]
 subscribers = test.flaky http://127.0.0.1:$p_flaky/hooks/flaky, \
 test.dead http://127.0.0.1:$p_dead/hook, test.slow http://127.0.0.1:$p_slow/, \
-fan.* http://127.0.0.1:$p_fan/a, fan.* http://127.0.0.1:$p_fan/b
+fan.* http://127.0.0.1:$p_fan/a, fan.* http://127.0.0.1:$p_fan/b, \
+order.* http://127.0.0.1:$p_orders/orders
 secret = $secret
 connect_timeout = 1s
 timeout = 1s
@@ -255,6 +258,37 @@ keel_check "the verification email arrives with a 43-character token" test "${#t
 keel_check "verify-email consumes it" \
     test "$(post /v1/auth/verify-email "{\"token\":\"$token\"}")" = 200
 keel_check "then login succeeds" test "$(post /v1/auth/login "$creds")" = 200
+
+# ---- an order's events reach their subscriber ---------------------------------
+access=$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' "$hd/body")
+product=$(sql "INSERT INTO products (sku, name, category, price_cents, currency, stock) VALUES ('hook-1', 'Hooked', 'hooks', 1999, 'EUR', 3) RETURNING public_id")
+code=$(curl -s -o "$hd/body" -w '%{http_code}' --max-time 10 \
+    -H 'Content-Type: application/json' -H "Authorization: Bearer $access" \
+    -d "{\"items\":[{\"product_id\":\"$product\",\"quantity\":2}]}" "$url/v1/orders")
+order=$(sed -n 's/^{"data":{"id":"\([0-9a-f-]*\)".*/\1/p' "$hd/body")
+keel_check "an order is placed (201)" bash -c "test $code = 201 && test -n '$order'"
+keel_check "its order.created event reaches the order.* subscriber" wait_count orders req 1 10
+o1="$hd/orders/0001.req"
+keel_check "X-Keel-Event: order.created" test "$(header "$o1" x-keel-event)" = order.created
+keel_check "the delivery carries a valid X-Keel-Signature" verify "$o1"
+keel_check "the body is the event, with the order as its data" \
+    bash -c "body=\$(sed '1,/^\r\$/d' '$o1'); [[ \$body == *'\"aggregate_id\":\"$order\"'* && \$body == *'\"total_cents\":3998'* && \$body == *'\"status\":\"pending\"'* ]]"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X PATCH \
+    -H 'Content-Type: application/json' -H "Authorization: Bearer $access" \
+    -d '{"status":"cancelled"}' "$url/v1/orders/$order")
+keel_check "the owner cancels it (200)" test "$code" = 200
+keel_check "order.cancelled is delivered too" wait_count orders req 2 10
+keel_check "as X-Keel-Event: order.cancelled" \
+    test "$(header "$hd/orders/0002.req" x-keel-event)" = order.cancelled
+
+# ---- expired idempotency keys are purged by a periodic job --------------------
+keel_check "job workers queue the purge job by themselves, and it runs" \
+    wait_sql "SELECT count(*) > 0 FROM jobs WHERE type = 'idempotency.purge' AND idempotency_key LIKE 'periodic:idempotency.purge:%' AND status = 'succeeded'" t 10
+uid=$(sql "SELECT id FROM users WHERE email = 'unverified@example.org'")
+sql "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, expires_at) VALUES ($uid, 'old', sha256('x'::bytea), 201, '{}', now() - interval '1 minute'), ($uid, 'live', sha256('y'::bytea), 201, '{}', now() + interval '1 hour')"
+sql "INSERT INTO jobs (type) VALUES ('idempotency.purge'); NOTIFY keel_jobs;"
+keel_check "the purge job deletes expired keys and keeps live ones" \
+    wait_sql "SELECT string_agg(key, ',' ORDER BY key) FROM idempotency_keys WHERE user_id = $uid" live 10
 
 # ---- two job workers, 200 jobs ---------------------------------------------------
 keel_check "every failing delivery ends dead, nothing is left running" \

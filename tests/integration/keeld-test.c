@@ -15,6 +15,7 @@
 #include "jobs/queue.h"
 #include "http/ctx.h"
 #include "server/main.h"
+#include "store/idempotency.h"
 
 #include <signal.h>
 #include <stdint.h>
@@ -441,6 +442,7 @@ static const job_type_t test_jobs[] = {
     { "test.noop", job_noop },
     { "email.send", email_send_job },
     { WEBHOOK_JOB, webhook_deliver_job },
+    { IDEM_PURGE_JOB, idem_purge_job },
     { "test.touch", job_touch },
     { "test.sleep_touch", job_sleep_touch },
 };
