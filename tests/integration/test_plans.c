@@ -1,17 +1,21 @@
 /*
- * test_plans.c - the posts collection's queries use indexes (issue 7): on
- * 100 000 posts by 1 000 authors, the list as keel builds it (coll_parse,
- * the caller's read rule, coll_sql) is planned without a sequential scan
- * of posts for the default sort, the author filter, the tag filter and a
- * keyset page deep in the collection; and that deep page costs about what
- * the first one does.  Runs in a database of its own (run.sh makes
- * keel_plans) so that its rows leave the other suites alone.  Needs
- * KEEL_TEST_PGURL_PLANS.
+ * test_plans.c - the collections' queries use indexes (issues 7 and 8).
+ * On 100 000 posts by 1 000 authors, the list as keel builds it
+ * (coll_parse, the caller's read rule, coll_sql) is planned without a
+ * sequential scan of posts for the default sort, the author filter, the
+ * tag filter and a keyset page deep in the collection; and that deep page
+ * costs about what the first one does.  On 50 000 orders of two items
+ * each, a user's own orders and everyone's (each sort, the status filter)
+ * are planned without a sequential scan of orders or of order_items: the
+ * items of a page come by the items' primary key, in the page's query.
+ * Runs in a database of its own (run.sh makes keel_plans) so that its
+ * rows leave the other suites alone.  Needs KEEL_TEST_PGURL_PLANS.
  */
 #include "keel-build.h"
 
 #include "../unit/unit.h"
 #include "http/collection.h"
+#include "store/orders.h"
 #include "store/posts.h"
 
 #include <libpq-fe.h>
@@ -61,7 +65,25 @@ seed(void)
             "FROM generate_series(1, 100000) g "
             "JOIN users u ON u.email = 'plan' || (g % 1000 + 1) || "
             "'@example.org'") ||
-        !exec_ok("ANALYZE users") || !exec_ok("ANALYZE posts"))
+        !exec_ok("INSERT INTO products (sku, name, category, price_cents, "
+                 "currency, stock) SELECT 'plan-' || g, 'Plan ' || g, 'c', "
+                 "100 * g, 'EUR', 1000 FROM generate_series(1, 100) g") ||
+        !exec_ok("INSERT INTO orders (user_id, status, total_cents, currency, "
+                 "created_at) SELECT u.id, CASE WHEN g % 5 = 0 THEN 'paid' "
+                 "ELSE 'pending' END, g % 10000, 'EUR', "
+                 "now() - g * interval '10 min' "
+                 "FROM generate_series(1, 50000) g "
+                 "JOIN users u ON u.email = 'plan' || (g % 1000 + 1) || "
+                 "'@example.org'") ||
+        !exec_ok("INSERT INTO order_items (order_id, position, product_id, "
+                 "sku, name, quantity, unit_price_cents) "
+                 "SELECT o.id, k, p.id, p.sku, p.name, 1, p.price_cents "
+                 "FROM orders o CROSS JOIN generate_series(1, 2) k "
+                 "JOIN products p ON p.sku = 'plan-' || "
+                 "((o.id + 37 * k) % 100 + 1)") ||
+        !exec_ok("ANALYZE users") || !exec_ok("ANALYZE posts") ||
+        !exec_ok("ANALYZE products") || !exec_ok("ANALYZE orders") ||
+        !exec_ok("ANALYZE order_items"))
         return -1;
     r = PQexec(pg, "SELECT public_id FROM users WHERE email = "
                    "'plan7@example.org'");
@@ -79,18 +101,18 @@ seed(void)
 }
 
 /*
- * EXPLAIN (ANALYZE) the list query keel builds for `qs` as seen by an
- * anonymous caller: the plan's text (free()) and the time it reports.
+ * EXPLAIN (ANALYZE) the list query keel builds for `qs` on `schema` under
+ * `conds`: the plan's text (free()) and the time it reports.
  */
 static char *
-plan_of(const char *qs, double *ms)
+plan_in(const coll_schema_t *schema, const char *qs, const coll_cond_t *conds,
+        size_t nc, double *ms)
 {
     static kv_t kv[8];
     char *copy = arena_strdup(&arena, qs), *save = NULL, *sql, *text;
     const char *params[COLL_MAX_PARAMS];
     json_object *details = json_object_new_array();
-    coll_cond_t cond;
-    size_t n = 0, nc;
+    size_t n = 0;
     coll_query_t q;
     PGresult *r;
     int np;
@@ -105,16 +127,14 @@ plan_of(const char *qs, double *ms)
         kv[n].name = p;
         kv[n++].value = eq + 1;
     }
-    if (coll_parse(&posts_collection, kv, n, SECRET, &arena, &q, details) !=
-        KEEL_OK) {
+    if (coll_parse(schema, kv, n, SECRET, &arena, &q, details) != KEEL_OK) {
         fprintf(stderr, "parse %s: %s\n", qs,
                 json_object_to_json_string(details));
         json_object_put(details);
         return NULL;
     }
     json_object_put(details);
-    nc = posts_readable(NULL, 0, &cond);
-    if (coll_sql(&q, &cond, nc, &sql, params, &np) != KEEL_OK)
+    if (coll_sql(&q, conds, nc, &sql, params, &np) != KEEL_OK)
         return NULL;
     text = arena_sprintf(&arena, "EXPLAIN (ANALYZE, FORMAT TEXT) %s", sql);
     free(sql);
@@ -138,20 +158,59 @@ plan_of(const char *qs, double *ms)
     return text;
 }
 
-/* The plan reads posts through an index and never scans the table. */
+/* The posts list as an anonymous caller gets it. */
+static char *
+plan_of(const char *qs, double *ms)
+{
+    coll_cond_t cond;
+    size_t nc = posts_readable(NULL, 0, &cond);
+
+    return plan_in(&posts_collection, qs, &cond, nc, ms);
+}
+
+/* `plan` (freed) reads through an index and scans none of the tables
+ * named in `tables` (NULL-terminated). */
+static void
+assert_plan_indexed(char *plan, const char *qs, const char *const *tables)
+{
+    int bad = 0;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
+    for (size_t i = 0; tables[i] != NULL; i++) {
+        char scan[64];
+
+        snprintf(scan, sizeof(scan), "Seq Scan on %s ", tables[i]);
+        bad |= strstr(plan, scan) != NULL;
+    }
+    bad |= strstr(plan, "Index") == NULL;
+    if (bad)
+        fprintf(stderr, "\n%s:\n%s\n", qs, plan);
+    CU_ASSERT_FALSE(bad);
+    free(plan);
+}
+
+/* The posts list reads posts through an index and never scans the
+ * table. */
 static void
 assert_indexed(const char *qs)
 {
+    static const char *const posts[] = { "posts", NULL };
     double ms = 0;
-    char *plan = plan_of(qs, &ms);
 
-    CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
-    if (strstr(plan, "Seq Scan on posts") != NULL ||
-        strstr(plan, "Index") == NULL)
-        fprintf(stderr, "\n%s:\n%s\n", qs, plan);
-    CU_ASSERT_PTR_NULL(strstr(plan, "Seq Scan on posts"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(plan, "Index"));
-    free(plan);
+    assert_plan_indexed(plan_of(qs, &ms), qs, posts);
+}
+
+/* The orders list, as `user` (a public id) sees their own or, when NULL,
+ * as a caller with orders:read_any sees everyone's. */
+static void
+assert_orders_indexed(const char *user, const char *qs)
+{
+    static const char *const tables[] = { "orders", "order_items", NULL };
+    coll_cond_t own = orders_of_user(user);
+    double ms = 0;
+
+    assert_plan_indexed(
+        plan_in(&orders_collection, qs, &own, user ? 1 : 0, &ms), qs, tables);
 }
 
 static void
@@ -208,12 +267,35 @@ test_a_deep_cursor_page_costs_what_the_first_does(void)
     CU_ASSERT_TRUE(deep < first * 3 + 0.5);
 }
 
+static void
+test_own_orders_use_an_index_and_their_items_the_key(void)
+{
+    assert_orders_indexed(author, "limit=20");
+    assert_orders_indexed(author, "limit=20&cursor=");
+    assert_orders_indexed(author, "limit=20&sort=-total_cents");
+    assert_orders_indexed(author, "limit=20&status=paid");
+}
+
+static void
+test_all_orders_use_an_index_and_their_items_the_key(void)
+{
+    assert_orders_indexed(NULL, "limit=20&cursor=");
+    assert_orders_indexed(NULL, "limit=20&sort=total_cents&cursor=");
+    assert_orders_indexed(NULL, "limit=20&status=paid&cursor=");
+    assert_orders_indexed(NULL,
+                          arena_sprintf(&arena, "user_id=%s&limit=20", author));
+}
+
 static const unit_test_t tests[] = {
     { "the default sort uses an index", test_the_default_sort_uses_an_index },
     { "the author filter uses an index", test_the_author_filter_uses_an_index },
     { "the tag filter uses an index", test_the_tag_filter_uses_an_index },
     { "a deep cursor page costs what the first does",
       test_a_deep_cursor_page_costs_what_the_first_does },
+    { "own orders use an index, their items the items' key",
+      test_own_orders_use_an_index_and_their_items_the_key },
+    { "all orders use an index, their items the items' key",
+      test_all_orders_use_an_index_and_their_items_the_key },
 };
 
 int
@@ -234,7 +316,7 @@ main(void)
     arena_init(&arena);
     if (seed() != 0)
         return 1;
-    status = unit_run("posts query plans", UNIT_TESTS(tests));
+    status = unit_run("collection query plans", UNIT_TESTS(tests));
     arena_destroy(&arena);
     PQfinish(pg);
     return status;
