@@ -472,3 +472,20 @@ assert_list(const char *who, const char *bearer, const char *path,
                         n);
     resp_free(&r);
 }
+
+void
+assert_exact_members(json_object *o, const char *const *keys, size_t n,
+                     const char *what)
+{
+    json_object *v;
+
+    CU_ASSERT_TRUE_FATAL(json_object_is_type(o, json_type_object));
+    CU_ASSERT_EQUAL(json_object_object_length(o), (int)n);
+    for (size_t i = 0; i < n; i++) {
+        int has = json_object_object_get_ex(o, keys[i], &v);
+
+        CU_ASSERT_TRUE(has);
+        if (!has)
+            fprintf(stderr, "\n    %s without %s\n", what, keys[i]);
+    }
+}

@@ -109,6 +109,13 @@ void assert_invalid(const http_resp_t *r, const char *field);
 /* Assert a 400 of either 400 code: where API.md says "400" without one. */
 void assert_400(const http_resp_t *r);
 
+/* ---- shapes -------------------------------------------------------------- */
+
+/* Assert `o` is an object with exactly the `n` members `keys` (each one
+ * missing is named on stderr as "<what> without <key>"). */
+void assert_exact_members(json_object *o, const char *const *keys, size_t n,
+                          const char *what);
+
 /* ---- lists --------------------------------------------------------------- */
 
 /* The number of elements of `data` (-1 when it is not an array). */

@@ -103,7 +103,7 @@ if ! "$src/tests/integration/jobs.sh"; then
     tail -n 30 "$dir/hooks/log/keeld.log" >&2
 fi
 # The process suite runs last: its final test stops keeld.
-for suite in test_http test_apache test_listen test_jobs test_plans test_auth test_access test_posts test_products test_process; do
+for suite in test_http test_apache test_listen test_jobs test_plans test_auth test_access test_posts test_products test_orders test_process; do
     echo "== $suite"
     if ! "$build/tests/integration/$suite"; then
         status=1

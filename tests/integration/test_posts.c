@@ -174,14 +174,8 @@ assert_post_shape(json_object *post)
 {
     json_object *v;
 
-    CU_ASSERT_TRUE_FATAL(json_object_is_type(post, json_type_object));
-    CU_ASSERT_EQUAL(json_object_object_length(post),
-                    (int)(sizeof(post_keys) / sizeof(post_keys[0])));
-    for (size_t i = 0; i < sizeof(post_keys) / sizeof(post_keys[0]); i++) {
-        CU_ASSERT_TRUE(json_object_object_get_ex(post, post_keys[i], &v));
-        if (!json_object_object_get_ex(post, post_keys[i], &v))
-            fprintf(stderr, "\n    post without %s\n", post_keys[i]);
-    }
+    assert_exact_members(post, post_keys,
+                         sizeof(post_keys) / sizeof(post_keys[0]), "post");
     CU_ASSERT_EQUAL(strlen(nz(json_path_str(post, "id"))), 36);
     CU_ASSERT_TRUE(is_instant(json_path_str(post, "created_at")));
     CU_ASSERT_TRUE(is_instant(json_path_str(post, "updated_at")));

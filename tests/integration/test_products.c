@@ -224,15 +224,7 @@ static const char *const product_keys[] = {
 static void
 assert_product_shape(json_object *p)
 {
-    json_object *v;
-
-    CU_ASSERT_TRUE_FATAL(json_object_is_type(p, json_type_object));
-    CU_ASSERT_EQUAL(json_object_object_length(p), (int)NKEYS);
-    for (size_t i = 0; i < NKEYS; i++) {
-        CU_ASSERT_TRUE(json_object_object_get_ex(p, product_keys[i], &v));
-        if (!json_object_object_get_ex(p, product_keys[i], &v))
-            fprintf(stderr, "\n    product without %s\n", product_keys[i]);
-    }
+    assert_exact_members(p, product_keys, NKEYS, "product");
     CU_ASSERT_EQUAL(strlen(nz(json_path_str(p, "id"))), 36);
     CU_ASSERT_PTR_NOT_NULL(json_path_str(p, "sku"));
     CU_ASSERT_PTR_NOT_NULL(json_path_str(p, "name"));
