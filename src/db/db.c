@@ -111,16 +111,29 @@ db_error_from(db_error_t *err, const PGresult *res, PGconn *pg)
  * statements never share a name unless they share their text (then the
  * prepared one serves both).
  */
-static void
-stmt_name(const db_stmt_t *st, char out[24])
+/* FNV-1a of a statement's text: its server-side name. */
+static uint64_t
+sql_hash(const char *sql)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    uint64_t h = 1469598103934665603ULL;
 
-    for (const unsigned char *p = (const unsigned char *)st->sql; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)sql; *p; p++) {
         h ^= *p;
         h *= 1099511628211ULL;
     }
+    return h;
+}
+
+static void
+hash_name(uint64_t h, char out[24])
+{
     snprintf(out, 24, "k%016llx", (unsigned long long)h);
+}
+
+static void
+stmt_name(const db_stmt_t *st, char out[24])
+{
+    hash_name(sql_hash(st->sql), out);
 }
 
 static int
@@ -193,6 +206,38 @@ db_exec_text(db_conn_t *c, const char *sql, int nparams,
         *res = NULL;
     return check(c,
                  PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0),
+                 res, err);
+}
+
+keel_rc
+db_exec_fixed(db_conn_t *c, const char *sql, int nparams,
+              const char *const *params, PGresult **res, db_error_t *err)
+{
+    uint64_t h;
+    char name[24];
+    size_t i;
+
+    if (!pool_prepared(c->pool))
+        return db_exec_text(c, sql, nparams, params, res, err);
+    if (res)
+        *res = NULL;
+    h = sql_hash(sql);
+    for (i = 0; i < c->nfixed && c->fixed[i] != h; i++)
+        ;
+    if (i == c->nfixed) {
+        keel_rc rc;
+
+        /* More texts than expected: run the rest unprepared. */
+        if (c->nfixed == DB_FIXED_MAX)
+            return db_exec_text(c, sql, nparams, params, res, err);
+        hash_name(h, name);
+        rc = check(c, PQprepare(c->pg, name, sql, nparams, NULL), NULL, err);
+        if (rc != KEEL_OK && strcmp(c->last_sqlstate, "42P05") != 0)
+            return rc;
+        c->fixed[c->nfixed++] = h;
+    }
+    hash_name(h, name);
+    return check(c, PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0),
                  res, err);
 }
 

@@ -93,6 +93,18 @@ keel_rc db_exec_text(db_conn_t *c, const char *sql, int nparams,
                      const char *const *params, PGresult **res,
                      db_error_t *err);
 
+/*
+ * db_exec_text() for a text from a small fixed set, built from static
+ * fragments the same way every time (a resource read by its id): prepared
+ * once per connection, like db_exec(), under a name that hashes the text.
+ * The first DB_FIXED_MAX (64) texts of a connection are prepared, any
+ * more run as db_exec_text() does; so is everything without
+ * prepared_statements.
+ */
+keel_rc db_exec_fixed(db_conn_t *c, const char *sql, int nparams,
+                      const char *const *params, PGresult **res,
+                      db_error_t *err);
+
 /* Run plain SQL without parameters (BEGIN, migrations, ...). */
 keel_rc db_exec_sql(db_conn_t *c, const char *sql, db_error_t *err);
 

@@ -4,6 +4,11 @@
 
 #include "db/db.h"
 
+#include <stdint.h>
+
+/* The most texts one connection prepares through db_exec_fixed(). */
+#define DB_FIXED_MAX 64
+
 struct db_conn {
     PGconn *pg; /* NULL until connected */
     db_pool_t *pool;
@@ -11,6 +16,8 @@ struct db_conn {
     double created;             /* time_mono() of the connect */
     const db_stmt_t **prepared; /* statements prepared on this session */
     size_t nprepared, cap;
+    uint64_t fixed[DB_FIXED_MAX]; /* hashes of db_exec_fixed() texts */
+    size_t nfixed;
     char last_sqlstate[6]; /* of the last failed statement, for retries */
 };
 

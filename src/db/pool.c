@@ -73,6 +73,7 @@ conn_close(db_conn_t *c)
         PQfinish(c->pg);
     c->pg = NULL;
     c->nprepared = 0;
+    c->nfixed = 0;
 }
 
 void
@@ -182,6 +183,7 @@ conn_open(db_pool_t *p, db_conn_t *c, db_error_t *err)
     PQclear(res);
     c->created = time_mono();
     c->nprepared = 0;
+    c->nfixed = 0;
     c->last_sqlstate[0] = '\0';
     return KEEL_OK;
 }

@@ -916,7 +916,14 @@ coll_fetch_one(db_conn_t *c, const coll_query_t *q, const coll_cond_t *conds,
     put_object(&s, q);
     put_where(&s, &none, conds, nconds);
     put(&s, " LIMIT 1");
-    rc = run(c, &s, &res, err);
+    /* Every field: a store's read by id, one text per schema and
+     * condition, so it is prepared; a chosen subset runs unprepared. */
+    if (q->fields == ~0ULL && !s.overflow) {
+        rc = db_exec_fixed(c, s.buf, s.np, s.params, &res, err);
+        free(s.buf);
+    } else {
+        rc = run(c, &s, &res, err);
+    }
     if (rc != KEEL_OK)
         return rc;
     if (PQntuples(res) == 1) {

@@ -252,6 +252,54 @@ job_find(db_conn_t *c, const char *id, json_object **out)
     return coll_fetch_one(c, &all, &cond, 1, out, NULL);
 }
 
+/* The statements prepared on `c` that read a job by its public id. */
+static int
+prepared_count(db_conn_t *c)
+{
+    PGresult *res =
+        PQexec(db_pg(c), "SELECT count(*) FROM pg_prepared_statements "
+                         "WHERE statement LIKE '%j.public_id = $1::uuid%'");
+    int n = atoi(PQgetvalue(res, 0, 0));
+
+    PQclear(res);
+    return n;
+}
+
+/* A read by id (every field) is one fixed text: prepared on a connection
+ * once, then reused; a read of chosen fields runs unprepared. */
+static void
+test_a_read_by_id_is_prepared_once_per_connection(void)
+{
+    db_conn_t *a = conn();
+    job_spec_t s = spec("test.prepared");
+    coll_query_t some = { .schema = &job_collection, .fields = 1ULL };
+    coll_cond_t cond = { "j.public_id = $::uuid", NULL, NULL };
+    json_object *o = NULL;
+    char id[37];
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    reset(a);
+    CU_ASSERT_EQUAL_FATAL(job_enqueue(a, &s, id, NULL), KEEL_OK);
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(job_find(a, id, &o), KEEL_OK);
+        CU_ASSERT_STRING_EQUAL(str_of(o, "id"), id);
+        json_object_put(o);
+        o = NULL;
+    }
+    CU_ASSERT_EQUAL(prepared_count(a), 1);
+    cond.value = id;
+    CU_ASSERT_EQUAL(coll_fetch_one(a, &some, &cond, 1, &o, NULL), KEEL_OK);
+    CU_ASSERT_EQUAL(json_object_object_length(o), 1);
+    json_object_put(o);
+    CU_ASSERT_EQUAL(prepared_count(a), 1);
+    /* Another id is the same statement. */
+    CU_ASSERT_EQUAL(job_find(a, "00000000-0000-4000-8000-000000000000", &o),
+                    KEEL_ENOTFOUND);
+    CU_ASSERT_EQUAL(prepared_count(a), 1);
+    reset(a);
+    pool_release(pool, a);
+}
+
 /* One page of GET /v1/jobs: the query string parsed as the chain does. */
 static keel_rc
 job_page(db_conn_t *c, arena_t *a, const char *status, const char *type,
@@ -389,6 +437,8 @@ static const unit_test_t tests[] = {
     { "an expired lease is claimed again",
       test_expired_lease_is_claimed_again },
     { "an idempotency key queues once", test_idempotency_key_queues_once },
+    { "a read by id is prepared once per connection",
+      test_a_read_by_id_is_prepared_once_per_connection },
 };
 
 int
