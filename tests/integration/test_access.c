@@ -449,13 +449,11 @@ test_the_admin_role_keeps_roles_manage(void)
                       "json_agg(name ORDER BY name))::text FROM permissions "
                       "WHERE name <> 'roles:manage'");
     json_object *perms;
-    http_resp_t r;
     PGresult *res;
 
     CU_ASSERT_PTR_NOT_NULL(strstr(body, "audit:read"));
-    call("PUT", "/v1/roles/admin", fx[ADMIN].p.access, body, &r);
-    assert_envelope(&r, 409, "CONFLICT");
-    resp_free(&r);
+    assert_refused("PUT", "/v1/roles/admin", fx[ADMIN].p.access, body, 409,
+                   "CONFLICT");
     perms = role_permissions("admin");
     CU_ASSERT_TRUE(array_has(perms, "roles:manage"));
     CU_ASSERT_TRUE(array_has(perms, "audit:read"));
@@ -526,9 +524,7 @@ test_jobs_hide_payloads_and_only_dead_or_failed_ones_retry(void)
                   "'queued', now() + interval '1 day') RETURNING public_id");
     CU_ASSERT_EQUAL_FATAL(strlen(queued), 36);
     snprintf(path, sizeof(path), "/v1/jobs/%s/retry", queued);
-    call("POST", path, fx[ADMIN].p.access, NULL, &r);
-    assert_envelope(&r, 409, "CONFLICT");
-    resp_free(&r);
+    assert_refused("POST", path, fx[ADMIN].p.access, NULL, 409, "CONFLICT");
     /* A dead one is queued again. */
     dead = sql1("INSERT INTO jobs (type, payload, status, attempts, "
                 "max_attempts, last_error) VALUES ('test.noop', "
@@ -624,14 +620,9 @@ test_a_roles_life_reaches_tokens_within_5s(void)
                       POLL_LIMIT);
     CU_ASSERT_TRUE(t >= 0 && t <= WITHIN);
     /* Assigned: it stays. */
-    call("DELETE", path, fx[ADMIN].p.access, NULL, &r);
-    assert_envelope(&r, 409, "CONFLICT");
-    resp_free(&r);
+    assert_refused("DELETE", path, fx[ADMIN].p.access, NULL, 409, "CONFLICT");
     set_roles(user2.id, "[\"user\"]", just_user);
-    call("DELETE", path, fx[ADMIN].p.access, NULL, &r);
-    CU_ASSERT_EQUAL(r.status, 204);
-    CU_ASSERT_EQUAL(r.body_len, 0);
-    resp_free(&r);
+    assert_bodiless("DELETE", path, fx[ADMIN].p.access, NULL, 204, NULL);
     call("GET", "/v1/roles", fx[ADMIN].p.access, NULL, &r);
     CU_ASSERT_PTR_NULL(strstr(r.body, role));
     resp_free(&r);
@@ -890,10 +881,8 @@ test_audit_events_filter_and_page_by_cursor(void)
     CU_ASSERT_TRUE(data_len(&r) >= 1);
     resp_free(&r);
     /* Bad values and unknown parameters. */
-    call("GET", "/v1/audit-events?created_after=yesterday", fx[ADMIN].p.access,
-         NULL, &r);
-    assert_invalid(&r, "created_after");
-    resp_free(&r);
+    assert_refused_invalid("GET", "/v1/audit-events?created_after=yesterday",
+                           fx[ADMIN].p.access, NULL, "created_after");
     call("GET", "/v1/audit-events?nope=1", fx[ADMIN].p.access, NULL, &r);
     assert_400(&r);
     resp_free(&r);
@@ -928,9 +917,7 @@ test_audit_events_filter_and_page_by_cursor(void)
         snprintf(q, sizeof(q), "/v1/audit-events?limit=1&cursor=%s",
                  enc(cursor, e, sizeof(e)));
     }
-    call("GET", q, fx[ADMIN].p.access, NULL, &r);
-    assert_invalid(&r, "cursor");
-    resp_free(&r);
+    assert_refused_invalid("GET", q, fx[ADMIN].p.access, NULL, "cursor");
 }
 
 static void
@@ -1062,12 +1049,10 @@ test_users_list_pages_sorts_filters_and_selects(void)
     CU_ASSERT_PTR_NULL(strstr(r.body, "password"));
     resp_free(&r);
     /* limit bounds */
-    call("GET", "/v1/users?limit=0", fx[ADMIN].p.access, NULL, &r);
-    assert_invalid(&r, "limit");
-    resp_free(&r);
-    call("GET", "/v1/users?limit=101", fx[ADMIN].p.access, NULL, &r);
-    assert_invalid(&r, "limit");
-    resp_free(&r);
+    assert_refused_invalid("GET", "/v1/users?limit=0", fx[ADMIN].p.access, NULL,
+                           "limit");
+    assert_refused_invalid("GET", "/v1/users?limit=101", fx[ADMIN].p.access,
+                           NULL, "limit");
     /* Pages of the two users made after an instant. */
     make_sort_pair();
     snprintf(path, sizeof(path), "/v1/users?created_after=%s&limit=1",
@@ -1101,9 +1086,8 @@ test_users_list_pages_sorts_filters_and_selects(void)
     CU_ASSERT_EQUAL(p_first("name"), 1);
     CU_ASSERT_EQUAL(p_first("-name"), 0);
     CU_ASSERT_EQUAL(p_first("%2Bname"), 1);
-    call("GET", "/v1/users?sort=password", fx[ADMIN].p.access, NULL, &r);
-    assert_invalid(&r, "sort");
-    resp_free(&r);
+    assert_refused_invalid("GET", "/v1/users?sort=password", fx[ADMIN].p.access,
+                           NULL, "sort");
     /* email: exact, case-insensitive; the address as it was given. */
     fresh_email(email, sizeof(email), "Mixed-Case");
     CU_ASSERT_EQUAL_FATAL(register_user(email, "Mixed", id), 201);
@@ -1246,16 +1230,8 @@ test_users_page_by_cursor_and_estimate(void)
     snprintf(path, sizeof(path),
              "/v1/users?created_after=%s&limit=1&sort=email&cursor=%s", e2,
              cursor);
-    call("GET", path, fx[ADMIN].p.access, NULL, &r);
-    assert_invalid(&r, "cursor");
-    resp_free(&r);
-    call("GET", "/v1/users?count=estimated", fx[ADMIN].p.access, NULL, &r);
-    CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_TRUE(
-        json_object_get_boolean(json_path(r.json, "meta.total_is_estimate")));
-    CU_ASSERT_TRUE(
-        json_object_is_type(json_path(r.json, "meta.total"), json_type_int));
-    resp_free(&r);
+    assert_refused_invalid("GET", path, fx[ADMIN].p.access, NULL, "cursor");
+    assert_estimated("/v1/users?count=estimated", fx[ADMIN].p.access);
 }
 
 static void
@@ -1276,10 +1252,8 @@ test_user_updates_are_conditional_and_versioned(void)
     CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", etag, sizeof(etag))), h);
     resp_free(&r);
     /* If-Match that does not match: 412, nothing changes. */
-    call_h("PATCH", path, w.p.access, "{\"name\":\"Never\"}",
-           "If-Match: W/\"999\"", &r);
-    assert_envelope(&r, 412, "PRECONDITION_FAILED");
-    resp_free(&r);
+    assert_refused_h("PATCH", path, w.p.access, "{\"name\":\"Never\"}",
+                     "If-Match: W/\"999\"", 412, "PRECONDITION_FAILED");
     /* The current ETag: the change, version + 1 and a new ETag. */
     snprintf(h, sizeof(h), "If-Match: W/\"%d\"", v);
     call_h("PATCH", path, w.p.access, "{\"name\":\"Renamed\"}", h, &r);
@@ -1292,9 +1266,7 @@ test_user_updates_are_conditional_and_versioned(void)
     resp_free(&r);
     /* A stale body version: 409, nothing changes. */
     snprintf(h, sizeof(h), "{\"name\":\"Stale\",\"version\":%d}", v);
-    call("PATCH", path, w.p.access, h, &r);
-    assert_envelope(&r, 409, "VERSION_CONFLICT");
-    resp_free(&r);
+    assert_refused("PATCH", path, w.p.access, h, 409, "VERSION_CONFLICT");
     call("GET", path, w.p.access, NULL, &r);
     CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")),
                     v + 1);
@@ -1310,10 +1282,7 @@ test_user_updates_are_conditional_and_versioned(void)
     resp_free(&r);
     /* If-None-Match with the current ETag: 304 without a body. */
     snprintf(h, sizeof(h), "If-None-Match: %s", etag);
-    call_h("GET", path, w.p.access, NULL, h, &r);
-    CU_ASSERT_EQUAL(r.status, 304);
-    CU_ASSERT_EQUAL(r.body_len, 0);
-    resp_free(&r);
+    assert_bodiless("GET", path, w.p.access, h, 304, NULL);
     /* An older one: the user again. */
     snprintf(h, sizeof(h), "If-None-Match: W/\"%d\"", v);
     call_h("GET", path, w.p.access, NULL, h, &r);
@@ -1334,16 +1303,11 @@ test_a_deleted_user_vanishes_and_frees_the_email(void)
     for (int i = 0; i < 6; i++)
         CU_ASSERT_EQUAL(status_of("GET", "/v1/auth/me", x.p.access, NULL), 200);
     snprintf(path, sizeof(path), "/v1/users/%s", x.id);
-    call("DELETE", path, fx[ADMIN].p.access, NULL, &r);
-    CU_ASSERT_EQUAL(r.status, 204);
-    CU_ASSERT_EQUAL(r.body_len, 0);
-    resp_free(&r);
+    assert_bodiless("DELETE", path, fx[ADMIN].p.access, NULL, 204, NULL);
     t = refused_within(x.p.access, POLL_LIMIT);
     CU_ASSERT_TRUE(t >= 0 && t <= WITHIN);
     CU_ASSERT_EQUAL(login(x.email, PASSWORD, NULL), 401);
-    call("GET", path, fx[ADMIN].p.access, NULL, &r);
-    assert_envelope(&r, 404, "NOT_FOUND");
-    resp_free(&r);
+    assert_refused("GET", path, fx[ADMIN].p.access, NULL, 404, "NOT_FOUND");
     snprintf(path, sizeof(path), "/v1/users?email=%s",
              enc(x.email, e, sizeof(e)));
     call("GET", path, fx[ADMIN].p.access, NULL, &r);
@@ -1385,10 +1349,8 @@ test_odd_input_is_a_client_error(void)
     http_resp_t r;
 
     snprintf(path, sizeof(path), "/v1/users/%s", fx[USER].id);
-    call_h("PATCH", path, fx[USER].p.access, "{\"name\":\"Odd\"}",
-           "If-Match: W/\"99999999999\"", &r);
-    assert_envelope(&r, 412, "PRECONDITION_FAILED");
-    resp_free(&r);
+    assert_refused_h("PATCH", path, fx[USER].p.access, "{\"name\":\"Odd\"}",
+                     "If-Match: W/\"99999999999\"", 412, "PRECONDITION_FAILED");
     /* CR and LF around a name are not stored: 100 characters fit. */
     {
         char body[256] = "{\"name\":\"\\n\\r\\n";
@@ -1400,27 +1362,22 @@ test_odd_input_is_a_client_error(void)
         CU_ASSERT_EQUAL(strlen(nz(json_path_str(r.json, "data.name"))), 100);
         resp_free(&r);
     }
-    call("GET", "/v1/audit-events?created_after=0000-01-01T00:00:00Z",
-         fx[ADMIN].p.access, NULL, &r);
-    assert_invalid(&r, "created_after");
-    resp_free(&r);
-    call("GET", "/v1/audit-events?created_after=2026-01-01T00:00:00%2B16:00",
-         fx[ADMIN].p.access, NULL, &r);
-    assert_invalid(&r, "created_after");
-    resp_free(&r);
-    call("GET", "/v1/users?limit=100&page=102", fx[ADMIN].p.access, NULL, &r);
-    assert_invalid(&r, "page");
-    resp_free(&r);
+    assert_refused_invalid(
+        "GET", "/v1/audit-events?created_after=0000-01-01T00:00:00Z",
+        fx[ADMIN].p.access, NULL, "created_after");
+    assert_refused_invalid(
+        "GET", "/v1/audit-events?created_after=2026-01-01T00:00:00%2B16:00",
+        fx[ADMIN].p.access, NULL, "created_after");
+    assert_refused_invalid("GET", "/v1/users?limit=100&page=102",
+                           fx[ADMIN].p.access, NULL, "page");
     CU_ASSERT_EQUAL(status_of("GET", "/v1/users?limit=100&page=101",
                               fx[ADMIN].p.access, NULL),
                     200);
-    call("PATCH", "/v1/users/00000000-0000-4000-8000-000000000000?x=1",
-         fx[ADMIN].p.access, "{\"name\":\"X\"}", &r);
-    assert_invalid(&r, "query");
-    resp_free(&r);
-    call("GET", "/v1/roles?sort=name", fx[ADMIN].p.access, NULL, &r);
-    assert_invalid(&r, "query");
-    resp_free(&r);
+    assert_refused_invalid("PATCH",
+                           "/v1/users/00000000-0000-4000-8000-000000000000?x=1",
+                           fx[ADMIN].p.access, "{\"name\":\"X\"}", "query");
+    assert_refused_invalid("GET", "/v1/roles?sort=name", fx[ADMIN].p.access,
+                           NULL, "query");
     /* Probes may add what they like. */
     CU_ASSERT_EQUAL(status_of("GET", "/health?probe=1", NULL, NULL), 200);
 }
@@ -1430,7 +1387,6 @@ test_odd_input_is_a_client_error(void)
 static void
 test_roles_are_bounded(void)
 {
-    http_resp_t r;
     char *n;
 
     free(sql1("INSERT INTO roles (name) SELECT 'bulk-' || g FROM "
@@ -1438,10 +1394,8 @@ test_roles_are_bounded(void)
     n = sql1("SELECT count(*) FROM roles");
     CU_ASSERT_STRING_EQUAL(n, "256");
     free(n);
-    call("PUT", "/v1/roles/one-too-many", fx[ADMIN].p.access,
-         "{\"permissions\":[]}", &r);
-    assert_envelope(&r, 409, "CONFLICT");
-    resp_free(&r);
+    assert_refused("PUT", "/v1/roles/one-too-many", fx[ADMIN].p.access,
+                   "{\"permissions\":[]}", 409, "CONFLICT");
     usleep(1200000); /* past the cache's check interval */
     CU_ASSERT_EQUAL(status_of("GET", "/v1/roles", fx[ADMIN].p.access, NULL),
                     200);
@@ -1480,9 +1434,8 @@ test_the_last_role_manager_cannot_be_removed(void)
     CU_ASSERT_STRING_EQUAL(n, "1");
     free(n);
     snprintf(path, sizeof(path), "/v1/users/%s/roles", fx[ADMIN].id);
-    call("PUT", path, fx[ADMIN].p.access, "{\"roles\":[\"user\"]}", &r);
-    assert_envelope(&r, 409, "CONFLICT");
-    resp_free(&r);
+    assert_refused("PUT", path, fx[ADMIN].p.access, "{\"roles\":[\"user\"]}",
+                   409, "CONFLICT");
     snprintf(path, sizeof(path), "/v1/users/%s", fx[ADMIN].id);
     call("GET", path, fx[ADMIN].p.access, NULL, &r);
     CU_ASSERT_EQUAL(r.status, 200);
@@ -1526,17 +1479,13 @@ static const unit_test_t tests[] = {
       test_the_audit_log_holds_no_secrets_and_is_append_only },
 };
 
-/* The fixture accounts and ids every test uses; 0, or -1 with a message. */
+/* The fixtures every test uses besides the accounts of main(): 0, or -1
+ * with a message. */
 static int
 fixtures(void)
 {
     char email[128], *v;
 
-    if (make_account(&fx[USER], "acc-user", NULL) != 0 ||
-        make_account(&fx[EDITOR], "acc-editor", "editor") != 0 ||
-        make_account(&fx[ADMIN], "acc-admin", "admin") != 0 ||
-        make_account(&user2, "acc-user2", NULL) != 0)
-        return -1;
     fresh_email(email, sizeof(email), "acc-victim");
     if (register_user(email, "Victim", victim_id) != 201)
         return -1;
@@ -1557,16 +1506,13 @@ fixtures(void)
 int
 main(void)
 {
-    int rc;
+    static const api_fixture_t accounts[] = {
+        { &fx[USER], "acc-user", NULL },
+        { &fx[EDITOR], "acc-editor", "editor" },
+        { &fx[ADMIN], "acc-admin", "admin" },
+        { &user2, "acc-user2", NULL },
+    };
 
-    if (api_init("test_access") != 0)
-        return 1;
-    if (fixtures() != 0) {
-        fprintf(stderr, "test_access: the fixture accounts cannot be made\n");
-        api_finish();
-        return 1;
-    }
-    rc = unit_run("access", UNIT_TESTS(tests));
-    api_finish();
-    return rc;
+    return api_main("access", accounts, sizeof(accounts) / sizeof(accounts[0]),
+                    fixtures, UNIT_TESTS(tests));
 }

@@ -681,14 +681,9 @@ int
 main(void)
 {
     static char spool_buf[1024];
-    int rc;
 
     snprintf(spool_buf, sizeof(spool_buf), "%s/mail",
              client_base("KEEL_TEST_DIR"));
     spool = spool_buf;
-    if (api_init("test_auth") != 0)
-        return 1;
-    rc = unit_run("auth", UNIT_TESTS(tests));
-    api_finish();
-    return rc;
+    return api_main("auth", NULL, 0, NULL, UNIT_TESTS(tests));
 }

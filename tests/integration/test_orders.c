@@ -62,8 +62,6 @@
 #include "api.h"
 #include "client.h"
 
-#include <curl/curl.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,16 +210,43 @@ place(const char *bearer, const char *body, const char *key, http_resp_t *r)
 static long
 place_id(const char *bearer, const char *body, char id[37])
 {
+    return create_at("/v1/orders", bearer, body, id);
+}
+
+/* place() with the key `key`; the order's id into `id` ("" unless 201). */
+static long
+place_key_id(const char *bearer, const char *body, const char *key, char id[37])
+{
     http_resp_t r;
-    long status = place(bearer, body, NULL, &r);
+    long status = place(bearer, body, key, &r);
 
     snprintf(id, 37, "%s",
              status == 201 ? nz(json_path_str(r.json, "data.id")) : "");
-    if (status != 201)
-        fprintf(stderr, "\n    order %.200s: %ld %.300s\n", body, status,
-                r.body);
     resp_free(&r);
     return status;
+}
+
+/* The Idempotent-Replayed header of `r`, or NULL without one. */
+static const char *
+replayed(const http_resp_t *r)
+{
+    static char hv[64];
+
+    return resp_header(r, "Idempotent-Replayed", hv, sizeof(hv));
+}
+
+/* A fresh plain account tagged "orders-<what>" into *b and a product
+ * "<what>" (mkprod(): USD, active) into p; the test stops unless both are
+ * made. */
+static void
+buyer_and_product(account_t *b, const char *what, long price, long stock,
+                  char p[37])
+{
+    char tag[64];
+
+    snprintf(tag, sizeof(tag), "orders-%s", what);
+    CU_ASSERT_EQUAL_FATAL(make_account(b, tag, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(mkprod(what, price, "USD", stock, 1, p), 0);
 }
 
 /* An order of `qty` of product `pid` by `bearer`: its id; 0 or -1. */
@@ -253,10 +278,7 @@ get(const char *path, const char *bearer, http_resp_t *r)
 static long
 get_order(const char *id, const char *bearer, http_resp_t *r)
 {
-    char path[128];
-
-    snprintf(path, sizeof(path), "/v1/orders/%.64s", id);
-    return get(path, bearer, r);
+    return get_one("/v1/orders", id, bearer, r);
 }
 
 /* The status and version of order `id` as the admin (status "" and -1 when
@@ -304,16 +326,6 @@ patch_s(const char *id, const char *bearer, const char *status)
     return s;
 }
 
-/* A 400 VALIDATION_ERROR naming `field` or something under it. */
-static void
-assert_invalid_in(const http_resp_t *r, const char *field)
-{
-    assert_envelope(r, 400, "VALIDATION_ERROR");
-    CU_ASSERT_TRUE(has_detail_in(r, field, 1));
-    if (!has_detail_in(r, field, 1))
-        fprintf(stderr, "\n    no details entry for %s: %s\n", field, r->body);
-}
-
 /* A 409 CONFLICT naming exactly the fields `fields` (n of them). */
 static void
 assert_conflict(const http_resp_t *r, const char *const *fields, int n)
@@ -335,13 +347,15 @@ assert_conflict(const http_resp_t *r, const char *const *fields, int n)
                 n ? fields[0] : "", r->body);
 }
 
-/* The database's clock now, as an RFC 3339 instant with milliseconds. */
+/* An order of `body` by `bearer` is a 409 CONFLICT naming `field` alone. */
 static void
-db_now(char *out, size_t len)
+assert_conflict_on(const char *bearer, const char *body, const char *field)
 {
-    sqlf(out, len,
-         "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
-         "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')");
+    http_resp_t r;
+
+    place(bearer, body, NULL, &r);
+    assert_conflict(&r, &field, 1);
+    resp_free(&r);
 }
 
 /* ---- A: creating -------------------------------------------------------- */
@@ -422,7 +436,7 @@ assert_item(json_object *o, int i, const char *pid, int qty, long price)
 static void
 test_create_gives_the_whole_order(void)
 {
-    char p1[37], p2[37], p3[37], body[1024], id[37], path[128], hv[256];
+    char p1[37], p2[37], p3[37], body[1024], id[37], path[128];
     char ev[256], apid[37], pbody[512], sku[96];
     const char *ids[3];
     const int qty[3] = { 3, 2, 1 };
@@ -441,15 +455,8 @@ test_create_gives_the_whole_order(void)
     CU_ASSERT_EQUAL_FATAL(r.status, 201);
     assert_order_shape(json_path(r.json, "data"));
     snprintf(id, sizeof(id), "%s", nz(json_path_str(r.json, "data.id")));
-    snprintf(path, sizeof(path), "/v1/orders/%s", id);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "Location", hv, sizeof(hv))),
-                           path);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
-                           "W/\"1\"");
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "Content-Type", hv, sizeof(hv))),
-                           "application/json; charset=utf-8");
-    CU_ASSERT_PTR_NULL(resp_header(&r, "Idempotent-Replayed", hv, sizeof(hv)));
-    assert_security_headers(&r);
+    assert_created(&r, "/v1/orders", path, sizeof(path));
+    CU_ASSERT_PTR_NULL(replayed(&r));
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.user_id")),
                            fx[USER].id);
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.status")), "pending");
@@ -470,13 +477,7 @@ test_create_gives_the_whole_order(void)
     /* One order.created event. */
     CU_ASSERT_STRING_EQUAL(events_of(id, ev, sizeof(ev)), "order.created");
     /* The Location reads back the same order. */
-    get(path, tok(USER), &g);
-    CU_ASSERT_EQUAL(g.status, 200);
-    CU_ASSERT_TRUE(json_object_equal(json_path(g.json, "data"),
-                                     json_path(r.json, "data")));
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&g, "ETag", hv, sizeof(hv))),
-                           "W/\"1\"");
-    resp_free(&g);
+    assert_reads_back(path, tok(USER), &r);
     /* A later price or name change does not touch the order. */
     sqln("UPDATE products SET price_cents = 1, name = 'Renamed' WHERE "
          "public_id = '%s' RETURNING 1",
@@ -522,14 +523,9 @@ test_create_gives_the_whole_order(void)
     CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.stock")), 3);
     resp_free(&r);
     /* Anonymous: 401 with the Bearer challenge; nothing taken. */
-    place(NULL, body, NULL, &r);
-    assert_envelope(&r, 401, "UNAUTHORIZED");
-    CU_ASSERT_PTR_NOT_NULL(resp_header(&r, "WWW-Authenticate", hv, sizeof(hv)));
-    CU_ASSERT_EQUAL(strncmp(hv, "Bearer", 6), 0);
-    resp_free(&r);
-    place("not.a.token", body, NULL, &r);
-    assert_envelope(&r, 401, "UNAUTHORIZED");
-    resp_free(&r);
+    assert_challenged("POST", "/v1/orders", body);
+    assert_refused("POST", "/v1/orders", "not.a.token", body, 401,
+                   "UNAUTHORIZED");
     CU_ASSERT_EQUAL(stock_of(apid), 3);
 }
 
@@ -660,21 +656,13 @@ test_create_enforces_every_bound(void)
         refused(b.p.access, body, "items", 1);
     }
     /* Not JSON, not an object, not JSON by its content type. */
-    place(b.p.access, "{\"items\":", NULL, &r);
-    assert_envelope(&r, 400, "BAD_REQUEST");
+    assert_refused("POST", "/v1/orders", b.p.access, "{\"items\":", 400,
+                   "BAD_REQUEST");
+    assert_refused("POST", "/v1/orders", b.p.access, "[1]", 400, "BAD_REQUEST");
+    one_body(item, sizeof(item), p, 1);
+    call_typed("POST", "/v1/orders", b.p.access, "text/plain", item, &r);
+    assert_envelope(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
     resp_free(&r);
-    place(b.p.access, "[1]", NULL, &r);
-    assert_envelope(&r, 400, "BAD_REQUEST");
-    resp_free(&r);
-    {
-        char auth[2200];
-        const char *hl[3] = { "Content-Type: text/plain", auth, NULL };
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", b.p.access);
-        one_body(item, sizeof(item), p, 1);
-        http_do(api_base(), "POST", "/v1/orders", hl, item, strlen(item), &r);
-        assert_envelope(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
-        resp_free(&r);
-    }
     /* None of that made an order or moved stock. */
     CU_ASSERT_EQUAL(orders_of(b.id), 0);
     CU_ASSERT_EQUAL(stock_of(p), 5000);
@@ -868,12 +856,7 @@ test_inactive_and_short_stock_are_conflicts(void)
     ids[1] = off;
     qty[0] = qty[1] = 1;
     items_body(body, sizeof(body), 2, ids, qty);
-    place(b.p.access, body, NULL, &r);
-    {
-        const char *const f[1] = { "items.1.product_id" };
-        assert_conflict(&r, f, 1);
-    }
-    resp_free(&r);
+    assert_conflict_on(b.p.access, body, "items.1.product_id");
     /* Two short items around one with enough: one detail each. */
     ids[0] = s1;
     ids[1] = ok;
@@ -891,12 +874,7 @@ test_inactive_and_short_stock_are_conflicts(void)
     resp_free(&r);
     /* One short item. */
     one_body(body, sizeof(body), s1, 3);
-    place(b.p.access, body, NULL, &r);
-    {
-        const char *const f[1] = { "items.0.quantity" };
-        assert_conflict(&r, f, 1);
-    }
-    resp_free(&r);
+    assert_conflict_on(b.p.access, body, "items.0.quantity");
     /* Nothing changed. */
     CU_ASSERT_EQUAL(orders_of(b.id), 0);
     CU_ASSERT_EQUAL(stock_of(s1), 2);
@@ -914,12 +892,7 @@ test_inactive_and_short_stock_are_conflicts(void)
     CU_ASSERT_EQUAL(stock_of(s1), 0);
     CU_ASSERT_EQUAL(stock_of(ok), 0);
     one_body(body, sizeof(body), ok, 1);
-    place(b.p.access, body, NULL, &r);
-    {
-        const char *const f[1] = { "items.0.quantity" };
-        assert_conflict(&r, f, 1);
-    }
-    resp_free(&r);
+    assert_conflict_on(b.p.access, body, "items.0.quantity");
     CU_ASSERT_EQUAL(orders_of(b.id), 1);
     /* Made active again, the inactive one may be ordered. */
     sqln("UPDATE products SET active = true WHERE public_id = '%s' RETURNING 1",
@@ -949,65 +922,16 @@ make_buyers(void)
     return 0;
 }
 
-typedef struct racer {
-    pthread_barrier_t *go;
-    const char *method; /* NULL: POST /v1/orders */
-    const char *path;
-    const char *bearer;
-    char body[512];
-    const char *key; /* Idempotency-Key, or NULL */
-    long status;
-    char code[40];
-    char location[128];
-    char replayed[16];
-    char *answer;     /* the body (malloc) */
-    int short_detail; /* the 409 names items.0.quantity */
-} racer_t;
-
-static void *
-race(void *arg)
-{
-    racer_t *me = arg;
-    http_resp_t r;
-
-    pthread_barrier_wait(me->go);
-    if (me->method != NULL)
-        call(me->method, me->path, me->bearer, me->body, &r);
-    else
-        place(me->bearer, me->body, me->key, &r);
-    me->status = r.status;
-    snprintf(me->code, sizeof(me->code), "%s",
-             nz(json_path_str(r.json, "error.code")));
-    resp_header(&r, "Location", me->location, sizeof(me->location));
-    resp_header(&r, "Idempotent-Replayed", me->replayed, sizeof(me->replayed));
-    me->short_detail = has_detail(&r, "items.0.quantity");
-    me->answer = strdup(r.body);
-    resp_free(&r);
-    return NULL;
-}
-
-/* Run n racers at once. */
+/* rc as an order by `bearer` (POST /v1/orders) with the Idempotency-Key
+ * `key` (NULL: none); its body is the caller's to write. */
 static void
-run_racers(racer_t *rc, int n)
+order_racer(racer_t *rc, const char *bearer, const char *key)
 {
-    pthread_barrier_t go;
-    pthread_t t[NBUYERS];
-
-    pthread_barrier_init(&go, NULL, (unsigned)n);
-    for (int i = 0; i < n; i++) {
-        rc[i].go = &go;
-        pthread_create(&t[i], NULL, race, &rc[i]);
-    }
-    for (int i = 0; i < n; i++)
-        pthread_join(t[i], NULL);
-    pthread_barrier_destroy(&go);
-}
-
-static void
-free_racers(racer_t *rc, int n)
-{
-    for (int i = 0; i < n; i++)
-        free(rc[i].answer);
+    rc->method = "POST";
+    rc->path = "/v1/orders";
+    rc->bearer = bearer;
+    if (key != NULL)
+        snprintf(rc->extra, sizeof(rc->extra), "Idempotency-Key: %s", key);
 }
 
 static void
@@ -1021,20 +945,20 @@ test_concurrent_orders_never_oversell(void)
     CU_ASSERT_EQUAL_FATAL(mkprod("scarce", 700, "USD", 5, 1, p), 0);
     memset(rc, 0, sizeof(rc));
     for (int i = 0; i < NBUYERS; i++) {
-        rc[i].bearer = buyers[i].p.access;
+        order_racer(&rc[i], buyers[i].p.access, NULL);
         one_body(rc[i].body, sizeof(rc[i].body), p, 1);
     }
-    run_racers(rc, NBUYERS);
+    race_all(rc, NBUYERS);
     for (int i = 0; i < NBUYERS; i++) {
         if (rc[i].status == 201)
             n201++;
         else if (rc[i].status == 409 && strcmp(rc[i].code, "CONFLICT") == 0 &&
-                 rc[i].short_detail)
+                 has_detail(&rc[i].r, "items.0.quantity"))
             n409++;
         else {
             other++;
             fprintf(stderr, "\n    buyer %d: %ld %.300s\n", i, rc[i].status,
-                    nz(rc[i].answer));
+                    nz(rc[i].r.body));
         }
     }
     free_racers(rc, NBUYERS);
@@ -1083,16 +1007,16 @@ test_products_are_locked_in_a_fixed_order(void)
         for (int i = 0; i < NBUYERS; i++) {
             const char *ids[2] = { i % 2 ? a : b, i % 2 ? b : a };
             const int qty[2] = { 1, 1 };
-            rc[i].bearer = buyers[i].p.access;
+            order_racer(&rc[i], buyers[i].p.access, NULL);
             items_body(rc[i].body, sizeof(rc[i].body), 2, ids, qty);
         }
-        run_racers(rc, NBUYERS);
+        race_all(rc, NBUYERS);
         for (int i = 0; i < NBUYERS; i++) {
             if (rc[i].status == 201)
                 n201++;
             else
                 fprintf(stderr, "\n    round %d buyer %d: %ld %.300s\n", round,
-                        i, rc[i].status, nz(rc[i].answer));
+                        i, rc[i].status, nz(rc[i].r.body));
         }
         free_racers(rc, NBUYERS);
     }
@@ -1133,8 +1057,7 @@ test_malformed_keys_are_400(void)
     account_t b;
     http_resp_t r;
 
-    CU_ASSERT_EQUAL_FATAL(make_account(&b, "orders-badkey", NULL), 0);
-    CU_ASSERT_EQUAL_FATAL(mkprod("badkey", 100, "USD", 10, 1, p), 0);
+    buyer_and_product(&b, "badkey", 100, 10, p);
     one_body(body, sizeof(body), p, 1);
     /* 256 characters. */
     snprintf(key, sizeof(key), "k%ld-", (long)getpid());
@@ -1160,15 +1083,11 @@ test_malformed_keys_are_400(void)
     key[20] = '~';
     key[21] = '!';
     key[22] = '/';
-    place(b.p.access, body, key, &r);
-    CU_ASSERT_EQUAL(r.status, 201);
-    snprintf(id, sizeof(id), "%s", nz(json_path_str(r.json, "data.id")));
-    resp_free(&r);
+    CU_ASSERT_EQUAL(place_key_id(b.p.access, body, key, id), 201);
     place(b.p.access, body, key, &r);
     CU_ASSERT_EQUAL(r.status, 201);
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.id")), id);
-    CU_ASSERT_STRING_EQUAL(
-        nz(resp_header(&r, "Idempotent-Replayed", h, sizeof(h))), "true");
+    CU_ASSERT_STRING_EQUAL(nz(replayed(&r)), "true");
     resp_free(&r);
     CU_ASSERT_EQUAL(orders_of(b.id), 1);
     CU_ASSERT_EQUAL(stock_of(p), 9);
@@ -1181,14 +1100,12 @@ test_a_repeated_key_replays_the_answer(void)
     account_t b;
     http_resp_t first, again;
 
-    CU_ASSERT_EQUAL_FATAL(make_account(&b, "orders-replay", NULL), 0);
-    CU_ASSERT_EQUAL_FATAL(mkprod("replay", 300, "USD", 10, 1, p), 0);
+    buyer_and_product(&b, "replay", 300, 10, p);
     one_body(body, sizeof(body), p, 2);
     key_of("replay", key, sizeof(key));
     place(b.p.access, body, key, &first);
     CU_ASSERT_EQUAL_FATAL(first.status, 201);
-    CU_ASSERT_PTR_NULL(
-        resp_header(&first, "Idempotent-Replayed", hv, sizeof(hv)));
+    CU_ASSERT_PTR_NULL(replayed(&first));
     snprintf(loc, sizeof(loc), "%s",
              nz(resp_header(&first, "Location", hv, sizeof(hv))));
     snprintf(etag, sizeof(etag), "%s",
@@ -1203,9 +1120,7 @@ test_a_repeated_key_replays_the_answer(void)
             nz(resp_header(&again, "Location", hv, sizeof(hv))), loc);
         CU_ASSERT_STRING_EQUAL(nz(resp_header(&again, "ETag", hv, sizeof(hv))),
                                etag);
-        CU_ASSERT_STRING_EQUAL(
-            nz(resp_header(&again, "Idempotent-Replayed", hv, sizeof(hv))),
-            "true");
+        CU_ASSERT_STRING_EQUAL(nz(replayed(&again)), "true");
         CU_ASSERT_STRING_EQUAL(
             nz(resp_header(&again, "Content-Type", hv, sizeof(hv))),
             "application/json; charset=utf-8");
@@ -1225,8 +1140,7 @@ test_a_repeated_key_replays_the_answer(void)
     place(b.p.access, body, key, &again);
     CU_ASSERT_EQUAL(again.status, 201);
     CU_ASSERT_STRING_EQUAL(again.body, first.body);
-    CU_ASSERT_STRING_EQUAL(
-        nz(resp_header(&again, "Idempotent-Replayed", hv, sizeof(hv))), "true");
+    CU_ASSERT_STRING_EQUAL(nz(replayed(&again)), "true");
     resp_free(&again);
     CU_ASSERT_EQUAL(orders_of(b.id), 1);
     CU_ASSERT_EQUAL(stock_of(p), 10);
@@ -1247,14 +1161,10 @@ test_a_reused_key_with_another_body_is_422(void)
     account_t b;
     http_resp_t r;
 
-    CU_ASSERT_EQUAL_FATAL(make_account(&b, "orders-reuse", NULL), 0);
-    CU_ASSERT_EQUAL_FATAL(mkprod("reuse", 100, "USD", 10, 1, p), 0);
+    buyer_and_product(&b, "reuse", 100, 10, p);
     key_of("reuse", key, sizeof(key));
     one_body(body, sizeof(body), p, 1);
-    place(b.p.access, body, key, &r);
-    CU_ASSERT_EQUAL_FATAL(r.status, 201);
-    snprintf(id, sizeof(id), "%s", nz(json_path_str(r.json, "data.id")));
-    resp_free(&r);
+    CU_ASSERT_EQUAL_FATAL(place_key_id(b.p.access, body, key, id), 201);
     one_body(other, sizeof(other), p, 2);
     place(b.p.access, other, key, &r);
     assert_envelope(&r, 422, "IDEMPOTENCY_KEY_REUSED");
@@ -1281,8 +1191,7 @@ test_concurrent_repeats_make_one_order(void)
     account_t b;
     int good_rounds = 0;
 
-    CU_ASSERT_EQUAL_FATAL(make_account(&b, "orders-samekey", NULL), 0);
-    CU_ASSERT_EQUAL_FATAL(mkprod("samekey", 100, "USD", 1000, 1, p), 0);
+    buyer_and_product(&b, "samekey", 100, 1000, p);
     for (int round = 0; round < 5; round++) {
         int n201 = 0, n409 = 0, other = 0, same = 1;
         const char *loc = NULL, *answer = NULL;
@@ -1291,20 +1200,19 @@ test_concurrent_repeats_make_one_order(void)
         key_of("race", key, sizeof(key));
         memset(rc, 0, sizeof(rc));
         for (int i = 0; i < 8; i++) {
-            rc[i].bearer = b.p.access;
-            rc[i].key = key;
+            order_racer(&rc[i], b.p.access, key);
             one_body(rc[i].body, sizeof(rc[i].body), p, 3);
         }
-        run_racers(rc, 8);
+        race_all(rc, 8);
         for (int i = 0; i < 8; i++) {
             if (rc[i].status == 201) {
                 n201++;
                 /* Every 201, original or replay, is the one order. */
                 if (loc == NULL) {
                     loc = rc[i].location;
-                    answer = rc[i].answer;
+                    answer = rc[i].r.body;
                 } else if (strcmp(loc, rc[i].location) != 0 ||
-                           strcmp(answer, rc[i].answer) != 0) {
+                           strcmp(answer, rc[i].r.body) != 0) {
                     same = 0;
                 }
             } else if (rc[i].status == 409 &&
@@ -1313,7 +1221,7 @@ test_concurrent_repeats_make_one_order(void)
             } else {
                 other++;
                 fprintf(stderr, "\n    round %d racer %d: %ld %.300s\n", round,
-                        i, rc[i].status, nz(rc[i].answer));
+                        i, rc[i].status, nz(rc[i].r.body));
             }
         }
         CU_ASSERT_TRUE(n201 >= 1);
@@ -1325,14 +1233,11 @@ test_concurrent_repeats_make_one_order(void)
         /* A replay now answers the one order. */
         {
             http_resp_t r;
-            char hv[128];
             place(b.p.access, rc[0].body, key, &r);
             CU_ASSERT_EQUAL(r.status, 201);
             CU_ASSERT_STRING_EQUAL(
                 nz(resp_header(&r, "Location", uid, sizeof(uid))), nz(loc));
-            CU_ASSERT_STRING_EQUAL(
-                nz(resp_header(&r, "Idempotent-Replayed", hv, sizeof(hv))),
-                "true");
+            CU_ASSERT_STRING_EQUAL(nz(replayed(&r)), "true");
             resp_free(&r);
         }
         if (n201 >= 1 && n201 + n409 == 8 && same &&
@@ -1356,21 +1261,14 @@ test_keys_are_per_user(void)
     CU_ASSERT_EQUAL_FATAL(mkprod("peruser", 100, "USD", 10, 1, p), 0);
     key_of("shared", key, sizeof(key));
     one_body(body, sizeof(body), p, 1);
-    place(a.p.access, body, key, &r);
-    CU_ASSERT_EQUAL_FATAL(r.status, 201);
-    snprintf(id1, sizeof(id1), "%s", nz(json_path_str(r.json, "data.id")));
-    resp_free(&r);
+    CU_ASSERT_EQUAL_FATAL(place_key_id(a.p.access, body, key, id1), 201);
     /* Another user, the same key and body: an order of their own. */
     place(b.p.access, body, key, &r);
     CU_ASSERT_EQUAL_FATAL(r.status, 201);
     snprintf(id2, sizeof(id2), "%s", nz(json_path_str(r.json, "data.id")));
     CU_ASSERT_STRING_NOT_EQUAL(id1, id2);
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.user_id")), b.id);
-    {
-        char hv[64];
-        CU_ASSERT_PTR_NULL(
-            resp_header(&r, "Idempotent-Replayed", hv, sizeof(hv)));
-    }
+    CU_ASSERT_PTR_NULL(replayed(&r));
     resp_free(&r);
     /* Another user, the same key and another body: not 422. */
     {
@@ -1399,20 +1297,18 @@ test_keys_are_per_user(void)
 static void
 test_failed_attempts_are_not_kept(void)
 {
-    char p[37], body[256], key[96], key2[96], hv[64];
+    char p[37], body[256], key[96], key2[96];
     account_t b;
     http_resp_t r;
 
-    CU_ASSERT_EQUAL_FATAL(make_account(&b, "orders-failed", NULL), 0);
-    CU_ASSERT_EQUAL_FATAL(mkprod("failed", 100, "USD", 1, 1, p), 0);
+    buyer_and_product(&b, "failed", 100, 1, p);
     key_of("short", key, sizeof(key));
     one_body(body, sizeof(body), p, 3);
     /* Short stock: 409, and again 409 (not a replay). */
     for (int i = 0; i < 2; i++) {
         place(b.p.access, body, key, &r);
         assert_envelope(&r, 409, "CONFLICT");
-        CU_ASSERT_PTR_NULL(
-            resp_header(&r, "Idempotent-Replayed", hv, sizeof(hv)));
+        CU_ASSERT_PTR_NULL(replayed(&r));
         resp_free(&r);
     }
     CU_ASSERT_EQUAL(orders_of(b.id), 0);
@@ -1421,7 +1317,7 @@ test_failed_attempts_are_not_kept(void)
          p);
     place(b.p.access, body, key, &r);
     CU_ASSERT_EQUAL(r.status, 201);
-    CU_ASSERT_PTR_NULL(resp_header(&r, "Idempotent-Replayed", hv, sizeof(hv)));
+    CU_ASSERT_PTR_NULL(replayed(&r));
     resp_free(&r);
     CU_ASSERT_EQUAL(orders_of(b.id), 1);
     CU_ASSERT_EQUAL(stock_of(p), 7);
@@ -1432,7 +1328,7 @@ test_failed_attempts_are_not_kept(void)
     resp_free(&r);
     place(b.p.access, body, key2, &r);
     CU_ASSERT_EQUAL(r.status, 201);
-    CU_ASSERT_PTR_NULL(resp_header(&r, "Idempotent-Replayed", hv, sizeof(hv)));
+    CU_ASSERT_PTR_NULL(replayed(&r));
     resp_free(&r);
     CU_ASSERT_EQUAL(orders_of(b.id), 2);
     CU_ASSERT_EQUAL(stock_of(p), 4);
@@ -1441,19 +1337,15 @@ test_failed_attempts_are_not_kept(void)
 static void
 test_expired_keys_are_forgotten(void)
 {
-    char p[37], body[256], other[256], key[96], id1[37], id2[37], hv[64];
+    char p[37], body[256], other[256], key[96], id1[37], id2[37];
     account_t b;
     http_resp_t r;
 
-    CU_ASSERT_EQUAL_FATAL(make_account(&b, "orders-expired", NULL), 0);
-    CU_ASSERT_EQUAL_FATAL(mkprod("expired", 100, "USD", 10, 1, p), 0);
+    buyer_and_product(&b, "expired", 100, 10, p);
     key_of("expiring", key, sizeof(key));
     one_body(body, sizeof(body), p, 1);
     one_body(other, sizeof(other), p, 2);
-    place(b.p.access, body, key, &r);
-    CU_ASSERT_EQUAL_FATAL(r.status, 201);
-    snprintf(id1, sizeof(id1), "%s", nz(json_path_str(r.json, "data.id")));
-    resp_free(&r);
+    CU_ASSERT_EQUAL_FATAL(place_key_id(b.p.access, body, key, id1), 201);
     /* Kept for 24 hours. */
     CU_ASSERT_EQUAL(sqln("SELECT count(*) FROM idempotency_keys WHERE key = "
                          "'%s' AND expires_at > now() + interval '23 hours' "
@@ -1471,7 +1363,7 @@ test_expired_keys_are_forgotten(void)
         fprintf(stderr, "\n    expired key: %ld %s\n", r.status, r.body);
     snprintf(id2, sizeof(id2), "%s", nz(json_path_str(r.json, "data.id")));
     CU_ASSERT_STRING_NOT_EQUAL(id1, id2);
-    CU_ASSERT_PTR_NULL(resp_header(&r, "Idempotent-Replayed", hv, sizeof(hv)));
+    CU_ASSERT_PTR_NULL(replayed(&r));
     resp_free(&r);
     CU_ASSERT_EQUAL(orders_of(b.id), 2);
     CU_ASSERT_EQUAL(stock_of(p), 7);
@@ -1479,8 +1371,7 @@ test_expired_keys_are_forgotten(void)
     place(b.p.access, other, key, &r);
     CU_ASSERT_EQUAL(r.status, 201);
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.id")), id2);
-    CU_ASSERT_STRING_EQUAL(
-        nz(resp_header(&r, "Idempotent-Replayed", hv, sizeof(hv))), "true");
+    CU_ASSERT_STRING_EQUAL(nz(replayed(&r)), "true");
     resp_free(&r);
     place(b.p.access, body, key, &r);
     assert_envelope(&r, 422, "IDEMPOTENCY_KEY_REUSED");
@@ -1492,7 +1383,7 @@ test_expired_keys_are_forgotten(void)
     place(b.p.access, other, key, &r);
     CU_ASSERT_EQUAL(r.status, 201);
     CU_ASSERT_STRING_NOT_EQUAL(nz(json_path_str(r.json, "data.id")), id2);
-    CU_ASSERT_PTR_NULL(resp_header(&r, "Idempotent-Replayed", hv, sizeof(hv)));
+    CU_ASSERT_PTR_NULL(replayed(&r));
     resp_free(&r);
     CU_ASSERT_EQUAL(orders_of(b.id), 3);
     CU_ASSERT_EQUAL(stock_of(p), 5);
@@ -1528,7 +1419,7 @@ patch_gives(const char *id, const char *bearer, const char *status, long want,
 static void
 test_the_owner_may_only_cancel_a_pending_order(void)
 {
-    char p[37], id[37], id2[37], ev[256], hv[64];
+    char p[37], id[37], id2[37], ev[256];
     account_t o, other;
     http_resp_t r;
 
@@ -1551,9 +1442,7 @@ test_the_owner_may_only_cancel_a_pending_order(void)
     CU_ASSERT_EQUAL(r.status, 200);
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.status")),
                            "cancelled");
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 2);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
-                           "W/\"2\"");
+    assert_version(&r, 2);
     assert_order_shape(json_path(r.json, "data"));
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.id")), id);
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.user_id")), o.id);
@@ -1578,7 +1467,7 @@ test_the_owner_may_only_cancel_a_pending_order(void)
 static void
 test_the_admin_walks_the_legal_transitions(void)
 {
-    char p[37], id[37], c1[37], c2[37], ev[256], hv[64];
+    char p[37], id[37], c1[37], c2[37], ev[256];
     http_resp_t r;
     static const char *const all[] = { "pending", "paid", "shipped",
                                        "delivered", "cancelled" };
@@ -1616,14 +1505,7 @@ test_the_admin_walks_the_legal_transitions(void)
         version++;
         CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.status")),
                                walk[step]);
-        CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")),
-                        version);
-        {
-            char want[16];
-            snprintf(want, sizeof(want), "W/\"%d\"", version);
-            CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
-                                   want);
-        }
+        assert_version(&r, version);
         CU_ASSERT_EQUAL(
             json_object_array_length(json_path(r.json, "data.items")), 1);
         resp_free(&r);
@@ -1726,8 +1608,7 @@ test_racing_changes_make_one_change(void)
     account_t o;
     int good = 0;
 
-    CU_ASSERT_EQUAL_FATAL(make_account(&o, "orders-racecancel", NULL), 0);
-    CU_ASSERT_EQUAL_FATAL(mkprod("racecancel", 100, "USD", 100, 1, p), 0);
+    buyer_and_product(&o, "racecancel", 100, 100, p);
     /* The owner twice and the admin twice cancel one order at once: one
      * 200, three 409s, the stock back once. */
     for (int round = 0; round < 5; round++) {
@@ -1744,7 +1625,7 @@ test_racing_changes_make_one_change(void)
             snprintf(rc[i].body, sizeof(rc[i].body),
                      "{\"status\":\"cancelled\"}");
         }
-        run_racers(rc, 4);
+        race_all(rc, 4);
         for (int i = 0; i < 4; i++) {
             if (rc[i].status == 200)
                 n200++;
@@ -1752,7 +1633,7 @@ test_racing_changes_make_one_change(void)
                 n409++;
             else
                 fprintf(stderr, "\n    round %d racer %d: %ld %.300s\n", round,
-                        i, rc[i].status, nz(rc[i].answer));
+                        i, rc[i].status, nz(rc[i].r.body));
         }
         free_racers(rc, 4);
         CU_ASSERT_EQUAL(n200, 1);
@@ -1780,7 +1661,7 @@ test_racing_changes_make_one_change(void)
             snprintf(rc[i].body, sizeof(rc[i].body), "{\"status\":\"%s\"}",
                      i ? "paid" : "cancelled");
         }
-        run_racers(rc, 2);
+        race_all(rc, 2);
         cancelled = rc[0].status == 200 && rc[1].status == 409 &&
                     strcmp(rc[1].code, "CONFLICT") == 0;
         paid = rc[1].status == 200 && rc[0].status == 403 &&
@@ -1846,9 +1727,7 @@ test_read_any_alone_reads_but_does_not_change(void)
     for (size_t i = 0; i < 2; i++) {
         snprintf(path, sizeof(path), "/v1/orders/%s", id);
         snprintf(body, sizeof(body), "{\"status\":\"%s\"}", to[i]);
-        call("PATCH", path, rd.p.access, body, &r);
-        assert_envelope(&r, 403, "FORBIDDEN");
-        resp_free(&r);
+        assert_refused("PATCH", path, rd.p.access, body, 403, "FORBIDDEN");
     }
     CU_ASSERT_EQUAL(state_of(id, st, sizeof(st)), 1);
     CU_ASSERT_STRING_EQUAL(st, "pending");
@@ -1888,9 +1767,7 @@ test_conditional_patch_and_versions(void)
     /* The current ETag: 200, version 2. */
     patch_status(id, tok(ADMIN), "paid", 0, "If-Match: W/\"1\"", &r);
     CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 2);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
-                           "W/\"2\"");
+    assert_version(&r, 2);
     resp_free(&r);
     /* Now version 1 is stale, by header and by body. */
     patch_status(id, tok(ADMIN), "shipped", 0, "If-Match: W/\"1\"", &r);
@@ -1918,10 +1795,8 @@ test_conditional_patch_and_versions(void)
                            "W/\"3\"");
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.status")), "shipped");
     resp_free(&r);
-    call_h("GET", path, tok(USER), NULL, "If-None-Match: W/\"3\"", &r);
-    CU_ASSERT_EQUAL(r.status, 304);
-    CU_ASSERT_EQUAL(r.body_len, 0);
-    resp_free(&r);
+    assert_bodiless("GET", path, tok(USER), "If-None-Match: W/\"3\"", 304,
+                    NULL);
 }
 
 static void
@@ -1959,12 +1834,10 @@ test_patch_refuses_bad_bodies_and_ids(void)
             fprintf(stderr, "    (PATCH %s)\n", bad[i].body);
         resp_free(&r);
     }
-    call("PATCH", path, tok(ADMIN), "{\"status\":", &r);
-    assert_envelope(&r, 400, "BAD_REQUEST");
-    resp_free(&r);
-    call("PATCH", path, tok(USER), "{\"status\":\"refunded\"}", &r);
-    assert_invalid(&r, "status");
-    resp_free(&r);
+    assert_refused("PATCH", path, tok(ADMIN), "{\"status\":", 400,
+                   "BAD_REQUEST");
+    assert_refused_invalid("PATCH", path, tok(USER),
+                           "{\"status\":\"refunded\"}", "status");
     CU_ASSERT_EQUAL(state_of(id, st, sizeof(st)), 1);
     CU_ASSERT_STRING_EQUAL(st, "pending");
     /* Ids that are none: 404. */
@@ -1975,12 +1848,10 @@ test_patch_refuses_bad_bodies_and_ids(void)
         "/v1/orders/00000000-0000-4000-8000-00000000000",
     };
     for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
-        call("PATCH", none[i], tok(ADMIN), "{\"status\":\"paid\"}", &r);
-        assert_envelope(&r, 404, "NOT_FOUND");
-        resp_free(&r);
-        call("PATCH", none[i], tok(USER), "{\"status\":\"cancelled\"}", &r);
-        assert_envelope(&r, 404, "NOT_FOUND");
-        resp_free(&r);
+        assert_refused("PATCH", none[i], tok(ADMIN), "{\"status\":\"paid\"}",
+                       404, "NOT_FOUND");
+        assert_refused("PATCH", none[i], tok(USER),
+                       "{\"status\":\"cancelled\"}", 404, "NOT_FOUND");
     }
     /* No PUT, no DELETE on an order; no PATCH on the collection. */
     call("DELETE", path, tok(ADMIN), NULL, &r);
@@ -2027,22 +1898,13 @@ test_reading_one_order_follows_the_read_rule(void)
     /* Others: 404, whether they have products:write or not; anonymous 401. */
     static const caller_t others[] = { USER2, EDITOR };
     for (size_t i = 0; i < 2; i++) {
-        get(path, tok(others[i]), &r);
-        assert_envelope(&r, 404, "NOT_FOUND");
-        resp_free(&r);
-        get(ipath, tok(others[i]), &r);
-        assert_envelope(&r, 404, "NOT_FOUND");
-        resp_free(&r);
-        call_h("GET", path, tok(others[i]), NULL, "If-None-Match: W/\"1\"", &r);
-        assert_envelope(&r, 404, "NOT_FOUND");
-        resp_free(&r);
+        assert_refused("GET", path, tok(others[i]), NULL, 404, "NOT_FOUND");
+        assert_refused("GET", ipath, tok(others[i]), NULL, 404, "NOT_FOUND");
+        assert_refused_h("GET", path, tok(others[i]), NULL,
+                         "If-None-Match: W/\"1\"", 404, "NOT_FOUND");
     }
-    get(path, NULL, &r);
-    assert_envelope(&r, 401, "UNAUTHORIZED");
-    resp_free(&r);
-    get(ipath, NULL, &r);
-    assert_envelope(&r, 401, "UNAUTHORIZED");
-    resp_free(&r);
+    assert_refused("GET", path, NULL, NULL, 401, "UNAUTHORIZED");
+    assert_refused("GET", ipath, NULL, NULL, 401, "UNAUTHORIZED");
     /* The items: {"data": [...]} as in the order, in request order. */
     for (int w = 0; w < 2; w++) {
         get(ipath, tok(w ? ADMIN : USER), &r);
@@ -2058,10 +1920,8 @@ test_reading_one_order_follows_the_read_rule(void)
         resp_free(&r);
     }
     /* If-None-Match: 304 without a body when it matches. */
-    call_h("GET", path, tok(USER), NULL, "If-None-Match: W/\"1\"", &r);
-    CU_ASSERT_EQUAL(r.status, 304);
-    CU_ASSERT_EQUAL(r.body_len, 0);
-    resp_free(&r);
+    assert_bodiless("GET", path, tok(USER), "If-None-Match: W/\"1\"", 304,
+                    NULL);
     call_h("GET", path, tok(ADMIN), NULL, "If-None-Match: W/\"1\"", &r);
     CU_ASSERT_EQUAL(r.status, 304);
     resp_free(&r);
@@ -2069,30 +1929,13 @@ test_reading_one_order_follows_the_read_rule(void)
     CU_ASSERT_EQUAL(r.status, 200);
     resp_free(&r);
     /* HEAD. */
-    call("HEAD", path, tok(USER), NULL, &r);
-    CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_EQUAL(r.body_len, 0);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, 256)), "W/\"1\"");
-    resp_free(&r);
+    assert_bodiless("HEAD", path, tok(USER), NULL, 200, "W/\"1\"");
     call("HEAD", path, tok(USER2), NULL, &r);
     CU_ASSERT_EQUAL(r.status, 404);
     resp_free(&r);
     /* fields. */
-    snprintf(hv, sizeof(hv), "%s?fields=status,total_cents", path);
-    get(hv, tok(USER), &r);
-    CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_EQUAL(json_object_object_length(json_path(r.json, "data")), 3);
-    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.id")), id);
-    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.status")), "pending");
-    resp_free(&r);
-    snprintf(hv, sizeof(hv), "%s?fields=nope", path);
-    get(hv, tok(USER), &r);
-    assert_invalid(&r, "fields");
-    resp_free(&r);
-    snprintf(hv, sizeof(hv), "%s?nope=1", path);
-    get(hv, tok(USER), &r);
-    assert_400(&r);
-    resp_free(&r);
+    assert_fields_of_one("/v1/orders", id, tok(USER), "status,total_cents", 3,
+                         "status", "pending");
     /* Ids that are none: 404, for the admin too. */
     static const char *const none[] = {
         "/v1/orders/" NOBODY_ID,
@@ -2107,9 +1950,7 @@ test_reading_one_order_follows_the_read_rule(void)
         if (r.status != 404)
             fprintf(stderr, "    (GET %s)\n", none[i]);
         resp_free(&r);
-        get(none[i], tok(USER), &r);
-        assert_envelope(&r, 404, "NOT_FOUND");
-        resp_free(&r);
+        assert_refused("GET", none[i], tok(USER), NULL, 404, "NOT_FOUND");
     }
     resp_free(&one);
 }
@@ -2145,28 +1986,16 @@ make_list_orders(void)
     CU_ASSERT_EQUAL_FATAL(mkorder(lb.p.access, p, 4, lbid), 0);
 }
 
-/* GET `path` as `bearer`: a 200 with exactly the orders `want` (indexes
- * into lid, -1 terminated) in that order. */
+/* GET `path` as `who` with `bearer`: a 200 with exactly the orders `want`
+ * (indexes into lid, -1 terminated) in that order. */
 static void
-lists_in_order(const char *bearer, const char *path, const int *want)
+lists_in_order(const char *who, const char *bearer, const char *path,
+               const int *want)
 {
     const char *ids[NL];
-    http_resp_t r;
-    int n = 0, ok;
+    int n = pick_ids(lid, want, ids, NL);
 
-    for (; want[n] >= 0; n++)
-        ids[n] = lid[want[n]];
-    get(path, bearer, &r);
-    CU_ASSERT_EQUAL(r.status, 200);
-    ok = r.status == 200 && in_order(&r, ids, n);
-    CU_ASSERT_TRUE(ok);
-    if (!ok)
-        fprintf(stderr, "\n    GET %s: %ld, %d orders, expected %d: %.400s\n",
-                path, r.status, data_len(&r), n, r.body);
-    if (json_path(r.json, "meta.total") != NULL)
-        CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.total")),
-                        n);
-    resp_free(&r);
+    assert_list_in_order(who, bearer, path, ids, n);
 }
 
 /* The list of la's orders through both paths, by la and by the admin:
@@ -2177,14 +2006,14 @@ la_lists(const char *q, const int *want)
     char path[512];
 
     snprintf(path, sizeof(path), "/v1/orders%s%s", q[0] ? "?" : "", q);
-    lists_in_order(la.p.access, path, want);
+    lists_in_order("la", la.p.access, path, want);
     snprintf(path, sizeof(path), "/v1/orders?user_id=%s%s%s", la.id,
              q[0] ? "&" : "", q);
-    lists_in_order(tok(ADMIN), path, want);
+    lists_in_order("admin", tok(ADMIN), path, want);
     snprintf(path, sizeof(path), "/v1/users/%s/orders%s%s", la.id,
              q[0] ? "?" : "", q);
-    lists_in_order(la.p.access, path, want);
-    lists_in_order(tok(ADMIN), path, want);
+    lists_in_order("la", la.p.access, path, want);
+    lists_in_order("admin", tok(ADMIN), path, want);
 }
 
 static void
@@ -2259,22 +2088,14 @@ test_lists_show_own_orders_or_all(void)
         assert_list("admin", tok(ADMIN), path, bw, 1);
     }
     snprintf(path, sizeof(path), "/v1/orders?user_id=%s", lb.id);
-    get(path, la.p.access, &r);
-    assert_envelope(&r, 403, "FORBIDDEN");
-    resp_free(&r);
+    assert_refused("GET", path, la.p.access, NULL, 403, "FORBIDDEN");
     snprintf(path, sizeof(path), "/v1/orders?user_id=%s", la.id);
-    get(path, la.p.access, &r);
-    assert_envelope(&r, 403, "FORBIDDEN");
-    resp_free(&r);
-    get(path, tok(EDITOR), &r);
-    assert_envelope(&r, 403, "FORBIDDEN");
-    resp_free(&r);
+    assert_refused("GET", path, la.p.access, NULL, 403, "FORBIDDEN");
+    assert_refused("GET", path, tok(EDITOR), NULL, 403, "FORBIDDEN");
     snprintf(path, sizeof(path), "/v1/orders?user_id=%s", NOBODY_ID);
     assert_list("admin", tok(ADMIN), path, NULL, 0);
     /* Anonymous: 401. */
-    get("/v1/orders", NULL, &r);
-    assert_envelope(&r, 401, "UNAUTHORIZED");
-    resp_free(&r);
+    assert_refused("GET", "/v1/orders", NULL, NULL, 401, "UNAUTHORIZED");
 }
 
 static void
@@ -2291,23 +2112,15 @@ test_user_orders_are_for_that_user_or_read_any(void)
         assert_list("admin", tok(ADMIN), path, want, NL);
     }
     /* Anyone else: 404; anonymous 401. */
-    get(path, lb.p.access, &r);
-    assert_envelope(&r, 404, "NOT_FOUND");
-    resp_free(&r);
-    get(path, tok(EDITOR), &r);
-    assert_envelope(&r, 404, "NOT_FOUND");
-    resp_free(&r);
-    get(path, NULL, &r);
-    assert_envelope(&r, 401, "UNAUTHORIZED");
-    resp_free(&r);
+    assert_refused("GET", path, lb.p.access, NULL, 404, "NOT_FOUND");
+    assert_refused("GET", path, tok(EDITOR), NULL, 404, "NOT_FOUND");
+    assert_refused("GET", path, NULL, NULL, 401, "UNAUTHORIZED");
     snprintf(path, sizeof(path), "/v1/users/%s/orders", lb.id);
     {
         const char *bw[1] = { lbid };
         assert_list("lb", lb.p.access, path, bw, 1);
     }
-    get(path, la.p.access, &r);
-    assert_envelope(&r, 404, "NOT_FOUND");
-    resp_free(&r);
+    assert_refused("GET", path, la.p.access, NULL, 404, "NOT_FOUND");
     /* No user_id filter there. */
     snprintf(path, sizeof(path), "/v1/users/%s/orders?user_id=%s", la.id,
              la.id);
@@ -2315,12 +2128,10 @@ test_user_orders_are_for_that_user_or_read_any(void)
     assert_400(&r);
     resp_free(&r);
     /* Ids that are none. */
-    get("/v1/users/not-a-uuid/orders", tok(ADMIN), &r);
-    assert_envelope(&r, 404, "NOT_FOUND");
-    resp_free(&r);
-    get("/v1/users/" NOBODY_ID "/orders", la.p.access, &r);
-    assert_envelope(&r, 404, "NOT_FOUND");
-    resp_free(&r);
+    assert_refused("GET", "/v1/users/not-a-uuid/orders", tok(ADMIN), NULL, 404,
+                   "NOT_FOUND");
+    assert_refused("GET", "/v1/users/" NOBODY_ID "/orders", la.p.access, NULL,
+                   404, "NOT_FOUND");
 }
 
 static void
@@ -2375,19 +2186,15 @@ test_lists_filter_sort_and_select_fields(void)
     get(path, tok(ADMIN), &r);
     CU_ASSERT_EQUAL_FATAL(r.status, 200);
     CU_ASSERT_EQUAL(data_len(&r), NL);
+    assert_each_selected(&r, 3);
     for (int i = 0; i < data_len(&r); i++) {
-        CU_ASSERT_EQUAL(json_object_object_length(item(&r, i)), 3);
-        CU_ASSERT_PTR_NOT_NULL(json_path_str(item(&r, i), "id"));
         CU_ASSERT_PTR_NOT_NULL(json_path_str(item(&r, i), "status"));
         CU_ASSERT_EQUAL(
             json_object_array_length(json_path(item(&r, i), "items")), 1);
     }
     resp_free(&r);
     /* Bad values: 400 naming the parameter, on both paths. */
-    static const struct {
-        const char *query;
-        const char *field;
-    } bad[] = {
+    static const bad_input_t bad[] = {
         { "status=refunded", "status" },
         { "status=", "status" },
         { "created_after=yesterday", "created_after" },
@@ -2395,30 +2202,15 @@ test_lists_filter_sort_and_select_fields(void)
         { "sort=name", "sort" },
         { "sort=-nope", "sort" },
         { "sort=price_cents", "sort" },
-        { "fields=nope", "fields" },
-        { "fields=id,password", "fields" },
-        { "limit=0", "limit" },
-        { "limit=101", "limit" },
-        { "page=0", "page" },
-        { "page=2&cursor=abc", "cursor" },
     };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        for (int w = 0; w < 2; w++) {
-            if (w == 0)
-                snprintf(path, sizeof(path), "/v1/orders?%s", bad[i].query);
-            else
-                snprintf(path, sizeof(path), "/v1/users/%s/orders?%s", la.id,
-                         bad[i].query);
-            get(path, la.p.access, &r);
-            assert_invalid(&r, bad[i].field);
-            if (r.status != 400 || !has_detail(&r, bad[i].field))
-                fprintf(stderr, "    (GET %s)\n", path);
-            resp_free(&r);
-        }
-    }
-    get("/v1/orders?user_id=x", tok(ADMIN), &r);
-    assert_invalid(&r, "user_id");
-    resp_free(&r);
+    assert_bad_queries("/v1/orders", la.p.access, bad,
+                       sizeof(bad) / sizeof(bad[0]));
+    assert_bad_paging("/v1/orders", la.p.access);
+    snprintf(path, sizeof(path), "/v1/users/%s/orders", la.id);
+    assert_bad_queries(path, la.p.access, bad, sizeof(bad) / sizeof(bad[0]));
+    assert_bad_paging(path, la.p.access);
+    assert_refused_invalid("GET", "/v1/orders?user_id=x", tok(ADMIN), NULL,
+                           "user_id");
     /* Unknown and repeated parameters. */
     static const char *const bad400[] = {
         "/v1/orders?nope=1",
@@ -2429,13 +2221,7 @@ test_lists_filter_sort_and_select_fields(void)
         "/v1/orders?sort=total_cents&sort=created_at",
         "/v1/orders?limit=2&limit=3",
     };
-    for (size_t i = 0; i < sizeof(bad400) / sizeof(bad400[0]); i++) {
-        get(bad400[i], la.p.access, &r);
-        assert_400(&r);
-        if (r.status != 400)
-            fprintf(stderr, "    (GET %s)\n", bad400[i]);
-        resp_free(&r);
-    }
+    assert_each_400(la.p.access, bad400, sizeof(bad400) / sizeof(bad400[0]));
     snprintf(path, sizeof(path), "/v1/orders?user_id=%s&user_id=%s", la.id,
              la.id);
     get(path, tok(ADMIN), &r);
@@ -2446,7 +2232,7 @@ test_lists_filter_sort_and_select_fields(void)
 static void
 test_offset_and_cursor_pages(void)
 {
-    char path[512], next[4096] = "", cursor[2048], e[2100], seen[8][37];
+    char path[512], next[4096] = "", cursor[2048], bad[2048], seen[8][37];
     int n = 0;
     http_resp_t r;
 
@@ -2463,26 +2249,14 @@ test_offset_and_cursor_pages(void)
         snprintf(path, sizeof(path), "%s?limit=2&sort=created_at", base);
         get(path, la.p.access, &r);
         CU_ASSERT_EQUAL_FATAL(r.status, 200);
-        CU_ASSERT_EQUAL(data_len(&r), 2);
-        CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.page")), 1);
-        CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.limit")),
-                        2);
-        CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.total")),
-                        NL);
-        CU_ASSERT_TRUE(
-            json_object_get_boolean(json_path(r.json, "meta.has_more")));
+        assert_page(&r, 2, 1, 2, NL, 1);
         CU_ASSERT_EQUAL(collect_ids(&r, seen, &n, 8), 0);
         CU_ASSERT_PTR_NOT_NULL(link_of(&r, "next", next, sizeof(next)));
         resp_free(&r);
         CU_ASSERT_FATAL(next[0] != '\0');
         get(next, la.p.access, &r);
         CU_ASSERT_EQUAL_FATAL(r.status, 200);
-        CU_ASSERT_EQUAL(data_len(&r), 1);
-        CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.page")), 2);
-        CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.total")),
-                        NL);
-        CU_ASSERT_FALSE(
-            json_object_get_boolean(json_path(r.json, "meta.has_more")));
+        assert_page(&r, 1, 2, PAGE_ANY, NL, 0);
         CU_ASSERT_EQUAL(collect_ids(&r, seen, &n, 8), 0);
         resp_free(&r);
         CU_ASSERT_EQUAL(n, NL);
@@ -2490,28 +2264,17 @@ test_offset_and_cursor_pages(void)
             CU_ASSERT_STRING_EQUAL(seen[i], lid[i]);
         /* Cursor pages of 2 by total: 100, 200 then 300. */
         n = 0;
-        snprintf(path, sizeof(path),
-                 "%s?limit=2&sort=total_cents&cursor=", base);
-        get(path, la.p.access, &r);
+        snprintf(path, sizeof(path), "%s?limit=2&sort=total_cents", base);
+        get_cursor(la.p.access, path, "", &r);
         CU_ASSERT_EQUAL_FATAL(r.status, 200);
-        CU_ASSERT_EQUAL(data_len(&r), 2);
-        CU_ASSERT_TRUE(
-            json_object_get_boolean(json_path(r.json, "meta.has_more")));
-        CU_ASSERT_PTR_NULL(json_path(r.json, "meta.total"));
+        assert_page(&r, 2, PAGE_ANY, PAGE_ANY, PAGE_ABSENT, 1);
         CU_ASSERT_EQUAL(collect_ids(&r, seen, &n, 8), 0);
-        snprintf(cursor, sizeof(cursor), "%s",
-                 nz(json_path_str(r.json, "meta.next_cursor")));
+        next_cursor(&r, cursor, sizeof(cursor));
         resp_free(&r);
         CU_ASSERT_FATAL(cursor[0] != '\0');
-        snprintf(path, sizeof(path), "%s?limit=2&sort=total_cents&cursor=%s",
-                 base, enc(cursor, e, sizeof(e)));
-        get(path, la.p.access, &r);
+        get_cursor(la.p.access, path, cursor, &r);
         CU_ASSERT_EQUAL_FATAL(r.status, 200);
-        CU_ASSERT_EQUAL(data_len(&r), 1);
-        CU_ASSERT_FALSE(
-            json_object_get_boolean(json_path(r.json, "meta.has_more")));
-        CU_ASSERT_TRUE(json_object_is_type(
-            json_path(r.json, "meta.next_cursor"), json_type_null));
+        assert_last_cursor_page(&r, 1);
         CU_ASSERT_EQUAL(collect_ids(&r, seen, &n, 8), 0);
         resp_free(&r);
         CU_ASSERT_EQUAL(n, NL);
@@ -2521,36 +2284,21 @@ test_offset_and_cursor_pages(void)
             CU_ASSERT_STRING_EQUAL(seen[2], lid[L2]);
         }
         /* A tampered cursor, or one of another sort: 400 naming cursor. */
-        {
-            char bad[2048];
-            snprintf(bad, sizeof(bad), "%s", cursor);
-            bad[strlen(bad) / 2] = bad[strlen(bad) / 2] == 'A' ? 'B' : 'A';
-            snprintf(path, sizeof(path),
-                     "%s?limit=2&sort=total_cents&cursor=%s", base,
-                     enc(bad, e, sizeof(e)));
-            get(path, la.p.access, &r);
-            assert_invalid(&r, "cursor");
-            resp_free(&r);
-            snprintf(path, sizeof(path), "%s?limit=2&sort=created_at&cursor=%s",
-                     base, enc(cursor, e, sizeof(e)));
-            get(path, la.p.access, &r);
-            assert_invalid(&r, "cursor");
-            resp_free(&r);
-        }
+        assert_bad_cursor(la.p.access, path,
+                          tampered(cursor, bad, sizeof(bad)));
+        snprintf(path, sizeof(path), "%s?limit=2&sort=created_at", base);
+        assert_bad_cursor(la.p.access, path, cursor);
     }
     /* Past the end: empty, the total still exact. */
     get("/v1/orders?limit=2&page=3", la.p.access, &r);
     CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_EQUAL(data_len(&r), 0);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.total")), NL);
+    assert_page(&r, 0, PAGE_ANY, PAGE_ANY, NL, PAGE_ANY);
     resp_free(&r);
     /* A cursor does not leak another user's orders: lb's walk is lb's. */
-    get("/v1/orders?limit=1&cursor=", lb.p.access, &r);
+    get_cursor(lb.p.access, "/v1/orders?limit=1", "", &r);
     CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_EQUAL(data_len(&r), 1);
+    assert_page(&r, 1, PAGE_ANY, PAGE_ANY, PAGE_ANY, 0);
     CU_ASSERT_STRING_EQUAL(item_id(&r, 0), lbid);
-    CU_ASSERT_FALSE(
-        json_object_get_boolean(json_path(r.json, "meta.has_more")));
     resp_free(&r);
 }
 
@@ -2604,21 +2352,13 @@ static const unit_test_t tests[] = {
 int
 main(void)
 {
-    int rc;
+    static const api_fixture_t fixtures[] = {
+        { &fx[USER], "orders-user", NULL },
+        { &fx[USER2], "orders-user2", NULL },
+        { &fx[EDITOR], "orders-editor", "editor" },
+        { &fx[ADMIN], "orders-admin", "admin" },
+    };
 
-    curl_global_init(CURL_GLOBAL_ALL);
-    if (api_init("test_orders") != 0)
-        return 1;
-    if (make_account(&fx[USER], "orders-user", NULL) != 0 ||
-        make_account(&fx[USER2], "orders-user2", NULL) != 0 ||
-        make_account(&fx[EDITOR], "orders-editor", "editor") != 0 ||
-        make_account(&fx[ADMIN], "orders-admin", "admin") != 0) {
-        fprintf(stderr, "test_orders: the fixture accounts cannot be made\n");
-        api_finish();
-        return 1;
-    }
-    rc = unit_run("orders", UNIT_TESTS(tests));
-    api_finish();
-    curl_global_cleanup();
-    return rc;
+    return api_main("orders", fixtures, sizeof(fixtures) / sizeof(fixtures[0]),
+                    NULL, UNIT_TESTS(tests));
 }

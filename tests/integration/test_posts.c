@@ -38,8 +38,6 @@
 #include "api.h"
 #include "client.h"
 
-#include <curl/curl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,27 +58,6 @@ static const char *
 tok(caller_t who)
 {
     return who == ANON ? NULL : fx[who].p.access;
-}
-
-/* The database's clock now, as an RFC 3339 instant with milliseconds. */
-static void
-db_now(char *out, size_t len)
-{
-    char *now = sql1("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
-                     "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')");
-
-    snprintf(out, len, "%s", now);
-    free(now);
-}
-
-/* A 400 VALIDATION_ERROR naming `field` or one of its items. */
-static void
-assert_invalid_in(const http_resp_t *r, const char *field)
-{
-    assert_envelope(r, 400, "VALIDATION_ERROR");
-    CU_ASSERT_TRUE(has_detail_in(r, field, 1));
-    if (!has_detail_in(r, field, 1))
-        fprintf(stderr, "\n    no details entry for %s: %s\n", field, r->body);
 }
 
 /* A tag unique to this process: "t<pid>-<what>". */
@@ -113,22 +90,6 @@ post_body(char *out, size_t len, const char *title, const char *status,
     snprintf(out + o, len - o, "}");
 }
 
-/* POST `body` to `path` as `bearer`: the status; the new id into `id`
- * (empty unless 201). */
-static long
-create_at(const char *path, const char *bearer, const char *body, char id[37])
-{
-    http_resp_t r;
-    long status = call("POST", path, bearer, body, &r);
-
-    snprintf(id, 37, "%s",
-             status == 201 ? nz(json_path_str(r.json, "data.id")) : "");
-    if (status != 201)
-        fprintf(stderr, "\n    create %s: %ld %s\n", body, status, r.body);
-    resp_free(&r);
-    return status;
-}
-
 /* A post of `who` with one tag: its id into `id`; 0, or -1. */
 static int
 mkpost(caller_t who, const char *title, const char *status,
@@ -145,20 +106,14 @@ mkpost(caller_t who, const char *title, const char *status,
 static long
 get_post(caller_t who, const char *id, http_resp_t *r)
 {
-    char path[128];
-
-    snprintf(path, sizeof(path), "/v1/posts/%.64s", id);
-    return call("GET", path, tok(who), NULL, r);
+    return get_one("/v1/posts", id, tok(who), r);
 }
 
 /* A change of post `id` by `who`: the status. */
 static long
 change_post(const char *method, caller_t who, const char *id, const char *body)
 {
-    char path[128];
-
-    snprintf(path, sizeof(path), "/v1/posts/%s", id);
-    return status_of(method, path, tok(who), body);
+    return change_one(method, "/v1/posts", id, tok(who), body);
 }
 
 /* ---- A: creating -------------------------------------------------------- */
@@ -191,23 +146,16 @@ assert_post_shape(json_object *post)
 static void
 test_create_gives_the_whole_post(void)
 {
-    char path[128], hv[256], h[128];
-    http_resp_t r, g;
+    static const char typed[] = "{\"title\":\"Typed\"}";
+    char path[128];
+    http_resp_t r;
     json_object *tags;
 
     /* Only a title: every default. */
     call("POST", "/v1/posts", tok(USER), "{\"title\":\"  Hello posts  \"}", &r);
     CU_ASSERT_EQUAL_FATAL(r.status, 201);
     assert_post_shape(json_path(r.json, "data"));
-    snprintf(path, sizeof(path), "/v1/posts/%s",
-             nz(json_path_str(r.json, "data.id")));
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "Location", hv, sizeof(hv))),
-                           path);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
-                           "W/\"1\"");
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "Content-Type", hv, sizeof(hv))),
-                           "application/json; charset=utf-8");
-    assert_security_headers(&r);
+    assert_created(&r, "/v1/posts", path, sizeof(path));
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.author_id")),
                            fx[USER].id);
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.title")),
@@ -222,13 +170,7 @@ test_create_gives_the_whole_post(void)
                                        json_type_null));
     CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 1);
     /* The Location reads back the same post, with the same ETag. */
-    call("GET", path, tok(USER), NULL, &g);
-    CU_ASSERT_EQUAL(g.status, 200);
-    CU_ASSERT_TRUE(json_object_equal(json_path(g.json, "data"),
-                                     json_path(r.json, "data")));
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&g, "ETag", hv, sizeof(hv))),
-                           "W/\"1\"");
-    resp_free(&g);
+    assert_reads_back(path, tok(USER), &r);
     resp_free(&r);
     /* Every member given. */
     call("POST", "/v1/posts", tok(USER),
@@ -249,29 +191,17 @@ test_create_gives_the_whole_post(void)
     CU_ASSERT_TRUE(is_instant(json_path_str(r.json, "data.published_at")));
     resp_free(&r);
     /* Anonymous: 401 with the Bearer challenge. */
-    call("POST", "/v1/posts", NULL, "{\"title\":\"Nobody\"}", &r);
-    assert_envelope(&r, 401, "UNAUTHORIZED");
-    CU_ASSERT_PTR_NOT_NULL(resp_header(&r, "WWW-Authenticate", h, sizeof(h)));
-    CU_ASSERT_EQUAL(strncmp(h, "Bearer", 6), 0);
-    resp_free(&r);
+    assert_challenged("POST", "/v1/posts", "{\"title\":\"Nobody\"}");
     /* Not JSON by its content type: 415; a charset parameter is fine. */
-    {
-        char auth[2200];
-        const char *hl[3] = { "Content-Type: text/plain", auth, NULL };
-        static const char body[] = "{\"title\":\"Typed\"}";
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok(USER));
-        http_do(api_base(), "POST", "/v1/posts", hl, body, strlen(body), &r);
-        assert_envelope(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
-        resp_free(&r);
-        hl[0] = "Content-Type: application/json; charset=utf-8";
-        http_do(api_base(), "POST", "/v1/posts", hl, body, strlen(body), &r);
-        CU_ASSERT_EQUAL(r.status, 201);
-        resp_free(&r);
-    }
-    /* Trailing slashes are another path. */
-    call("GET", "/v1/posts/", tok(USER), NULL, &r);
-    assert_envelope(&r, 404, "NOT_FOUND");
+    call_typed("POST", "/v1/posts", tok(USER), "text/plain", typed, &r);
+    assert_envelope(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
     resp_free(&r);
+    call_typed("POST", "/v1/posts", tok(USER),
+               "application/json; charset=utf-8", typed, &r);
+    CU_ASSERT_EQUAL(r.status, 201);
+    resp_free(&r);
+    /* Trailing slashes are another path. */
+    assert_refused("GET", "/v1/posts/", tok(USER), NULL, 404, "NOT_FOUND");
 }
 
 /* POST /v1/posts with `body` as the user: a 400 naming `field`. */
@@ -374,12 +304,10 @@ test_create_enforces_every_bound(void)
     refused("{\"title\":\"T\",\"created_at\":\"2020-01-01T00:00:00.000Z\"}",
             "created_at", 0);
     /* Not JSON, or not an object. */
-    call("POST", "/v1/posts", tok(USER), "{\"title\":", &r);
-    assert_envelope(&r, 400, "BAD_REQUEST");
-    resp_free(&r);
-    call("POST", "/v1/posts", tok(USER), "[{\"title\":\"T\"}]", &r);
-    assert_envelope(&r, 400, "BAD_REQUEST");
-    resp_free(&r);
+    assert_refused("POST", "/v1/posts", tok(USER), "{\"title\":", 400,
+                   "BAD_REQUEST");
+    assert_refused("POST", "/v1/posts", tok(USER), "[{\"title\":\"T\"}]", 400,
+                   "BAD_REQUEST");
     free(big);
     free(body);
 }
@@ -406,26 +334,19 @@ test_posts_under_a_user_are_only_ones_own(void)
     CU_ASSERT_TRUE(is_instant(json_path_str(r.json, "data.published_at")));
     resp_free(&r);
     /* The same validation as POST /v1/posts. */
-    call("POST", path, tok(USER), "{\"title\":\"T\",\"nope\":1}", &r);
-    assert_invalid(&r, "nope");
-    resp_free(&r);
+    assert_refused_invalid("POST", path, tok(USER),
+                           "{\"title\":\"T\",\"nope\":1}", "nope");
     /* Someone else's: 404 to who may not read users, 403 to who may. */
-    call("POST", path, tok(USER2), "{\"title\":\"Not mine\"}", &r);
-    assert_envelope(&r, 404, "NOT_FOUND");
-    resp_free(&r);
-    call("POST", path, tok(EDITOR), "{\"title\":\"Not mine\"}", &r);
-    assert_envelope(&r, 403, "FORBIDDEN");
-    resp_free(&r);
-    call("POST", path, tok(ADMIN), "{\"title\":\"Not mine\"}", &r);
-    assert_envelope(&r, 403, "FORBIDDEN");
-    resp_free(&r);
-    call("POST", path, NULL, "{\"title\":\"Not mine\"}", &r);
-    assert_envelope(&r, 401, "UNAUTHORIZED");
-    resp_free(&r);
-    call("POST", "/v1/users/not-a-uuid/posts", tok(USER),
-         "{\"title\":\"Nowhere\"}", &r);
-    assert_envelope(&r, 404, "NOT_FOUND");
-    resp_free(&r);
+    assert_refused("POST", path, tok(USER2), "{\"title\":\"Not mine\"}", 404,
+                   "NOT_FOUND");
+    assert_refused("POST", path, tok(EDITOR), "{\"title\":\"Not mine\"}", 403,
+                   "FORBIDDEN");
+    assert_refused("POST", path, tok(ADMIN), "{\"title\":\"Not mine\"}", 403,
+                   "FORBIDDEN");
+    assert_refused("POST", path, NULL, "{\"title\":\"Not mine\"}", 401,
+                   "UNAUTHORIZED");
+    assert_refused("POST", "/v1/users/not-a-uuid/posts", tok(USER),
+                   "{\"title\":\"Nowhere\"}", 404, "NOT_FOUND");
     /* The editor writes under its own id. */
     snprintf(path, sizeof(path), "/v1/users/%s/posts", fx[EDITOR].id);
     call("POST", path, tok(EDITOR), "{\"title\":\"Editor's own\"}", &r);
@@ -526,10 +447,9 @@ test_published_at_is_set_once(void)
     {
         char path[128];
         snprintf(path, sizeof(path), "/v1/posts/%s", id);
-        call("PATCH", path, tok(USER),
-             "{\"published_at\":\"2020-01-01T00:00:00.000Z\"}", &r);
-        assert_invalid(&r, "published_at");
-        resp_free(&r);
+        assert_refused_invalid(
+            "PATCH", path, tok(USER),
+            "{\"published_at\":\"2020-01-01T00:00:00.000Z\"}", "published_at");
     }
 }
 
@@ -582,9 +502,7 @@ test_reading_follows_the_read_rule(void)
         "/v1/posts/00000000-0000-4000-8000-0000000000000",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        call("GET", bad[i], tok(ADMIN), NULL, &r);
-        assert_envelope(&r, 404, "NOT_FOUND");
-        resp_free(&r);
+        assert_refused("GET", bad[i], tok(ADMIN), NULL, 404, "NOT_FOUND");
         call("GET", bad[i], NULL, NULL, &r);
         CU_ASSERT_EQUAL(r.status, 404);
         resp_free(&r);
@@ -785,17 +703,14 @@ test_put_replaces_and_patch_changes_a_subset(void)
     /* PUT without any one writable member: 400 naming it, no change. */
     for (size_t i = 0; i < 5; i++) {
         char *b = put_without(names[i]);
-        call("PUT", path, tok(USER), b, &r);
-        assert_invalid(&r, names[i]);
-        resp_free(&r);
+        assert_refused_invalid("PUT", path, tok(USER), b, names[i]);
         free(b);
     }
-    call("PUT", path, tok(USER),
-         "{\"title\":\"T\",\"body\":\"\",\"status\":\"draft\",\"visibility\":"
-         "\"public\",\"tags\":[],\"author_id\":\"" NOBODY_ID "\"}",
-         &r);
-    assert_invalid(&r, "author_id");
-    resp_free(&r);
+    assert_refused_invalid(
+        "PUT", path, tok(USER),
+        "{\"title\":\"T\",\"body\":\"\",\"status\":\"draft\",\"visibility\":"
+        "\"public\",\"tags\":[],\"author_id\":\"" NOBODY_ID "\"}",
+        "author_id");
     get_post(USER, id, &r);
     CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 1);
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.title")), "Original");
@@ -850,30 +765,20 @@ test_put_replaces_and_patch_changes_a_subset(void)
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.title")), "Trimmed");
     resp_free(&r);
     /* {} and bad members: 400, nothing changes. */
-    call("PATCH", path, tok(USER), "{}", &r);
-    assert_invalid(&r, NULL);
-    resp_free(&r);
-    call("PATCH", path, tok(USER), "{\"version\":6}", &r);
-    assert_invalid(&r, NULL);
-    resp_free(&r);
-    call("PATCH", path, tok(USER), "{\"title\":\"\"}", &r);
-    assert_invalid(&r, "title");
-    resp_free(&r);
-    call("PATCH", path, tok(USER), "{\"title\":null}", &r);
-    assert_invalid(&r, "title");
-    resp_free(&r);
+    assert_refused_invalid("PATCH", path, tok(USER), "{}", NULL);
+    assert_refused_invalid("PATCH", path, tok(USER), "{\"version\":6}", NULL);
+    assert_refused_invalid("PATCH", path, tok(USER), "{\"title\":\"\"}",
+                           "title");
+    assert_refused_invalid("PATCH", path, tok(USER), "{\"title\":null}",
+                           "title");
     call("PATCH", path, tok(USER), "{\"tags\":[\"A\"]}", &r);
     assert_invalid_in(&r, "tags");
     resp_free(&r);
-    call("PATCH", path, tok(USER), "{\"status\":\"gone\"}", &r);
-    assert_invalid(&r, "status");
-    resp_free(&r);
-    call("PATCH", path, tok(USER), "{\"nope\":true}", &r);
-    assert_invalid(&r, "nope");
-    resp_free(&r);
-    call("PATCH", path, tok(USER), "{\"author_id\":\"" NOBODY_ID "\"}", &r);
-    assert_invalid(&r, "author_id");
-    resp_free(&r);
+    assert_refused_invalid("PATCH", path, tok(USER), "{\"status\":\"gone\"}",
+                           "status");
+    assert_refused_invalid("PATCH", path, tok(USER), "{\"nope\":true}", "nope");
+    assert_refused_invalid("PATCH", path, tok(USER),
+                           "{\"author_id\":\"" NOBODY_ID "\"}", "author_id");
     get_post(USER, id, &r);
     CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 6);
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.title")), "Trimmed");
@@ -948,15 +853,10 @@ test_lists_show_each_caller_what_they_may_read(void)
     assert_lists(USER, path, want, 2);
     assert_lists(ANON, path, want, 0);
     /* Malformed user ids. */
-    {
-        http_resp_t r;
-        call("GET", "/v1/users/not-a-uuid/posts", NULL, NULL, &r);
-        assert_envelope(&r, 404, "NOT_FOUND");
-        resp_free(&r);
-        call("GET", "/v1/users/not-a-uuid/posts", tok(ADMIN), NULL, &r);
-        assert_envelope(&r, 404, "NOT_FOUND");
-        resp_free(&r);
-    }
+    assert_refused("GET", "/v1/users/not-a-uuid/posts", NULL, NULL, 404,
+                   "NOT_FOUND");
+    assert_refused("GET", "/v1/users/not-a-uuid/posts", tok(ADMIN), NULL, 404,
+                   "NOT_FOUND");
 }
 
 /* The five posts of the filter test, by the user. */
@@ -995,22 +895,16 @@ make_filter_posts(void)
 static void
 filter_gives(const char *q, const int *want)
 {
-    char path[512];
-    const char *ids[NF];
-    int n = 0;
+    char prefix[128];
 
-    for (; want[n] >= 0; n++)
-        ids[n] = fid[want[n]];
-    snprintf(path, sizeof(path), "/v1/posts?tag=%s&limit=100%s%s", ftag,
-             q[0] ? "&" : "", q);
-    assert_lists(ADMIN, path, ids, n);
+    snprintf(prefix, sizeof(prefix), "/v1/posts?tag=%s", ftag);
+    assert_filtered(caller_name[ADMIN], tok(ADMIN), prefix, q, fid, want);
 }
 
 static void
 test_lists_filter(void)
 {
     char path[512], e[64], ta[48], tb[48], q[256];
-    http_resp_t r;
 
     make_filter_posts();
     CU_ASSERT_FATAL(fid[F_MIXED][0] != '\0');
@@ -1064,10 +958,7 @@ test_lists_filter(void)
         assert_lists(ANON, path, want, 2);
     }
     /* Bad values: 400 naming the parameter. */
-    static const struct {
-        const char *query;
-        const char *field;
-    } bad[] = {
+    static const bad_input_t bad[] = {
         { "author_id=x", "author_id" },
         { "status=archived", "status" },
         { "visibility=secret", "visibility" },
@@ -1075,23 +966,12 @@ test_lists_filter(void)
         { "created_before=2026-13-01T00:00:00Z", "created_before" },
         { "sort=body", "sort" },
         { "sort=-nope", "sort" },
-        { "fields=nope", "fields" },
-        { "fields=id,password", "fields" },
-        { "limit=0", "limit" },
-        { "limit=101", "limit" },
         { "limit=ten", "limit" },
-        { "page=0", "page" },
         { "page=1&cursor=", "cursor" },
-        { "page=2&cursor=abc", "cursor" },
     };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        snprintf(path, sizeof(path), "/v1/posts?%s", bad[i].query);
-        call("GET", path, tok(ADMIN), NULL, &r);
-        assert_invalid(&r, bad[i].field);
-        if (r.status != 400 || !has_detail(&r, bad[i].field))
-            fprintf(stderr, "    (GET %s)\n", path);
-        resp_free(&r);
-    }
+    assert_bad_queries("/v1/posts", tok(ADMIN), bad,
+                       sizeof(bad) / sizeof(bad[0]));
+    assert_bad_paging("/v1/posts", tok(ADMIN));
     /* Unknown and repeated parameters. */
     static const char *const bad400[] = {
         "/v1/posts?nope=1",
@@ -1103,13 +983,7 @@ test_lists_filter(void)
         "/v1/posts?fields=id&fields=title",
         "/v1/posts?author_id=" NOBODY_ID "&author_id=" NOBODY_ID,
     };
-    for (size_t i = 0; i < sizeof(bad400) / sizeof(bad400[0]); i++) {
-        call("GET", bad400[i], NULL, NULL, &r);
-        assert_400(&r);
-        if (r.status != 400)
-            fprintf(stderr, "    (GET %s)\n", bad400[i]);
-        resp_free(&r);
-    }
+    assert_each_400(NULL, bad400, sizeof(bad400) / sizeof(bad400[0]));
 }
 
 static void
@@ -1121,7 +995,6 @@ test_lists_sort_and_select_fields(void)
     char id[NS][37], tg[48], path[256];
     const char *o[NS];
     http_resp_t r;
-    json_object *d;
 
     tag_of("sort", tg, sizeof(tg));
     CU_ASSERT_EQUAL_FATAL(mkpost(USER, "mike", NULL, NULL, tg, id[MIKE]), 0);
@@ -1185,50 +1058,21 @@ test_lists_sort_and_select_fields(void)
     CU_ASSERT_TRUE(in_order(&r, o, NS));
     resp_free(&r);
     snprintf(path, sizeof(path), "/v1/posts?tag=%s&sort=status", tg);
-    call("GET", path, tok(USER), NULL, &r);
-    assert_invalid(&r, "sort");
-    resp_free(&r);
+    assert_refused_invalid("GET", path, tok(USER), NULL, "sort");
     /* fields: exactly the selected keys, id always. */
     snprintf(path, sizeof(path), "/v1/posts?tag=%s&fields=id,title", tg);
-    call("GET", path, tok(USER), NULL, &r);
-    CU_ASSERT_EQUAL_FATAL(r.status, 200);
-    CU_ASSERT_EQUAL(data_len(&r), NS);
-    d = json_path(r.json, "data");
-    for (int i = 0; i < data_len(&r); i++) {
-        json_object *p = json_object_array_get_idx(d, (size_t)i);
-        CU_ASSERT_EQUAL(json_object_object_length(p), 2);
-        CU_ASSERT_EQUAL(strlen(nz(json_path_str(p, "id"))), 36);
-        CU_ASSERT_PTR_NOT_NULL(json_path_str(p, "title"));
-    }
-    resp_free(&r);
+    assert_ids_and(path, tok(USER), NS, "title");
     snprintf(path, sizeof(path), "/v1/posts?tag=%s&fields=title,tags", tg);
     call("GET", path, tok(USER), NULL, &r);
     CU_ASSERT_EQUAL_FATAL(r.status, 200);
-    d = json_path(r.json, "data");
-    for (int i = 0; i < data_len(&r); i++) {
-        json_object *p = json_object_array_get_idx(d, (size_t)i);
-        CU_ASSERT_EQUAL(json_object_object_length(p), 3);
-        CU_ASSERT_PTR_NOT_NULL(json_path_str(p, "id"));
-        CU_ASSERT_TRUE(
-            json_object_is_type(json_path(p, "tags"), json_type_array));
-    }
+    assert_each_selected(&r, 3);
+    for (int i = 0; i < data_len(&r); i++)
+        CU_ASSERT_TRUE(json_object_is_type(json_path(item(&r, i), "tags"),
+                                           json_type_array));
     resp_free(&r);
     /* fields on one post. */
-    snprintf(path, sizeof(path), "/v1/posts/%s?fields=title", id[KILO]);
-    call("GET", path, tok(USER), NULL, &r);
-    CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_EQUAL(json_object_object_length(json_path(r.json, "data")), 2);
-    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.id")), id[KILO]);
-    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.title")), "kilo");
-    resp_free(&r);
-    snprintf(path, sizeof(path), "/v1/posts/%s?fields=nope", id[KILO]);
-    call("GET", path, tok(USER), NULL, &r);
-    assert_invalid(&r, "fields");
-    resp_free(&r);
-    snprintf(path, sizeof(path), "/v1/posts/%s?nope=1", id[KILO]);
-    call("GET", path, tok(USER), NULL, &r);
-    assert_400(&r);
-    resp_free(&r);
+    assert_fields_of_one("/v1/posts", id[KILO], tok(USER), "title", 2, "title",
+                         "kilo");
 }
 
 /* Seven published public posts for the paging tests. */
@@ -1261,14 +1105,9 @@ test_offset_pages_count_and_link(void)
     snprintf(path, sizeof(path), "/v1/posts?tag=%s", pg_tag);
     call("GET", path, NULL, NULL, &r);
     CU_ASSERT_EQUAL_FATAL(r.status, 200);
-    CU_ASSERT_EQUAL(data_len(&r), 7);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.page")), 1);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.limit")), 20);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.total")), 7);
+    assert_page(&r, 7, 1, 20, 7, 0);
     CU_ASSERT_TRUE(json_object_is_type(json_path(r.json, "meta.has_more"),
                                        json_type_boolean));
-    CU_ASSERT_FALSE(
-        json_object_get_boolean(json_path(r.json, "meta.has_more")));
     CU_ASSERT_PTR_NULL(link_of(&r, "next", l, sizeof(l)));
     CU_ASSERT_PTR_NULL(link_of(&r, "prev", l, sizeof(l)));
     CU_ASSERT_PTR_NOT_NULL(link_of(&r, "first", l, sizeof(l)));
@@ -1277,11 +1116,7 @@ test_offset_pages_count_and_link(void)
     snprintf(path, sizeof(path), "/v1/posts?tag=%s&limit=3", pg_tag);
     call("GET", path, NULL, NULL, &r);
     CU_ASSERT_EQUAL_FATAL(r.status, 200);
-    CU_ASSERT_EQUAL(data_len(&r), 3);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.page")), 1);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.limit")), 3);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.total")), 7);
-    CU_ASSERT_TRUE(json_object_get_boolean(json_path(r.json, "meta.has_more")));
+    assert_page(&r, 3, 1, 3, 7, 1);
     CU_ASSERT_PTR_NULL(link_of(&r, "prev", l, sizeof(l)));
     CU_ASSERT_PTR_NOT_NULL(link_of(&r, "first", l, sizeof(l)));
     CU_ASSERT_PTR_NOT_NULL_FATAL(link_of(&r, "next", next, sizeof(next)));
@@ -1292,10 +1127,7 @@ test_offset_pages_count_and_link(void)
     resp_free(&r);
     call("GET", next, NULL, NULL, &r);
     CU_ASSERT_EQUAL_FATAL(r.status, 200);
-    CU_ASSERT_EQUAL(data_len(&r), 3);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.page")), 2);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.total")), 7);
-    CU_ASSERT_TRUE(json_object_get_boolean(json_path(r.json, "meta.has_more")));
+    assert_page(&r, 3, 2, PAGE_ANY, 7, 1);
     CU_ASSERT_PTR_NOT_NULL(link_of(&r, "prev", l, sizeof(l)));
     CU_ASSERT_PTR_NOT_NULL(strstr(l, "page=1"));
     CU_ASSERT_PTR_NOT_NULL(link_of(&r, "first", l, sizeof(l)));
@@ -1305,10 +1137,7 @@ test_offset_pages_count_and_link(void)
     resp_free(&r);
     call("GET", next, NULL, NULL, &r);
     CU_ASSERT_EQUAL_FATAL(r.status, 200);
-    CU_ASSERT_EQUAL(data_len(&r), 1);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.page")), 3);
-    CU_ASSERT_FALSE(
-        json_object_get_boolean(json_path(r.json, "meta.has_more")));
+    assert_page(&r, 1, 3, PAGE_ANY, PAGE_ANY, 0);
     CU_ASSERT_PTR_NULL(link_of(&r, "next", l, sizeof(l)));
     CU_ASSERT_PTR_NOT_NULL(link_of(&r, "prev", l, sizeof(l)));
     CU_ASSERT_PTR_NOT_NULL(strstr(l, "page=2"));
@@ -1330,8 +1159,7 @@ test_offset_pages_count_and_link(void)
     resp_free(&r);
     call("GET", next, NULL, NULL, &r);
     CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.total")), 7);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.page")), 2);
+    assert_page(&r, PAGE_ANY, 2, PAGE_ANY, 7, PAGE_ANY);
     CU_ASSERT_STRING_EQUAL(item_id(&r, 0), pg_ids[3]);
     resp_free(&r);
     snprintf(path, sizeof(path), "/v1/posts?tag=%s&limit=3&q=%%25", pg_tag);
@@ -1348,10 +1176,7 @@ test_offset_pages_count_and_link(void)
     snprintf(path, sizeof(path), "/v1/posts?tag=%s&limit=3&page=4", pg_tag);
     call("GET", path, NULL, NULL, &r);
     CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_EQUAL(data_len(&r), 0);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.total")), 7);
-    CU_ASSERT_FALSE(
-        json_object_get_boolean(json_path(r.json, "meta.has_more")));
+    assert_page(&r, 0, PAGE_ANY, PAGE_ANY, 7, 0);
     resp_free(&r);
     /* The bounds of limit. */
     snprintf(path, sizeof(path), "/v1/posts?tag=%s&limit=1", pg_tag);
@@ -1365,37 +1190,13 @@ test_offset_pages_count_and_link(void)
     resp_free(&r);
     /* count=estimated is marked. */
     snprintf(path, sizeof(path), "/v1/posts?tag=%s&count=estimated", pg_tag);
-    call("GET", path, NULL, NULL, &r);
-    CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_TRUE(
-        json_object_get_boolean(json_path(r.json, "meta.total_is_estimate")));
-    CU_ASSERT_TRUE(
-        json_object_is_type(json_path(r.json, "meta.total"), json_type_int));
-    resp_free(&r);
+    assert_estimated(path, NULL);
     /* An exact count is not marked as an estimate. */
     snprintf(path, sizeof(path), "/v1/posts?tag=%s", pg_tag);
     call("GET", path, NULL, NULL, &r);
     CU_ASSERT_FALSE(
         json_object_get_boolean(json_path(r.json, "meta.total_is_estimate")));
     resp_free(&r);
-}
-
-/* The next_cursor of `r`, copied, or "". */
-static void
-next_cursor(const http_resp_t *r, char *out, size_t len)
-{
-    snprintf(out, len, "%s", nz(json_path_str(r->json, "meta.next_cursor")));
-}
-
-/* GET `prefix`&cursor=<cursor> as `who` into *r. */
-static long
-get_cursor(caller_t who, const char *prefix, const char *cursor, http_resp_t *r)
-{
-    char path[4096], e[2048];
-
-    snprintf(path, sizeof(path), "%s&cursor=%s", prefix,
-             enc(cursor, e, sizeof(e)));
-    return call("GET", path, tok(who), NULL, r);
 }
 
 static void
@@ -1408,13 +1209,9 @@ test_cursor_pages_are_tamper_evident(void)
     make_page_posts();
     snprintf(prefix, sizeof(prefix), "/v1/posts?tag=%s&limit=3", pg_tag);
     /* cursor= (empty) starts cursor mode. */
-    get_cursor(ANON, prefix, "", &r);
+    get_cursor(NULL, prefix, "", &r);
     CU_ASSERT_EQUAL_FATAL(r.status, 200);
-    CU_ASSERT_EQUAL(data_len(&r), 3);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.limit")), 3);
-    CU_ASSERT_TRUE(json_object_get_boolean(json_path(r.json, "meta.has_more")));
-    CU_ASSERT_PTR_NULL(json_path(r.json, "meta.page"));
-    CU_ASSERT_PTR_NULL(json_path(r.json, "meta.total"));
+    assert_page(&r, 3, PAGE_ABSENT, 3, PAGE_ABSENT, 1);
     next_cursor(&r, cursor, sizeof(cursor));
     CU_ASSERT_FATAL(cursor[0] != '\0');
     CU_ASSERT_PTR_NOT_NULL(link_of(&r, "next", l, sizeof(l)));
@@ -1431,7 +1228,7 @@ test_cursor_pages_are_tamper_evident(void)
     /* Walk to the end: 3, 3, 1; the last page has no cursor. */
     for (;;) {
         char c2[2048];
-        get_cursor(ANON, prefix, cursor, &r);
+        get_cursor(NULL, prefix, cursor, &r);
         CU_ASSERT_EQUAL(r.status, 200);
         if (r.status != 200 || ++pages > 10) {
             resp_free(&r);
@@ -1440,9 +1237,7 @@ test_cursor_pages_are_tamper_evident(void)
         CU_ASSERT_EQUAL(collect_ids(&r, seen, &n, 16), 0);
         if (json_object_is_type(json_path(r.json, "meta.next_cursor"),
                                 json_type_null)) {
-            CU_ASSERT_EQUAL(data_len(&r), 1);
-            CU_ASSERT_FALSE(
-                json_object_get_boolean(json_path(r.json, "meta.has_more")));
+            assert_page(&r, 1, PAGE_ANY, PAGE_ANY, PAGE_ANY, 0);
             CU_ASSERT_PTR_NULL(link_of(&r, "next", l, sizeof(l)));
             resp_free(&r);
             break;
@@ -1458,49 +1253,27 @@ test_cursor_pages_are_tamper_evident(void)
     for (int i = 0; i < 7 && n == 7; i++)
         CU_ASSERT_STRING_EQUAL(seen[i], pg_ids[6 - i]);
     /* A fresh first-page cursor, then: tampered, another sort. */
-    get_cursor(ANON, prefix, "", &r);
+    get_cursor(NULL, prefix, "", &r);
     next_cursor(&r, cursor, sizeof(cursor));
     resp_free(&r);
-    snprintf(other, sizeof(other), "%s", cursor);
-    {
-        char *at = other + strlen(other) / 2;
-        *at = *at == 'A' ? 'B' : 'A';
-    }
-    get_cursor(ANON, prefix, other, &r);
-    assert_invalid(&r, "cursor");
-    resp_free(&r);
+    assert_bad_cursor(NULL, prefix, tampered(cursor, other, sizeof(other)));
     /* The MAC part and the payload part, each changed at its end. */
     snprintf(other, sizeof(other), "%s", cursor);
     other[strlen(other) - 1] = other[strlen(other) - 1] == 'A' ? 'B' : 'A';
-    get_cursor(ANON, prefix, other, &r);
-    assert_invalid(&r, "cursor");
-    resp_free(&r);
+    assert_bad_cursor(NULL, prefix, other);
     snprintf(other, sizeof(other), "x%s", cursor);
-    get_cursor(ANON, prefix, other, &r);
-    assert_invalid(&r, "cursor");
-    resp_free(&r);
-    get_cursor(ANON, prefix, "not-a-cursor", &r);
-    assert_invalid(&r, "cursor");
-    resp_free(&r);
+    assert_bad_cursor(NULL, prefix, other);
+    assert_bad_cursor(NULL, prefix, "not-a-cursor");
     {
         char p2[320];
         snprintf(p2, sizeof(p2), "%s&sort=title", prefix);
-        get_cursor(ANON, p2, cursor, &r);
-        assert_invalid(&r, "cursor");
-        resp_free(&r);
+        assert_bad_cursor(NULL, p2, cursor);
         snprintf(p2, sizeof(p2), "%s&sort=created_at", prefix);
-        get_cursor(ANON, p2, cursor, &r);
-        assert_invalid(&r, "cursor");
-        resp_free(&r);
-    }
-    /* The same cursor with another filter or caller is still a posts
-     * cursor of this sort (not asserted either way); with page: 400. */
-    {
-        char p2[320];
+        assert_bad_cursor(NULL, p2, cursor);
+        /* The same cursor with another filter or caller is still a posts
+         * cursor of this sort (not asserted either way); with page: 400. */
         snprintf(p2, sizeof(p2), "%s&page=1", prefix);
-        get_cursor(ANON, p2, cursor, &r);
-        assert_invalid(&r, "cursor");
-        resp_free(&r);
+        assert_bad_cursor(NULL, p2, cursor);
     }
     /* A users cursor. */
     call("GET", "/v1/users?limit=1&cursor=", tok(ADMIN), NULL, &r);
@@ -1508,11 +1281,8 @@ test_cursor_pages_are_tamper_evident(void)
     next_cursor(&r, other, sizeof(other));
     resp_free(&r);
     CU_ASSERT(other[0] != '\0');
-    if (other[0] != '\0') {
-        get_cursor(ANON, prefix, other, &r);
-        assert_invalid(&r, "cursor");
-        resp_free(&r);
-    }
+    if (other[0] != '\0')
+        assert_bad_cursor(NULL, prefix, other);
     /* An audit cursor: two audited deletions make sure there is one. */
     for (int i = 0; i < 2; i++) {
         char email[128], id[37], path[128];
@@ -1526,38 +1296,55 @@ test_cursor_pages_are_tamper_evident(void)
     next_cursor(&r, other, sizeof(other));
     resp_free(&r);
     CU_ASSERT(other[0] != '\0');
-    if (other[0] != '\0') {
-        get_cursor(ANON, prefix, other, &r);
-        assert_invalid(&r, "cursor");
-        resp_free(&r);
-    }
+    if (other[0] != '\0')
+        assert_bad_cursor(NULL, prefix, other);
     /* And a posts cursor is no users cursor. */
     {
         char e[2048], path[2200];
         snprintf(path, sizeof(path), "/v1/users?limit=1&cursor=%s",
                  enc(cursor, e, sizeof(e)));
-        call("GET", path, tok(ADMIN), NULL, &r);
-        assert_invalid(&r, "cursor");
-        resp_free(&r);
+        assert_refused_invalid("GET", path, tok(ADMIN), NULL, "cursor");
     }
 }
 
-/* Walk `prefix` by cursor as the user, making two posts with the same tag
- * (by make(i)) before each next page; count how often each of the `orig`
- * posts was seen.  The number of pages that repeated a post. */
-static int
-walk_while_inserting(const char *prefix, void (*make)(int), char orig[][37],
-                     int norig, int seen_count[])
+#define NWALK 12
+
+/* The tag of the posts of the walk at hand. */
+static char walk_tag[48];
+
+/* NWALK published public posts of the user tagged walk_tag = "t<pid>-<what>",
+ * titled "mwalk <i>", or each `same` unless it is NULL: their ids into orig.
+ */
+static void
+make_walk_posts(const char *what, const char *same, char orig[][37])
+{
+    char title[64];
+
+    tag_of(what, walk_tag, sizeof(walk_tag));
+    for (int i = 0; i < NWALK; i++) {
+        snprintf(title, sizeof(title), "mwalk %02d", i);
+        CU_ASSERT_EQUAL_FATAL(mkpost(USER, same ? same : title, "published",
+                                     "public", walk_tag, orig[i]),
+                              0);
+    }
+}
+
+/* Walk /v1/posts?tag=<walk_tag>&<query> by cursor as the user, making two
+ * posts of user2 titled "<newer> <n>" with the same tag before each next
+ * page.  Assert that no page repeats a post and that each of the `orig`
+ * posts is seen once (`walk` names the walk in messages). */
+static void
+assert_walk_while_inserting(const char *query, const char *newer,
+                            char orig[][37], const char *walk)
 {
     static char seen[256][37];
-    char cursor[2048] = "";
-    int n = 0, repeats = 0, pages = 0, made = 0;
+    char prefix[256], cursor[2048] = "", title[64], id[37];
+    int n = 0, repeats = 0, pages = 0, made = 0, count[NWALK] = { 0 };
 
-    for (int i = 0; i < norig; i++)
-        seen_count[i] = 0;
+    snprintf(prefix, sizeof(prefix), "/v1/posts?tag=%s&%s", walk_tag, query);
     for (;;) {
         http_resp_t r;
-        get_cursor(USER, prefix, cursor, &r);
+        get_cursor(tok(USER), prefix, cursor, &r);
         CU_ASSERT_EQUAL(r.status, 200);
         if (r.status != 200 || ++pages > 30) {
             CU_ASSERT(pages <= 30);
@@ -1567,104 +1354,43 @@ walk_while_inserting(const char *prefix, void (*make)(int), char orig[][37],
         if (collect_ids(&r, seen, &n, 256) != 0)
             repeats++;
         for (int i = 0; i < data_len(&r); i++)
-            for (int k = 0; k < norig; k++)
+            for (int k = 0; k < NWALK; k++)
                 if (strcmp(item_id(&r, i), orig[k]) == 0)
-                    seen_count[k]++;
+                    count[k]++;
         next_cursor(&r, cursor, sizeof(cursor));
         resp_free(&r);
         if (cursor[0] == '\0')
             break;
-        for (int k = 0; k < 2; k++)
-            make(made++);
+        for (int k = 0; k < 2; k++) {
+            snprintf(title, sizeof(title), "%s %02d", newer, made++);
+            CU_ASSERT_EQUAL(
+                mkpost(USER2, title, "published", "public", walk_tag, id), 0);
+        }
     }
-    return repeats;
-}
-
-static char walk_tag[48];
-
-static void
-make_newer(int i)
-{
-    char title[64], id[37];
-
-    snprintf(title, sizeof(title), "mwalk new %02d", i);
-    CU_ASSERT_EQUAL(mkpost(USER2, title, "published", "public", walk_tag, id),
-                    0);
-}
-
-static void
-make_first_by_title(int i)
-{
-    char title[64], id[37];
-
-    snprintf(title, sizeof(title), "aaa %02d", i);
-    CU_ASSERT_EQUAL(mkpost(USER2, title, "published", "public", walk_tag, id),
-                    0);
-}
-
-static void
-make_first_by_reverse_title(int i)
-{
-    char title[64], id[37];
-
-    snprintf(title, sizeof(title), "zzz %02d", i);
-    CU_ASSERT_EQUAL(mkpost(USER2, title, "published", "public", walk_tag, id),
-                    0);
+    CU_ASSERT_EQUAL(repeats, 0);
+    for (int i = 0; i < NWALK; i++) {
+        CU_ASSERT_EQUAL(count[i], 1);
+        if (count[i] != 1)
+            fprintf(stderr, "\n    %s walk: post %d seen %d times\n", walk, i,
+                    count[i]);
+    }
 }
 
 static void
 test_cursor_walks_are_stable_under_inserts(void)
 {
-    char orig[12][37], prefix[256], title[64];
-    int count[12], repeats;
+    char orig[NWALK][37];
 
     /* Newest first (the default sort), posts added as we go. */
-    tag_of("walk", walk_tag, sizeof(walk_tag));
-    for (int i = 0; i < 12; i++) {
-        snprintf(title, sizeof(title), "mwalk %02d", i);
-        CU_ASSERT_EQUAL_FATAL(
-            mkpost(USER, title, "published", "public", walk_tag, orig[i]), 0);
-    }
-    snprintf(prefix, sizeof(prefix), "/v1/posts?tag=%s&limit=5", walk_tag);
-    repeats = walk_while_inserting(prefix, make_newer, orig, 12, count);
-    CU_ASSERT_EQUAL(repeats, 0);
-    for (int i = 0; i < 12; i++) {
-        CU_ASSERT_EQUAL(count[i], 1);
-        if (count[i] != 1)
-            fprintf(stderr, "\n    -created_at walk: post %d seen %d times\n",
-                    i, count[i]);
-    }
+    make_walk_posts("walk", NULL, orig);
+    assert_walk_while_inserting("limit=5", "mwalk new", orig, "-created_at");
     /* By title, posts that sort first added as we go. */
-    tag_of("walk2", walk_tag, sizeof(walk_tag));
-    for (int i = 0; i < 12; i++) {
-        snprintf(title, sizeof(title), "mwalk %02d", i);
-        CU_ASSERT_EQUAL_FATAL(
-            mkpost(USER, title, "published", "public", walk_tag, orig[i]), 0);
-    }
-    snprintf(prefix, sizeof(prefix), "/v1/posts?tag=%s&limit=5&sort=title",
-             walk_tag);
-    repeats =
-        walk_while_inserting(prefix, make_first_by_title, orig, 12, count);
-    CU_ASSERT_EQUAL(repeats, 0);
-    for (int i = 0; i < 12; i++) {
-        CU_ASSERT_EQUAL(count[i], 1);
-        if (count[i] != 1)
-            fprintf(stderr, "\n    title walk: post %d seen %d times\n", i,
-                    count[i]);
-    }
+    make_walk_posts("walk2", NULL, orig);
+    assert_walk_while_inserting("limit=5&sort=title", "aaa", orig, "title");
     /* Equal titles are ordered by id: a walk of limit 1 over twelve posts
      * of one title sees each once. */
-    tag_of("walk3", walk_tag, sizeof(walk_tag));
-    for (int i = 0; i < 12; i++)
-        CU_ASSERT_EQUAL_FATAL(
-            mkpost(USER, "same", "published", "public", walk_tag, orig[i]), 0);
-    snprintf(prefix, sizeof(prefix), "/v1/posts?tag=%s&limit=1&sort=-title",
-             walk_tag);
-    repeats = walk_while_inserting(prefix, make_first_by_reverse_title, orig,
-                                   12, count);
-    CU_ASSERT_EQUAL(repeats, 0);
-    for (int i = 0; i < 12; i++)
-        CU_ASSERT_EQUAL(count[i], 1);
+    make_walk_posts("walk3", "same", orig);
+    assert_walk_while_inserting("limit=1&sort=-title", "zzz", orig, "-title");
 }
 
 /* ---- E: conditional requests and optimistic locking ---------------------- */
@@ -1686,24 +1412,11 @@ test_conditional_requests_and_versions(void)
     resp_free(&r);
     /* If-None-Match: 304 without a body when it matches, else the post. */
     snprintf(h, sizeof(h), "If-None-Match: %s", etag);
-    call_h("GET", path, NULL, NULL, h, &r);
-    CU_ASSERT_EQUAL(r.status, 304);
-    CU_ASSERT_EQUAL(r.body_len, 0);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", etag, sizeof(etag))),
-                           "W/\"1\"");
-    resp_free(&r);
+    assert_bodiless("GET", path, NULL, h, 304, "W/\"1\"");
     /* HEAD is answered as GET is, without a body. */
-    call("HEAD", path, NULL, NULL, &r);
-    CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_EQUAL(r.body_len, 0);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", etag, sizeof(etag))),
-                           "W/\"1\"");
-    resp_free(&r);
+    assert_bodiless("HEAD", path, NULL, NULL, 200, "W/\"1\"");
     CU_ASSERT_EQUAL(status_of("HEAD", "/v1/posts?limit=1", NULL, NULL), 200);
-    call_h("GET", path, tok(USER), NULL, h, &r);
-    CU_ASSERT_EQUAL(r.status, 304);
-    CU_ASSERT_EQUAL(r.body_len, 0);
-    resp_free(&r);
+    assert_bodiless("GET", path, tok(USER), h, 304, NULL);
     call_h("GET", path, NULL, NULL, "If-None-Match: W/\"7\"", &r);
     CU_ASSERT_EQUAL(r.status, 200);
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.id")), id);
@@ -1714,24 +1427,18 @@ test_conditional_requests_and_versions(void)
         CU_ASSERT_EQUAL_FATAL(
             mkpost(USER, "Hidden", "draft", "private", tg, hidden), 0);
         snprintf(hpath, sizeof(hpath), "/v1/posts/%s", hidden);
-        call_h("GET", hpath, tok(USER2), NULL, "If-None-Match: W/\"1\"", &r);
-        assert_envelope(&r, 404, "NOT_FOUND");
-        resp_free(&r);
+        assert_refused_h("GET", hpath, tok(USER2), NULL,
+                         "If-None-Match: W/\"1\"", 404, "NOT_FOUND");
     }
     /* If-Match that does not match: 412 and nothing changes. */
-    call_h("PATCH", path, tok(USER), "{\"title\":\"Never\"}",
-           "If-Match: W/\"9\"", &r);
-    assert_envelope(&r, 412, "PRECONDITION_FAILED");
-    resp_free(&r);
-    call_h("PUT", path, tok(USER),
-           "{\"title\":\"Never\",\"body\":\"\",\"status\":\"draft\","
-           "\"visibility\":\"public\",\"tags\":[]}",
-           "If-Match: W/\"9\"", &r);
-    assert_envelope(&r, 412, "PRECONDITION_FAILED");
-    resp_free(&r);
-    call_h("DELETE", path, tok(USER), NULL, "If-Match: W/\"9\"", &r);
-    assert_envelope(&r, 412, "PRECONDITION_FAILED");
-    resp_free(&r);
+    assert_refused_h("PATCH", path, tok(USER), "{\"title\":\"Never\"}",
+                     "If-Match: W/\"9\"", 412, "PRECONDITION_FAILED");
+    assert_refused_h("PUT", path, tok(USER),
+                     "{\"title\":\"Never\",\"body\":\"\",\"status\":\"draft\","
+                     "\"visibility\":\"public\",\"tags\":[]}",
+                     "If-Match: W/\"9\"", 412, "PRECONDITION_FAILED");
+    assert_refused_h("DELETE", path, tok(USER), NULL, "If-Match: W/\"9\"", 412,
+                     "PRECONDITION_FAILED");
     call("GET", path, tok(USER), NULL, &r);
     CU_ASSERT_EQUAL(r.status, 200);
     CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 1);
@@ -1744,27 +1451,23 @@ test_conditional_requests_and_versions(void)
     call_h("PATCH", path, tok(USER), "{\"title\":\"Second\"}",
            "If-Match: W/\"1\"", &r);
     CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 2);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", etag, sizeof(etag))),
-                           "W/\"2\"");
+    assert_version(&r, 2);
     resp_free(&r);
     /* The old ETag no longer gives a 304. */
     call_h("GET", path, NULL, NULL, "If-None-Match: W/\"1\"", &r);
     CU_ASSERT_EQUAL(r.status, 200);
     resp_free(&r);
     /* A stale body version: 409, nothing changes. */
-    call("PATCH", path, tok(USER), "{\"title\":\"Stale\",\"version\":1}", &r);
-    assert_envelope(&r, 409, "VERSION_CONFLICT");
-    resp_free(&r);
-    call("PUT", path, tok(EDITOR),
-         "{\"title\":\"Stale\",\"body\":\"\",\"status\":\"draft\","
-         "\"visibility\":\"public\",\"tags\":[],\"version\":1}",
-         &r);
-    assert_envelope(&r, 409, "VERSION_CONFLICT");
-    resp_free(&r);
-    call("PATCH", path, tok(USER), "{\"title\":\"Future\",\"version\":3}", &r);
-    assert_envelope(&r, 409, "VERSION_CONFLICT");
-    resp_free(&r);
+    assert_refused("PATCH", path, tok(USER),
+                   "{\"title\":\"Stale\",\"version\":1}", 409,
+                   "VERSION_CONFLICT");
+    assert_refused("PUT", path, tok(EDITOR),
+                   "{\"title\":\"Stale\",\"body\":\"\",\"status\":\"draft\","
+                   "\"visibility\":\"public\",\"tags\":[],\"version\":1}",
+                   409, "VERSION_CONFLICT");
+    assert_refused("PATCH", path, tok(USER),
+                   "{\"title\":\"Future\",\"version\":3}", 409,
+                   "VERSION_CONFLICT");
     call("GET", path, tok(USER), NULL, &r);
     CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 2);
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.title")), "Second");
@@ -1774,18 +1477,14 @@ test_conditional_requests_and_versions(void)
     /* The current body version: accepted, by PATCH and by PUT. */
     call("PATCH", path, tok(USER), "{\"title\":\"Third\",\"version\":2}", &r);
     CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 3);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", etag, sizeof(etag))),
-                           "W/\"3\"");
+    assert_version(&r, 3);
     resp_free(&r);
     call("PUT", path, tok(USER),
          "{\"title\":\"Fourth\",\"body\":\"\",\"status\":\"published\","
          "\"visibility\":\"public\",\"tags\":[],\"version\":3}",
          &r);
     CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 4);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", etag, sizeof(etag))),
-                           "W/\"4\"");
+    assert_version(&r, 4);
     resp_free(&r);
     /* Both conditions given, both current. */
     call_h("PATCH", path, tok(USER), "{\"body\":\"both\",\"version\":4}",
@@ -1794,44 +1493,14 @@ test_conditional_requests_and_versions(void)
     CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 5);
     resp_free(&r);
     /* A matching If-Match deletes. */
-    call_h("DELETE", path, tok(USER), NULL, "If-Match: W/\"5\"", &r);
-    CU_ASSERT_EQUAL(r.status, 204);
-    CU_ASSERT_EQUAL(r.body_len, 0);
-    resp_free(&r);
-    call("GET", path, tok(USER), NULL, &r);
-    assert_envelope(&r, 404, "NOT_FOUND");
-    resp_free(&r);
-}
-
-typedef struct racer {
-    pthread_barrier_t *go;
-    const char *path;
-    const char *bearer;
-    char body[128];
-    long status;
-    char code[32];
-} racer_t;
-
-static void *
-race(void *arg)
-{
-    racer_t *me = arg;
-    http_resp_t r;
-
-    pthread_barrier_wait(me->go);
-    call("PATCH", me->path, me->bearer, me->body, &r);
-    me->status = r.status;
-    snprintf(me->code, sizeof(me->code), "%s",
-             nz(json_path_str(r.json, "error.code")));
-    resp_free(&r);
-    return NULL;
+    assert_bodiless("DELETE", path, tok(USER), "If-Match: W/\"5\"", 204, NULL);
+    assert_refused("GET", path, tok(USER), NULL, 404, "NOT_FOUND");
 }
 
 static void
 test_racing_writers_one_wins(void)
 {
     char id[37], path[128], tg[48];
-    pthread_barrier_t go;
     int version = 1, good_rounds = 0;
 
     tag_of("race", tg, sizeof(tg));
@@ -1839,25 +1508,20 @@ test_racing_writers_one_wins(void)
     snprintf(path, sizeof(path), "/v1/posts/%s", id);
     for (int round = 0; round < 10; round++) {
         racer_t rc[2];
-        pthread_t t[2];
         int ok200 = 0, ok409 = 0;
         http_resp_t r;
 
-        pthread_barrier_init(&go, NULL, 2);
+        memset(rc, 0, sizeof(rc));
         for (int i = 0; i < 2; i++) {
-            memset(&rc[i], 0, sizeof(rc[i]));
-            rc[i].go = &go;
+            rc[i].method = "PATCH";
             rc[i].path = path;
             /* The author and an editor, both allowed. */
             rc[i].bearer = tok(i == 0 ? USER : EDITOR);
             snprintf(rc[i].body, sizeof(rc[i].body),
                      "{\"body\":\"round %d writer %d\",\"version\":%d}", round,
                      i, version);
-            pthread_create(&t[i], NULL, race, &rc[i]);
         }
-        for (int i = 0; i < 2; i++)
-            pthread_join(t[i], NULL);
-        pthread_barrier_destroy(&go);
+        race_all(rc, 2);
         for (int i = 0; i < 2; i++) {
             if (rc[i].status == 200)
                 ok200++;
@@ -1872,6 +1536,7 @@ test_racing_writers_one_wins(void)
         else
             fprintf(stderr, "\n    round %d: %ld %s / %ld %s\n", round,
                     rc[0].status, rc[0].code, rc[1].status, rc[1].code);
+        free_racers(rc, 2);
         /* Exactly one change happened, and it is the winner's. */
         get_post(USER, id, &r);
         CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")),
@@ -1973,22 +1638,13 @@ static const unit_test_t tests[] = {
 int
 main(void)
 {
-    int rc;
+    static const api_fixture_t fixtures[] = {
+        { &fx[USER], "posts-user", NULL },
+        { &fx[USER2], "posts-user2", NULL },
+        { &fx[EDITOR], "posts-editor", "editor" },
+        { &fx[ADMIN], "posts-admin", "admin" },
+    };
 
-    /* Before any thread: libcurl's global state. */
-    curl_global_init(CURL_GLOBAL_ALL);
-    if (api_init("test_posts") != 0)
-        return 1;
-    if (make_account(&fx[USER], "posts-user", NULL) != 0 ||
-        make_account(&fx[USER2], "posts-user2", NULL) != 0 ||
-        make_account(&fx[EDITOR], "posts-editor", "editor") != 0 ||
-        make_account(&fx[ADMIN], "posts-admin", "admin") != 0) {
-        fprintf(stderr, "test_posts: the fixture accounts cannot be made\n");
-        api_finish();
-        return 1;
-    }
-    rc = unit_run("posts", UNIT_TESTS(tests));
-    api_finish();
-    curl_global_cleanup();
-    return rc;
+    return api_main("posts", fixtures, sizeof(fixtures) / sizeof(fixtures[0]),
+                    NULL, UNIT_TESTS(tests));
 }

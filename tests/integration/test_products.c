@@ -40,7 +40,6 @@
 #include "api.h"
 #include "client.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,16 +146,7 @@ product_body(char *out, size_t len, const char *sku, const char *name,
 static long
 create(caller_t who, const char *body, char id[37])
 {
-    http_resp_t r;
-    long status = call("POST", "/v1/products", tok(who), body, &r);
-
-    snprintf(id, 37, "%s",
-             status == 201 ? nz(json_path_str(r.json, "data.id")) : "");
-    if (status != 201)
-        fprintf(stderr, "\n    create %.200s: %ld %.300s\n", body, status,
-                r.body);
-    resp_free(&r);
-    return status;
+    return create_at("/v1/products", tok(who), body, id);
 }
 
 /* A product made by the editor: its id into `id`; 0, or -1. */
@@ -176,20 +166,14 @@ mkproduct(const char *name, const char *category, long price, long stock,
 static long
 get_product(caller_t who, const char *id, http_resp_t *r)
 {
-    char path[128];
-
-    snprintf(path, sizeof(path), "/v1/products/%.64s", id);
-    return call("GET", path, tok(who), NULL, r);
+    return get_one("/v1/products", id, tok(who), r);
 }
 
 /* A change of product `id` by `who`: the status. */
 static long
 change(const char *method, caller_t who, const char *id, const char *body)
 {
-    char path[128];
-
-    snprintf(path, sizeof(path), "/v1/products/%s", id);
-    return status_of(method, path, tok(who), body);
+    return change_one(method, "/v1/products", id, tok(who), body);
 }
 
 /* The version of product `id` as the admin (-1 when not found). */
@@ -244,8 +228,8 @@ assert_product_shape(json_object *p)
 static void
 test_create_gives_the_whole_product(void)
 {
-    char body[1024], sku[96], cat[64], path[128], hv[256], id[37], id2[37];
-    http_resp_t r, g;
+    char body[1024], sku[96], cat[64], path[128], id[37], id2[37];
+    http_resp_t r;
 
     cat_of("create", cat, sizeof(cat));
     sku_of("full", sku, sizeof(sku));
@@ -256,14 +240,7 @@ test_create_gives_the_whole_product(void)
     CU_ASSERT_EQUAL_FATAL(r.status, 201);
     assert_product_shape(json_path(r.json, "data"));
     snprintf(id, sizeof(id), "%s", nz(json_path_str(r.json, "data.id")));
-    snprintf(path, sizeof(path), "/v1/products/%s", id);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "Location", hv, sizeof(hv))),
-                           path);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
-                           "W/\"1\"");
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "Content-Type", hv, sizeof(hv))),
-                           "application/json; charset=utf-8");
-    assert_security_headers(&r);
+    assert_created(&r, "/v1/products", path, sizeof(path));
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.sku")), sku);
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.name")),
                            "Full Product");
@@ -277,13 +254,7 @@ test_create_gives_the_whole_product(void)
     CU_ASSERT_TRUE(json_object_get_boolean(json_path(r.json, "data.active")));
     CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 1);
     /* The Location reads back the same product, anonymously, same ETag. */
-    call("GET", path, NULL, NULL, &g);
-    CU_ASSERT_EQUAL(g.status, 200);
-    CU_ASSERT_TRUE(json_object_equal(json_path(g.json, "data"),
-                                     json_path(r.json, "data")));
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&g, "ETag", hv, sizeof(hv))),
-                           "W/\"1\"");
-    resp_free(&g);
+    assert_reads_back(path, NULL, &r);
     resp_free(&r);
     /* Only the required members, by the admin: the defaults. */
     sku_of("min", sku, sizeof(sku));
@@ -300,22 +271,14 @@ test_create_gives_the_whole_product(void)
     CU_ASSERT_TRUE(json_object_get_boolean(json_path(r.json, "data.active")));
     CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.price_cents")),
                     0);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 1);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
-                           "W/\"1\"");
+    assert_version(&r, 1);
     resp_free(&r);
     /* Anonymous: 401 with the Bearer challenge; a plain user: 403. */
     sku_of("nobody", sku, sizeof(sku));
     product_body(body, sizeof(body), sku, "Nobody's", cat, 1, "USD", 1, 1,
                  NULL);
-    call("POST", "/v1/products", NULL, body, &r);
-    assert_envelope(&r, 401, "UNAUTHORIZED");
-    CU_ASSERT_PTR_NOT_NULL(resp_header(&r, "WWW-Authenticate", hv, sizeof(hv)));
-    CU_ASSERT_EQUAL(strncmp(hv, "Bearer", 6), 0);
-    resp_free(&r);
-    call("POST", "/v1/products", tok(USER), body, &r);
-    assert_envelope(&r, 403, "FORBIDDEN");
-    resp_free(&r);
+    assert_challenged("POST", "/v1/products", body);
+    assert_refused("POST", "/v1/products", tok(USER), body, 403, "FORBIDDEN");
     /* Neither made anything: the category holds the two. */
     snprintf(path, sizeof(path), "/v1/products?category=%s", cat);
     {
@@ -324,18 +287,11 @@ test_create_gives_the_whole_product(void)
         assert_lists(ADMIN, path, want, 2);
     }
     /* Not JSON by its content type: 415. */
-    {
-        char auth[2200];
-        const char *hl[3] = { "Content-Type: text/plain", auth, NULL };
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok(EDITOR));
-        http_do(api_base(), "POST", "/v1/products", hl, body, strlen(body), &r);
-        assert_envelope(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
-        resp_free(&r);
-    }
-    /* Trailing slashes are another path. */
-    call("GET", "/v1/products/", NULL, NULL, &r);
-    assert_envelope(&r, 404, "NOT_FOUND");
+    call_typed("POST", "/v1/products", tok(EDITOR), "text/plain", body, &r);
+    assert_envelope(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
     resp_free(&r);
+    /* Trailing slashes are another path. */
+    assert_refused("GET", "/v1/products/", NULL, NULL, 404, "NOT_FOUND");
 }
 
 /* ---- B: the bounds ------------------------------------------------------ */
@@ -568,12 +524,10 @@ test_create_enforces_every_bound(void)
     refused("created_at", "\"2020-01-01T00:00:00.000Z\"", "created_at");
     refused("version", "1", "version");
     /* Not JSON, or not an object. */
-    call("POST", "/v1/products", tok(EDITOR), "{\"sku\":", &r);
-    assert_envelope(&r, 400, "BAD_REQUEST");
-    resp_free(&r);
-    call("POST", "/v1/products", tok(EDITOR), "[1]", &r);
-    assert_envelope(&r, 400, "BAD_REQUEST");
-    resp_free(&r);
+    assert_refused("POST", "/v1/products", tok(EDITOR), "{\"sku\":", 400,
+                   "BAD_REQUEST");
+    assert_refused("POST", "/v1/products", tok(EDITOR), "[1]", 400,
+                   "BAD_REQUEST");
 }
 
 static void
@@ -615,9 +569,7 @@ test_skus_are_unique_among_live_products(void)
     CU_ASSERT_STRING_NOT_EQUAL(again, first);
     resp_free(&r);
     /* And taken once more while that one lives. */
-    call("POST", "/v1/products", tok(EDITOR), body, &r);
-    assert_envelope(&r, 409, "CONFLICT");
-    resp_free(&r);
+    assert_refused("POST", "/v1/products", tok(EDITOR), body, 409, "CONFLICT");
     {
         const char *want[1] = { again };
         assert_lists(ADMIN, path, want, 1);
@@ -688,23 +640,12 @@ test_reads_are_public_and_cacheable(void)
         resp_free(&r);
     }
     /* HEAD is answered as GET is, without a body. */
-    call("HEAD", path, NULL, NULL, &r);
-    CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_EQUAL(r.body_len, 0);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
-                           "W/\"1\"");
-    resp_free(&r);
+    assert_bodiless("HEAD", path, NULL, NULL, 200, "W/\"1\"");
     /* If-None-Match: 304 without a body when it matches, else 200. */
-    call_h("GET", path, NULL, NULL, "If-None-Match: W/\"1\"", &r);
-    CU_ASSERT_EQUAL(r.status, 304);
-    CU_ASSERT_EQUAL(r.body_len, 0);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
-                           "W/\"1\"");
-    resp_free(&r);
-    call_h("GET", path, tok(USER), NULL, "If-None-Match: W/\"1\"", &r);
-    CU_ASSERT_EQUAL(r.status, 304);
-    CU_ASSERT_EQUAL(r.body_len, 0);
-    resp_free(&r);
+    assert_bodiless("GET", path, NULL, "If-None-Match: W/\"1\"", 304,
+                    "W/\"1\"");
+    assert_bodiless("GET", path, tok(USER), "If-None-Match: W/\"1\"", 304,
+                    NULL);
     call_h("GET", path, NULL, NULL, "If-None-Match: W/\"7\"", &r);
     CU_ASSERT_EQUAL(r.status, 200);
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.id")), id);
@@ -755,9 +696,8 @@ test_inactive_products_are_hidden_from_buyers(void)
     {
         char p[128];
         snprintf(p, sizeof(p), "/v1/products/%s", off);
-        call_h("GET", p, NULL, NULL, "If-None-Match: W/\"1\"", &r);
-        assert_envelope(&r, 404, "NOT_FOUND");
-        resp_free(&r);
+        assert_refused_h("GET", p, NULL, NULL, "If-None-Match: W/\"1\"", 404,
+                         "NOT_FOUND");
     }
     snprintf(path, sizeof(path), "/v1/products?category=%s", cat);
     {
@@ -881,14 +821,10 @@ test_put_replaces_and_patch_changes_a_subset(void)
         free(b);
     }
     b = put_body(NULL, sku, cat, "{\"id\":\"" NOBODY_ID "\"}");
-    call("PUT", path, tok(EDITOR), b, &r);
-    assert_invalid(&r, "id");
-    resp_free(&r);
+    assert_refused_invalid("PUT", path, tok(EDITOR), b, "id");
     free(b);
     b = put_body(NULL, sku, cat, "{\"stock\":-1}");
-    call("PUT", path, tok(EDITOR), b, &r);
-    assert_invalid(&r, "stock");
-    resp_free(&r);
+    assert_refused_invalid("PUT", path, tok(EDITOR), b, "stock");
     free(b);
     CU_ASSERT_EQUAL(version_of(id), 1);
     /* Another live product's sku: 409 naming sku. */
@@ -930,9 +866,7 @@ test_put_replaces_and_patch_changes_a_subset(void)
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.sku")), sku);
     CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.price_cents")),
                     4242);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 3);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
-                           "W/\"3\"");
+    assert_version(&r, 3);
     resp_free(&r);
     call("PATCH", path, tok(EDITOR),
          "{\"price_cents\":250,\"currency\":\"EUR\",\"description\":\"\"}", &r);
@@ -945,10 +879,7 @@ test_put_replaces_and_patch_changes_a_subset(void)
     CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 4);
     resp_free(&r);
     /* {} and bad members: 400, nothing changes. */
-    static const struct {
-        const char *body;
-        const char *field;
-    } bad[] = {
+    static const bad_input_t bad[] = {
         { "{}", NULL },
         { "{\"version\":4}", NULL },
         { "{\"stock\":-1}", "stock" },
@@ -963,14 +894,8 @@ test_put_replaces_and_patch_changes_a_subset(void)
         { "{\"nope\":true}", "nope" },
         { "{\"id\":\"" NOBODY_ID "\"}", "id" },
     };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        call("PATCH", path, tok(EDITOR), bad[i].body, &r);
-        assert_invalid(&r, bad[i].field);
-        if (r.status != 400 ||
-            (bad[i].field != NULL && !has_detail(&r, bad[i].field)))
-            fprintf(stderr, "    (PATCH %s)\n", bad[i].body);
-        resp_free(&r);
-    }
+    assert_bad_bodies("PATCH", path, tok(EDITOR), bad,
+                      sizeof(bad) / sizeof(bad[0]));
     {
         char sb[160];
         snprintf(sb, sizeof(sb), "{\"sku\":\"%s\"}", osku);
@@ -987,32 +912,19 @@ test_put_replaces_and_patch_changes_a_subset(void)
     resp_free(&r);
     /* Who may write: 403 for a plain user, 401 anonymous. */
     b = put_body(NULL, sku, cat, NULL);
-    call("PUT", path, tok(USER), b, &r);
-    assert_envelope(&r, 403, "FORBIDDEN");
-    resp_free(&r);
-    call("PUT", path, NULL, b, &r);
-    assert_envelope(&r, 401, "UNAUTHORIZED");
-    resp_free(&r);
-    call("PATCH", path, tok(USER), "{\"stock\":1}", &r);
-    assert_envelope(&r, 403, "FORBIDDEN");
-    resp_free(&r);
-    call("PATCH", path, NULL, "{\"stock\":1}", &r);
-    assert_envelope(&r, 401, "UNAUTHORIZED");
-    resp_free(&r);
+    assert_refused("PUT", path, tok(USER), b, 403, "FORBIDDEN");
+    assert_refused("PUT", path, NULL, b, 401, "UNAUTHORIZED");
+    assert_refused("PATCH", path, tok(USER), "{\"stock\":1}", 403, "FORBIDDEN");
+    assert_refused("PATCH", path, NULL, "{\"stock\":1}", 401, "UNAUTHORIZED");
     CU_ASSERT_EQUAL(version_of(id), 4);
     /* Ids that are none: 404. */
-    call("PUT", "/v1/products/" NOBODY_ID, tok(EDITOR), b, &r);
-    assert_envelope(&r, 404, "NOT_FOUND");
-    resp_free(&r);
-    call("PATCH", "/v1/products/" NOBODY_ID, tok(EDITOR), "{\"stock\":1}", &r);
-    assert_envelope(&r, 404, "NOT_FOUND");
-    resp_free(&r);
-    call("PATCH", "/v1/products/nope", tok(EDITOR), "{\"stock\":1}", &r);
-    assert_envelope(&r, 404, "NOT_FOUND");
-    resp_free(&r);
-    call("PUT", "/v1/products/123", tok(ADMIN), b, &r);
-    assert_envelope(&r, 404, "NOT_FOUND");
-    resp_free(&r);
+    assert_refused("PUT", "/v1/products/" NOBODY_ID, tok(EDITOR), b, 404,
+                   "NOT_FOUND");
+    assert_refused("PATCH", "/v1/products/" NOBODY_ID, tok(EDITOR),
+                   "{\"stock\":1}", 404, "NOT_FOUND");
+    assert_refused("PATCH", "/v1/products/nope", tok(EDITOR), "{\"stock\":1}",
+                   404, "NOT_FOUND");
+    assert_refused("PUT", "/v1/products/123", tok(ADMIN), b, 404, "NOT_FOUND");
     free(b);
     static const char *const none[] = {
         "/v1/products/" NOBODY_ID,
@@ -1020,19 +932,15 @@ test_put_replaces_and_patch_changes_a_subset(void)
         "/v1/products/00000000-0000-4000-8000-00000000000",
     };
     for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
-        call("GET", none[i], NULL, NULL, &r);
-        assert_envelope(&r, 404, "NOT_FOUND");
-        resp_free(&r);
-        call("GET", none[i], tok(ADMIN), NULL, &r);
-        assert_envelope(&r, 404, "NOT_FOUND");
-        resp_free(&r);
+        assert_refused("GET", none[i], NULL, NULL, 404, "NOT_FOUND");
+        assert_refused("GET", none[i], tok(ADMIN), NULL, 404, "NOT_FOUND");
     }
 }
 
 static void
 test_conditional_writes_and_versions(void)
 {
-    char id[37], cat[64], path[128], hv[64], sku[96];
+    char id[37], cat[64], path[128], sku[96];
     http_resp_t r;
     char *b;
 
@@ -1041,17 +949,13 @@ test_conditional_writes_and_versions(void)
     snprintf(path, sizeof(path), "/v1/products/%s", id);
     sku_of("cond", sku, sizeof(sku));
     /* If-Match that does not match: 412, nothing changes. */
-    call_h("PATCH", path, tok(EDITOR), "{\"name\":\"Never\"}",
-           "If-Match: W/\"9\"", &r);
-    assert_envelope(&r, 412, "PRECONDITION_FAILED");
-    resp_free(&r);
+    assert_refused_h("PATCH", path, tok(EDITOR), "{\"name\":\"Never\"}",
+                     "If-Match: W/\"9\"", 412, "PRECONDITION_FAILED");
     b = put_body(NULL, sku, cat, NULL);
-    call_h("PUT", path, tok(EDITOR), b, "If-Match: W/\"9\"", &r);
-    assert_envelope(&r, 412, "PRECONDITION_FAILED");
-    resp_free(&r);
-    call_h("DELETE", path, tok(ADMIN), NULL, "If-Match: W/\"9\"", &r);
-    assert_envelope(&r, 412, "PRECONDITION_FAILED");
-    resp_free(&r);
+    assert_refused_h("PUT", path, tok(EDITOR), b, "If-Match: W/\"9\"", 412,
+                     "PRECONDITION_FAILED");
+    assert_refused_h("DELETE", path, tok(ADMIN), NULL, "If-Match: W/\"9\"", 412,
+                     "PRECONDITION_FAILED");
     get_product(ADMIN, id, &r);
     CU_ASSERT_EQUAL(r.status, 200);
     CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 1);
@@ -1062,23 +966,19 @@ test_conditional_writes_and_versions(void)
     call_h("PATCH", path, tok(EDITOR), "{\"name\":\"Second\"}",
            "If-Match: W/\"1\"", &r);
     CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 2);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
-                           "W/\"2\"");
+    assert_version(&r, 2);
     resp_free(&r);
     /* A stale body version: 409, nothing changes. */
-    call("PATCH", path, tok(EDITOR), "{\"name\":\"Stale\",\"version\":1}", &r);
-    assert_envelope(&r, 409, "VERSION_CONFLICT");
-    resp_free(&r);
+    assert_refused("PATCH", path, tok(EDITOR),
+                   "{\"name\":\"Stale\",\"version\":1}", 409,
+                   "VERSION_CONFLICT");
     free(b);
     b = put_body(NULL, sku, cat, "{\"version\":1}");
-    call("PUT", path, tok(EDITOR), b, &r);
-    assert_envelope(&r, 409, "VERSION_CONFLICT");
-    resp_free(&r);
+    assert_refused("PUT", path, tok(EDITOR), b, 409, "VERSION_CONFLICT");
     free(b);
-    call("PATCH", path, tok(EDITOR), "{\"name\":\"Future\",\"version\":3}", &r);
-    assert_envelope(&r, 409, "VERSION_CONFLICT");
-    resp_free(&r);
+    assert_refused("PATCH", path, tok(EDITOR),
+                   "{\"name\":\"Future\",\"version\":3}", 409,
+                   "VERSION_CONFLICT");
     get_product(ADMIN, id, &r);
     CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 2);
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.name")), "Second");
@@ -1086,24 +986,17 @@ test_conditional_writes_and_versions(void)
     /* The current body version: accepted, by PATCH and by PUT. */
     call("PATCH", path, tok(EDITOR), "{\"name\":\"Third\",\"version\":2}", &r);
     CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 3);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
-                           "W/\"3\"");
+    assert_version(&r, 3);
     resp_free(&r);
     b = put_body(NULL, sku, cat, "{\"version\":3}");
     call("PUT", path, tok(ADMIN), b, &r);
     free(b);
     CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "data.version")), 4);
-    CU_ASSERT_STRING_EQUAL(nz(resp_header(&r, "ETag", hv, sizeof(hv))),
-                           "W/\"4\"");
+    assert_version(&r, 4);
     CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.name")), "Replaced");
     resp_free(&r);
     /* A matching If-Match deletes. */
-    call_h("DELETE", path, tok(ADMIN), NULL, "If-Match: W/\"4\"", &r);
-    CU_ASSERT_EQUAL(r.status, 204);
-    CU_ASSERT_EQUAL(r.body_len, 0);
-    resp_free(&r);
+    assert_bodiless("DELETE", path, tok(ADMIN), "If-Match: W/\"4\"", 204, NULL);
 }
 
 /* ---- F: DELETE ------------------------------------------------------------
@@ -1119,29 +1012,18 @@ test_delete_takes_products_delete(void)
     CU_ASSERT_EQUAL_FATAL(mkproduct("Doomed", cat, 100, 1, 1, id), 0);
     snprintf(path, sizeof(path), "/v1/products/%s", id);
     snprintf(list, sizeof(list), "/v1/products?category=%s", cat);
-    call("DELETE", path, NULL, NULL, &r);
-    assert_envelope(&r, 401, "UNAUTHORIZED");
-    resp_free(&r);
-    call("DELETE", path, tok(USER), NULL, &r);
-    assert_envelope(&r, 403, "FORBIDDEN");
-    resp_free(&r);
+    assert_refused("DELETE", path, NULL, NULL, 401, "UNAUTHORIZED");
+    assert_refused("DELETE", path, tok(USER), NULL, 403, "FORBIDDEN");
     /* products:write is not products:delete. */
-    call("DELETE", path, tok(EDITOR), NULL, &r);
-    assert_envelope(&r, 403, "FORBIDDEN");
-    resp_free(&r);
+    assert_refused("DELETE", path, tok(EDITOR), NULL, 403, "FORBIDDEN");
     CU_ASSERT_EQUAL(get_product(ANON, id, &r), 200);
     resp_free(&r);
     {
         const char *want[1] = { id };
         assert_lists(ANON, list, want, 1);
     }
-    call("DELETE", path, tok(ADMIN), NULL, &r);
-    CU_ASSERT_EQUAL(r.status, 204);
-    CU_ASSERT_EQUAL(r.body_len, 0);
-    resp_free(&r);
-    call("DELETE", path, tok(ADMIN), NULL, &r);
-    assert_envelope(&r, 404, "NOT_FOUND");
-    resp_free(&r);
+    assert_bodiless("DELETE", path, tok(ADMIN), NULL, 204, NULL);
+    assert_refused("DELETE", path, tok(ADMIN), NULL, 404, "NOT_FOUND");
     for (int w = 0; w < NCALLERS; w++) {
         get_product((caller_t)w, id, &r);
         assert_envelope(&r, 404, "NOT_FOUND");
@@ -1193,15 +1075,10 @@ make_filter_products(void)
 static void
 filter_gives_as(caller_t who, const char *q, const int *want)
 {
-    char path[512];
-    const char *ids[NF];
-    int n = 0;
+    char prefix[128];
 
-    for (; want[n] >= 0; n++)
-        ids[n] = fid[want[n]];
-    snprintf(path, sizeof(path), "/v1/products?category=%s&limit=100%s%s", fcat,
-             q[0] ? "&" : "", q);
-    assert_lists(who, path, ids, n);
+    snprintf(prefix, sizeof(prefix), "/v1/products?category=%s", fcat);
+    assert_filtered(caller_name[who], tok(who), prefix, q, fid, want);
 }
 
 static void
@@ -1214,7 +1091,6 @@ static void
 test_lists_filter(void)
 {
     char path[512], q[160];
-    http_resp_t r;
 
     make_filter_products();
     CU_ASSERT_FATAL(fid[F_HOTEL][0] != '\0' && fother[0] != '\0');
@@ -1265,10 +1141,7 @@ test_lists_filter(void)
     filter_gives_as(ANON, "q=under&in_stock=false",
                     (const int[]){ F_HOTEL, -1 });
     /* Bad values: 400 naming the parameter. */
-    static const struct {
-        const char *query;
-        const char *field;
-    } bad[] = {
+    static const bad_input_t bad[] = {
         { "price_min=x", "price_min" },
         { "price_max=x", "price_max" },
         { "price_min=-1", "price_min" },
@@ -1282,21 +1155,9 @@ test_lists_filter(void)
         { "sort=sku", "sort" },
         { "sort=-nope", "sort" },
         { "sort=description", "sort" },
-        { "fields=nope", "fields" },
-        { "fields=id,password", "fields" },
-        { "limit=0", "limit" },
-        { "limit=101", "limit" },
-        { "page=0", "page" },
-        { "page=2&cursor=abc", "cursor" },
     };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        snprintf(path, sizeof(path), "/v1/products?%s", bad[i].query);
-        call("GET", path, NULL, NULL, &r);
-        assert_invalid(&r, bad[i].field);
-        if (r.status != 400 || !has_detail(&r, bad[i].field))
-            fprintf(stderr, "    (GET %s)\n", path);
-        resp_free(&r);
-    }
+    assert_bad_queries("/v1/products", NULL, bad, sizeof(bad) / sizeof(bad[0]));
+    assert_bad_paging("/v1/products", NULL);
     /* Unknown and repeated parameters. */
     snprintf(q, sizeof(q), "/v1/products?category=%s&category=%s", fcat, fcat);
     const char *const bad400[] = {
@@ -1309,13 +1170,7 @@ test_lists_filter(void)
         "/v1/products?in_stock=true&in_stock=false",
         q,
     };
-    for (size_t i = 0; i < sizeof(bad400) / sizeof(bad400[0]); i++) {
-        call("GET", bad400[i], NULL, NULL, &r);
-        assert_400(&r);
-        if (r.status != 400)
-            fprintf(stderr, "    (GET %s)\n", bad400[i]);
-        resp_free(&r);
-    }
+    assert_each_400(NULL, bad400, sizeof(bad400) / sizeof(bad400[0]));
 }
 
 /* GET the filter category anonymously with sort=`sort` (NULL: none): the
@@ -1375,7 +1230,6 @@ test_lists_sort_and_select_fields(void)
 {
     char path[256];
     http_resp_t r;
-    json_object *d;
 
     make_filter_products();
     CU_ASSERT_FATAL(fid[F_HOTEL][0] != '\0');
@@ -1402,26 +1256,14 @@ test_lists_sort_and_select_fields(void)
     /* fields: exactly the selected keys, id always. */
     snprintf(path, sizeof(path), "/v1/products?category=%s&fields=id,sku",
              fcat);
-    call("GET", path, NULL, NULL, &r);
-    CU_ASSERT_EQUAL_FATAL(r.status, 200);
-    CU_ASSERT_EQUAL(data_len(&r), NF);
-    d = json_path(r.json, "data");
-    for (int i = 0; i < data_len(&r); i++) {
-        json_object *p = json_object_array_get_idx(d, (size_t)i);
-        CU_ASSERT_EQUAL(json_object_object_length(p), 2);
-        CU_ASSERT_EQUAL(strlen(nz(json_path_str(p, "id"))), 36);
-        CU_ASSERT_PTR_NOT_NULL(json_path_str(p, "sku"));
-    }
-    resp_free(&r);
+    assert_ids_and(path, NULL, NF, "sku");
     snprintf(path, sizeof(path),
              "/v1/products?category=%s&fields=price_cents,active", fcat);
     call("GET", path, tok(EDITOR), NULL, &r);
     CU_ASSERT_EQUAL_FATAL(r.status, 200);
-    d = json_path(r.json, "data");
+    assert_each_selected(&r, 3);
     for (int i = 0; i < data_len(&r); i++) {
-        json_object *p = json_object_array_get_idx(d, (size_t)i);
-        CU_ASSERT_EQUAL(json_object_object_length(p), 3);
-        CU_ASSERT_PTR_NOT_NULL(json_path_str(p, "id"));
+        json_object *p = item(&r, i);
         CU_ASSERT_TRUE(
             json_object_is_type(json_path(p, "price_cents"), json_type_int));
         CU_ASSERT_TRUE(
@@ -1429,28 +1271,14 @@ test_lists_sort_and_select_fields(void)
     }
     resp_free(&r);
     /* fields on one product. */
-    snprintf(path, sizeof(path), "/v1/products/%s?fields=name", fid[F_BETA]);
-    call("GET", path, NULL, NULL, &r);
-    CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_EQUAL(json_object_object_length(json_path(r.json, "data")), 2);
-    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.id")), fid[F_BETA]);
-    CU_ASSERT_STRING_EQUAL(nz(json_path_str(r.json, "data.name")),
-                           fname[F_BETA]);
-    resp_free(&r);
-    snprintf(path, sizeof(path), "/v1/products/%s?fields=nope", fid[F_BETA]);
-    call("GET", path, NULL, NULL, &r);
-    assert_invalid(&r, "fields");
-    resp_free(&r);
-    snprintf(path, sizeof(path), "/v1/products/%s?nope=1", fid[F_BETA]);
-    call("GET", path, NULL, NULL, &r);
-    assert_400(&r);
-    resp_free(&r);
+    assert_fields_of_one("/v1/products", fid[F_BETA], NULL, "name", 2, "name",
+                         fname[F_BETA]);
 }
 
 static void
 test_offset_and_cursor_pages(void)
 {
-    char path[512], next[4096] = "", cursor[2048], e[2100], seen[16][37];
+    char path[512], next[4096] = "", cursor[2048], bad[2048], seen[16][37];
     int n = 0;
     http_resp_t r;
 
@@ -1461,11 +1289,7 @@ test_offset_and_cursor_pages(void)
              "/v1/products?category=%s&limit=3&sort=price_cents", fcat);
     call("GET", path, NULL, NULL, &r);
     CU_ASSERT_EQUAL_FATAL(r.status, 200);
-    CU_ASSERT_EQUAL(data_len(&r), 3);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.page")), 1);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.limit")), 3);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.total")), NF);
-    CU_ASSERT_TRUE(json_object_get_boolean(json_path(r.json, "meta.has_more")));
+    assert_page(&r, 3, 1, 3, NF, 1);
     CU_ASSERT_EQUAL(collect_ids(&r, seen, &n, 16), 0);
     CU_ASSERT_PTR_NOT_NULL(link_of(&r, "next", next, sizeof(next)));
     resp_free(&r);
@@ -1473,11 +1297,7 @@ test_offset_and_cursor_pages(void)
              "/v1/products?category=%s&limit=3&sort=price_cents&page=2", fcat);
     call("GET", path, NULL, NULL, &r);
     CU_ASSERT_EQUAL_FATAL(r.status, 200);
-    CU_ASSERT_EQUAL(data_len(&r), 1);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.page")), 2);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.total")), NF);
-    CU_ASSERT_FALSE(
-        json_object_get_boolean(json_path(r.json, "meta.has_more")));
+    assert_page(&r, 1, 2, PAGE_ANY, NF, 0);
     CU_ASSERT_EQUAL(collect_ids(&r, seen, &n, 16), 0);
     resp_free(&r);
     CU_ASSERT_EQUAL(n, NF);
@@ -1487,8 +1307,7 @@ test_offset_and_cursor_pages(void)
     if (next[0] != '\0') {
         call("GET", next, NULL, NULL, &r);
         CU_ASSERT_EQUAL(r.status, 200);
-        CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.page")), 2);
-        CU_ASSERT_EQUAL(data_len(&r), 1);
+        assert_page(&r, 1, 2, PAGE_ANY, PAGE_ANY, PAGE_ANY);
         CU_ASSERT_STRING_EQUAL(item_id(&r, 0), fid[F_HOTEL]);
         resp_free(&r);
     }
@@ -1497,58 +1316,32 @@ test_offset_and_cursor_pages(void)
              fcat);
     call("GET", path, NULL, NULL, &r);
     CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_EQUAL(data_len(&r), 0);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.total")), NF);
+    assert_page(&r, 0, PAGE_ANY, PAGE_ANY, NF, PAGE_ANY);
     resp_free(&r);
     /* Cursor pages of 3 by price: 3 then 1, no totals. */
     n = 0;
     snprintf(path, sizeof(path),
-             "/v1/products?category=%s&limit=3&sort=price_cents&cursor=", fcat);
-    call("GET", path, NULL, NULL, &r);
+             "/v1/products?category=%s&limit=3&sort=price_cents", fcat);
+    get_cursor(NULL, path, "", &r);
     CU_ASSERT_EQUAL_FATAL(r.status, 200);
-    CU_ASSERT_EQUAL(data_len(&r), 3);
-    CU_ASSERT_EQUAL(json_object_get_int(json_path(r.json, "meta.limit")), 3);
-    CU_ASSERT_TRUE(json_object_get_boolean(json_path(r.json, "meta.has_more")));
-    CU_ASSERT_PTR_NULL(json_path(r.json, "meta.page"));
-    CU_ASSERT_PTR_NULL(json_path(r.json, "meta.total"));
+    assert_page(&r, 3, PAGE_ABSENT, 3, PAGE_ABSENT, 1);
     CU_ASSERT_EQUAL(collect_ids(&r, seen, &n, 16), 0);
-    snprintf(cursor, sizeof(cursor), "%s",
-             nz(json_path_str(r.json, "meta.next_cursor")));
+    next_cursor(&r, cursor, sizeof(cursor));
     resp_free(&r);
     CU_ASSERT_FATAL(cursor[0] != '\0');
-    snprintf(path, sizeof(path),
-             "/v1/products?category=%s&limit=3&sort=price_cents&cursor=%s",
-             fcat, enc(cursor, e, sizeof(e)));
-    call("GET", path, NULL, NULL, &r);
+    get_cursor(NULL, path, cursor, &r);
     CU_ASSERT_EQUAL_FATAL(r.status, 200);
-    CU_ASSERT_EQUAL(data_len(&r), 1);
-    CU_ASSERT_FALSE(
-        json_object_get_boolean(json_path(r.json, "meta.has_more")));
-    CU_ASSERT_TRUE(json_object_is_type(json_path(r.json, "meta.next_cursor"),
-                                       json_type_null));
+    assert_last_cursor_page(&r, 1);
     CU_ASSERT_EQUAL(collect_ids(&r, seen, &n, 16), 0);
     resp_free(&r);
     CU_ASSERT_EQUAL(n, NF);
     for (int i = 0; i < NF && n == NF; i++)
         CU_ASSERT_STRING_EQUAL(seen[i], fid[i]);
     /* A tampered cursor, or one of another sort: 400 naming cursor. */
-    {
-        char bad[2048];
-        snprintf(bad, sizeof(bad), "%s", cursor);
-        bad[strlen(bad) / 2] = bad[strlen(bad) / 2] == 'A' ? 'B' : 'A';
-        snprintf(path, sizeof(path),
-                 "/v1/products?category=%s&limit=3&sort=price_cents&cursor=%s",
-                 fcat, enc(bad, e, sizeof(e)));
-        call("GET", path, NULL, NULL, &r);
-        assert_invalid(&r, "cursor");
-        resp_free(&r);
-        snprintf(path, sizeof(path),
-                 "/v1/products?category=%s&limit=3&sort=name&cursor=%s", fcat,
-                 enc(cursor, e, sizeof(e)));
-        call("GET", path, NULL, NULL, &r);
-        assert_invalid(&r, "cursor");
-        resp_free(&r);
-    }
+    assert_bad_cursor(NULL, path, tampered(cursor, bad, sizeof(bad)));
+    snprintf(path, sizeof(path), "/v1/products?category=%s&limit=3&sort=name",
+             fcat);
+    assert_bad_cursor(NULL, path, cursor);
 }
 
 static const unit_test_t tests[] = {
@@ -1571,20 +1364,13 @@ static const unit_test_t tests[] = {
 int
 main(void)
 {
-    int rc;
+    static const api_fixture_t fixtures[] = {
+        { &fx[USER], "products-user", NULL },
+        { &fx[EDITOR], "products-editor", "editor" },
+        { &fx[ADMIN], "products-admin", "admin" },
+    };
 
-    curl_global_init(CURL_GLOBAL_ALL);
-    if (api_init("test_products") != 0)
-        return 1;
-    if (make_account(&fx[USER], "products-user", NULL) != 0 ||
-        make_account(&fx[EDITOR], "products-editor", "editor") != 0 ||
-        make_account(&fx[ADMIN], "products-admin", "admin") != 0) {
-        fprintf(stderr, "test_products: the fixture accounts cannot be made\n");
-        api_finish();
-        return 1;
-    }
-    rc = unit_run("products", UNIT_TESTS(tests));
-    api_finish();
-    curl_global_cleanup();
-    return rc;
+    return api_main("products", fixtures,
+                    sizeof(fixtures) / sizeof(fixtures[0]), NULL,
+                    UNIT_TESTS(tests));
 }
