@@ -33,6 +33,7 @@ srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 builddir=$(cd "${1:-$PWD}" && pwd)
 # shellcheck source=../tests/harness/lib.sh
 . "$srcdir/tests/harness/lib.sh"
+keel_lift_rate_limits
 
 njobs=${BENCH_JOBS:-3000}
 duration=${BENCH_DURATION:-5}

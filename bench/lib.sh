@@ -29,6 +29,7 @@ bench_init() {
     NGINX=$nginx_bin
     export -n NGINX
     bench_name=$name
+    keel_lift_rate_limits
     tmp=$(mktemp -d "/tmp/keel-$name-bench.XXXXXX")
     chmod 0755 "$tmp"
     mkdir -p "$tmp/log"

@@ -52,6 +52,7 @@ srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 builddir=$(cd "${1:-$PWD}" && pwd)
 # shellcheck source=../tests/harness/lib.sh
 . "$srcdir/tests/harness/lib.sh"
+keel_lift_rate_limits
 
 duration=${BENCH_DURATION:-10}
 conns=${BENCH_CONNECTIONS:-64}

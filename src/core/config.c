@@ -2,6 +2,7 @@
 #include "keel-build.h"
 
 #include "core/config.h"
+#include "core/clientip.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -23,6 +24,7 @@ enum ctype {
     CT_LEVEL,    /* log level name */
     CT_CHOICE,   /* one of `choices` ("a|b|c"), stored as its index */
     CT_WEBHOOKS, /* "pattern url, pattern url, ..." ([webhooks] subscribers) */
+    CT_RATE,     /* "N/duration" or "off": [min, max] requests, 1s..1d */
 };
 
 typedef struct ckey {
@@ -73,6 +75,17 @@ static const ckey_t keys[] = {
     { "http", "cursor_secret", CT_STRING, OFF(cursor_secret), "", 0, 0, NULL },
     { "http", "public_max_age", CT_DURATION, OFF(public_max_age), "60s", 0,
       86400, NULL },
+    { "http", "trusted_proxies", CT_STRING, OFF(trusted_proxies), "", 0, 0,
+      NULL },
+    { "ratelimit", "enabled", CT_BOOL, OFF(rl_enabled), "on", 0, 0, NULL },
+    { "ratelimit", "read", CT_RATE, OFF(rl_read), "600/1m", 1, 1000000000,
+      NULL },
+    { "ratelimit", "write", CT_RATE, OFF(rl_write), "60/1m", 1, 1000000000,
+      NULL },
+    { "ratelimit", "auth", CT_RATE, OFF(rl_auth), "10/1m", 1, 1000000000,
+      NULL },
+    { "ratelimit", "table_size", CT_INT, OFF(rl_table_size), "65536", 64,
+      16777216, NULL },
     { "log", "file", CT_STRING, OFF(log_file), "", 0, 0, NULL },
     { "log", "level", CT_LEVEL, OFF(log_level), "info", 0, 0, NULL },
     { "log", "access_log", CT_BOOL, OFF(access_log), "on", 0, 0, NULL },
@@ -370,6 +383,46 @@ config_webhook_matches(const char *pattern, const char *type)
     return strcmp(pattern, type) == 0;
 }
 
+static keel_rc set_value(keel_config_t *cfg, const ckey_t *k, const char *v,
+                         char *err, size_t errlen);
+
+/* "N/duration" (N requests per duration) or "off" into *out. */
+static keel_rc
+rate_parse(keel_rate_t *out, const ckey_t *k, const char *v, char *err,
+           size_t errlen)
+{
+    const char *slash = strchr(v, '/');
+    char num[24];
+    ckey_t dk = { k->section, k->key, CT_DURATION, 0, NULL, 1, 86400, NULL };
+    keel_config_t tmp;
+    long long n;
+
+    if (strcmp(v, "off") == 0) {
+        out->limit = 0;
+        out->window = 0;
+        return KEEL_OK;
+    }
+    if (slash == NULL || (size_t)(slash - v) >= sizeof(num))
+        goto bad;
+    memcpy(num, v, (size_t)(slash - v));
+    num[slash - v] = '\0';
+    if (parse_ll(num, k->min, k->max, &n) != 0)
+        goto bad;
+    /* The window parses as a duration key would, into a scratch config. */
+    dk.off = offsetof(keel_config_t, rate_scratch);
+    if (set_value(&tmp, &dk, slash + 1, err, errlen) != KEEL_OK)
+        goto bad;
+    out->limit = n;
+    out->window = tmp.rate_scratch;
+    return KEEL_OK;
+bad:
+    keel_seterr(err, errlen,
+                "%s: expected requests per duration in %lld..%lld per 1s..1d "
+                "(e.g. 600/1m) or off, got '%.40s'",
+                k->key, k->min, k->max, v);
+    return KEEL_EINVAL;
+}
+
 /*
  * Store `v` into the field of `k`.  Returns KEEL_OK, KEEL_EINVAL with a
  * message (without location) in err, or KEEL_EINTERNAL on OOM.
@@ -481,6 +534,8 @@ set_value(keel_config_t *cfg, const ckey_t *k, const char *v, char *err,
     case CT_WEBHOOKS:
         return webhooks_parse((webhook_subs_t *)(void *)field, v, k->key, err,
                               errlen);
+    case CT_RATE:
+        return rate_parse((keel_rate_t *)(void *)field, k, v, err, errlen);
     }
 range:
     switch (k->type) {
@@ -714,6 +769,11 @@ config_apply_env(keel_config_t *cfg, char *const *envp, char *err,
 keel_rc
 config_check(const keel_config_t *cfg, char *err, size_t errlen)
 {
+    cidr_list_t trusted;
+
+    if (cidr_list_parse(cfg->trusted_proxies, &trusted, err, errlen) != KEEL_OK)
+        return KEEL_EINVAL;
+    cidr_list_free(&trusted);
     if (cfg->max_query_size + cfg->max_path_size > (1 << 20)) {
         keel_seterr(err, errlen, "max_query_size + max_path_size exceed 1 MiB");
         return KEEL_EINVAL;
@@ -840,6 +900,10 @@ key_equal(const ckey_t *k, const keel_config_t *a, const keel_config_t *b)
     case CT_SIZE:
         return *(const long long *)(const void *)fa ==
                *(const long long *)(const void *)fb;
+    case CT_RATE: {
+        const keel_rate_t *ra = (const void *)fa, *rb = (const void *)fb;
+        return ra->limit == rb->limit && ra->window == rb->window;
+    }
     case CT_WEBHOOKS: {
         const webhook_subs_t *wa = (const void *)fa, *wb = (const void *)fb;
         if (wa->n != wb->n)

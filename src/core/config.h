@@ -32,6 +32,12 @@ enum mail_transport { MAIL_FILE, MAIL_SMTP };
 enum jwt_choice { JWT_HS256, JWT_RS256, JWT_ES256 };
 enum smtp_tls { SMTP_TLS_OFF, SMTP_TLS_TRY, SMTP_TLS_REQUIRED };
 
+/* A rate limit: `limit` requests per `window` seconds (0: none). */
+typedef struct keel_rate {
+    long long limit;
+    double window;
+} keel_rate_t;
+
 typedef struct keel_config {
     /* [server] */
     char *listen;       /* unix socket path or host:port */
@@ -54,6 +60,12 @@ typedef struct keel_config {
     char *hsts;            /* Strict-Transport-Security value, "" = not sent */
     char *cursor_secret;   /* HMAC key of pagination cursors, "" = random */
     double public_max_age; /* Cache-Control max-age of public GETs, 0 = no */
+    char *trusted_proxies; /* CIDRs whose X-Forwarded-For is believed */
+    /* [ratelimit]: requests per window per client and class (API.md 1.7) */
+    int rl_enabled;
+    keel_rate_t rl_read, rl_write, rl_auth;
+    int rl_table_size;   /* buckets in shared memory (a restart applies it) */
+    double rate_scratch; /* parsing only */
     /* [log] */
     char *log_file; /* "" = stderr */
     int log_level;  /* enum klog_level */

@@ -2,6 +2,7 @@
 #include "keel-build.h"
 
 #include "http/chain.h"
+#include "auth/ratelimit.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -38,9 +39,14 @@ http_init(keel_http_t *h, const keel_config_t *cfg, const keel_app_t *app,
     h->limits.max_path = (size_t)cfg->max_path_size;
     h->limits.max_header = (size_t)cfg->max_header_size;
     h->limits.max_json_depth = cfg->max_json_depth;
+    if (cidr_list_parse(cfg->trusted_proxies, &h->trusted, err, errlen) !=
+        KEEL_OK)
+        return KEEL_EINVAL;
     h->router = router_new();
-    if (h->router == NULL)
+    if (h->router == NULL) {
+        cidr_list_free(&h->trusted);
         return KEEL_EINTERNAL;
+    }
     for (size_t t = 0; t < app->ntables; t++) {
         for (size_t i = 0; i < app->tables[t].nroutes; i++) {
             keel_rc rc =
@@ -48,6 +54,7 @@ http_init(keel_http_t *h, const keel_config_t *cfg, const keel_app_t *app,
             if (rc != KEEL_OK) {
                 router_free(h->router);
                 h->router = NULL;
+                cidr_list_free(&h->trusted);
                 return rc;
             }
         }
@@ -60,6 +67,7 @@ http_free(keel_http_t *h)
 {
     router_free(h->router);
     h->router = NULL;
+    cidr_list_free(&h->trusted);
 }
 
 void
@@ -190,6 +198,141 @@ mw_authz(keel_ctx_t *ctx)
     return rc;
 }
 
+/* ---- rate limits (API.md 1.7) ------------------------------------------- */
+
+/* The class name and policy of `c`, or NULL when it is not limited. */
+static const keel_rate_t *
+rate_policy(const keel_config_t *cfg, enum rate_class c, const char **name)
+{
+    if (cfg == NULL || !cfg->rl_enabled)
+        return NULL;
+    switch (c) {
+    case RATE_READ:
+        *name = "read";
+        return &cfg->rl_read;
+    case RATE_WRITE:
+        *name = "write";
+        return &cfg->rl_write;
+    case RATE_AUTH:
+        *name = "auth";
+        return &cfg->rl_auth;
+    default:
+        return NULL;
+    }
+}
+
+/*
+ * Take one request from the bucket of (`cls`, `who`) under `p`, keeping
+ * for the headers the bucket that binds most; 429 when it is empty.
+ * `bucket` names the bucket apart from the class ("auth" per address and
+ * "auth" per email are two).
+ */
+static keel_rc
+rate_take(keel_ctx_t *ctx, const char *cls, const char *bucket,
+          const keel_rate_t *p, const char *who)
+{
+    rl_result_t r;
+
+    if (p->limit <= 0)
+        return KEEL_OK;
+    ratelimit_take(bucket, who, p, &r);
+    if (ctx->rate.cls == NULL || !r.allowed ||
+        r.remaining < ctx->rate.remaining) {
+        ctx->rate.cls = cls;
+        ctx->rate.limit = r.limit;
+        ctx->rate.remaining = r.remaining;
+        ctx->rate.window = p->window;
+        ctx->rate.reset_after = r.reset_after;
+        ctx->rate.retry_after = r.retry_after;
+    }
+    if (!r.allowed)
+        return ctx_fail(ctx, KEEL_ERATELIMIT, NULL);
+    return KEEL_OK;
+}
+
+/* The request's bucket in class `c`: its user once authenticated, else
+ * its client address. */
+static keel_rc
+rate_limit_class(keel_ctx_t *ctx, enum rate_class c)
+{
+    const char *cls = NULL, *who;
+    const keel_rate_t *p = rate_policy(ctx->http->cfg, c, &cls);
+
+    if (p == NULL)
+        return KEEL_OK;
+    who = ctx->user != NULL
+              ? arena_sprintf(ctx->arena, "u:%s", ctx->user->id)
+              : arena_sprintf(ctx->arena, "ip:%s", ctx->req.client_ip);
+    return rate_take(ctx, cls, cls, p, who);
+}
+
+/*
+ * After authentication, so that a signed-in client is limited as itself
+ * and not by an address it may share with others (nor by a user id it
+ * merely claims); a refused token is limited by address (chain_run).
+ */
+static keel_rc
+mw_rate(keel_ctx_t *ctx)
+{
+    return rate_limit_class(ctx, ctx->match.route->rate);
+}
+
+/*
+ * The auth class counts per target email as well (API.md 1.7): a login
+ * burst against one account is held back from however many addresses it
+ * comes.  After the body is read, from its "email" member.
+ */
+static keel_rc
+mw_rate_email(keel_ctx_t *ctx)
+{
+    const char *cls = NULL;
+    const keel_rate_t *p =
+        rate_policy(ctx->http->cfg, ctx->match.route->rate, &cls);
+    json_object *v;
+    char *email;
+
+    if (p == NULL || ctx->match.route->rate != RATE_AUTH ||
+        ctx->req.json == NULL ||
+        !json_object_object_get_ex(ctx->req.json, "email", &v) ||
+        !json_object_is_type(v, json_type_string))
+        return KEEL_OK;
+    email = arena_sprintf(ctx->arena, "email:%s", json_object_get_string(v));
+    for (char *q = email; *q; q++)
+        if (*q >= 'A' && *q <= 'Z')
+            *q = (char)(*q - 'A' + 'a');
+    return rate_take(ctx, cls, "auth-email", p, email);
+}
+
+/* RFC 9651 keys are lower-case: the class names are. */
+static void
+rate_headers(keel_ctx_t *ctx)
+{
+    long long reset = (long long)(ctx->rate.reset_after + 0.999);
+    long long window = (long long)(ctx->rate.window + 0.5);
+
+    if (ctx->rate.cls == NULL)
+        return;
+    ctx_header_set(ctx, "X-RateLimit-Limit",
+                   arena_sprintf(ctx->arena, "%lld", ctx->rate.limit));
+    ctx_header_set(ctx, "X-RateLimit-Remaining",
+                   arena_sprintf(ctx->arena, "%lld", ctx->rate.remaining));
+    ctx_header_set(
+        ctx, "X-RateLimit-Reset",
+        arena_sprintf(ctx->arena, "%lld", (long long)time_wall() + reset));
+    ctx_header_set(ctx, "RateLimit-Policy",
+                   arena_sprintf(ctx->arena, "\"%s\";q=%lld;w=%lld",
+                                 ctx->rate.cls, ctx->rate.limit, window));
+    ctx_header_set(ctx, "RateLimit",
+                   arena_sprintf(ctx->arena, "\"%s\";r=%lld;t=%lld",
+                                 ctx->rate.cls, ctx->rate.remaining, reset));
+    if (ctx->res.status == 429) {
+        long long after = (long long)(ctx->rate.retry_after + 0.999);
+        ctx_header_set(
+            ctx, "Retry-After",
+            arena_sprintf(ctx->arena, "%lld", after < 1 ? 1 : after));
+    }
+}
+
 /* The query string of a collection or a selectable resource (API.md 1.4). */
 static keel_rc
 mw_query(keel_ctx_t *ctx)
@@ -222,17 +365,16 @@ mw_query(keel_ctx_t *ctx)
 }
 
 /*
- * The chain after routing, in order (DESIGN.md §2).  Rate limiting takes
- * its row here, before authentication.
+ * The chain after routing, in order (DESIGN.md §2).  Rate limiting comes
+ * after authentication (DESIGN.md has it before): only a verified token
+ * says which user's bucket to take from.
  */
 static const struct {
     const char *name;
     middleware_fn fn;
 } middleware[] = {
-    { "auth", mw_auth },
-    { "authz", mw_authz },
-    { "query", mw_query },
-    { "body", mw_body },
+    { "auth", mw_auth },   { "rate", mw_rate }, { "authz", mw_authz },
+    { "query", mw_query }, { "body", mw_body }, { "rate-email", mw_rate_email },
 };
 
 /* ---- crash guard ----------------------------------------------------- */
@@ -360,6 +502,7 @@ finish(keel_ctx_t *ctx)
     ctx_header_set(ctx, "Referrer-Policy", "no-referrer");
     if (cfg && cfg->hsts && cfg->hsts[0] != '\0')
         ctx_header_set(ctx, "Strict-Transport-Security", cfg->hsts);
+    rate_headers(ctx);
 }
 
 void
@@ -372,6 +515,10 @@ chain_run(keel_ctx_t *ctx, keel_rc parse_rc, const char *why)
         ctx->message = why;
         goto out;
     }
+    if (ctx->http->trusted.n > 0)
+        req->client_ip = client_ip_resolve(
+            &ctx->http->trusted, req->client_ip,
+            request_header(req, "x-forwarded-for"), ctx->arena);
     rc = router_match(ctx->http->router, req->method, req->segments,
                       req->nsegments, &ctx->match);
     if (rc == KEEL_EMETHOD && req->method == HTTP_OPTIONS) {
@@ -383,10 +530,27 @@ chain_run(keel_ctx_t *ctx, keel_rc parse_rc, const char *why)
         rc = KEEL_OK;
         goto out;
     }
-    if (rc != KEEL_OK)
+    if (rc != KEEL_OK) {
+        /* Unknown /v1 paths count too, by address: probing is traffic. */
+        if (strncmp(req->path, "/v1/", 4) == 0) {
+            keel_rc r2 = rate_limit_class(ctx, req->method == HTTP_GET ||
+                                                       req->method == HTTP_HEAD
+                                                   ? RATE_READ
+                                                   : RATE_WRITE);
+            if (r2 != KEEL_OK)
+                rc = r2;
+        }
         goto out;
-    for (size_t i = 0; i < KEEL_ARRAY_LEN(middleware) && rc == KEEL_OK; i++)
+    }
+    for (size_t i = 0; i < KEEL_ARRAY_LEN(middleware) && rc == KEEL_OK; i++) {
         rc = middleware[i].fn(ctx);
+        /* A refused token still costs its address a request. */
+        if (rc == KEEL_EUNAUTH && middleware[i].fn == mw_auth) {
+            keel_rc r2 = mw_rate(ctx);
+            if (r2 != KEEL_OK)
+                rc = r2;
+        }
+    }
     if (rc == KEEL_OK)
         rc = run_handler(ctx);
     if (rc == KEEL_OK && ctx->res.status == 0)

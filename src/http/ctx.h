@@ -13,6 +13,7 @@
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/clientip.h"
 #include "http/request.h"
 #include "http/router.h"
 
@@ -39,7 +40,8 @@ typedef struct keel_http {
     router_t *router;
     db_pool_t *pool; /* this worker's database pool, NULL when none */
     keel_limits_t limits;
-    int worker_index; /* -1 outside a worker (tests) */
+    cidr_list_t trusted; /* [http] trusted_proxies */
+    int worker_index;    /* -1 outside a worker (tests) */
 } keel_http_t;
 
 /* Who made the request, from a verified access token. */
@@ -73,6 +75,13 @@ struct keel_ctx {
     /* What the route's access rule loaded for the handler (one query, not
      * two), or NULL; put when the request ends. */
     json_object *resource;
+    /* The rate limit that binds this request most (API.md 1.7), for the
+     * response's headers; cls NULL when no limit applied. */
+    struct {
+        const char *cls;
+        long long limit, remaining;
+        double window, reset_after, retry_after;
+    } rate;
 };
 
 /* Set (replace) or add a response header; name and value are copied. */

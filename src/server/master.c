@@ -2,6 +2,7 @@
 #include "keel-build.h"
 
 #include "server/master.h"
+#include "auth/ratelimit.h"
 #include "http/collection.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -502,6 +503,10 @@ master_run(keel_config_t *cfg, const char *config_path, const keel_app_t *app,
     M.sb = scoreboard_create(M.nprocs);
     /* One cursor key for every worker when [http] cursor_secret is "". */
     coll_key_init();
+    /* The rate-limit buckets every worker shares (a restart resizes). */
+    if (ratelimit_init((size_t)cfg->rl_table_size) != 0)
+        log_printf(KLOG_ERROR, "cannot map the rate-limit table: limits are "
+                               "off");
     M.procs = calloc(M.nprocs, sizeof(*M.procs));
     if (M.sb == NULL || M.procs == NULL) {
         log_printf(KLOG_ERROR, "cannot allocate the scoreboard");

@@ -82,6 +82,15 @@ keel_stop_pidfile() {
 # demo instance; LINES (key = value lines for [server]) are appended.  With
 # DIR/pg.env (keel_pg_start), [database] points at that private cluster and
 # SRCDIR's migrations.
+# keel_lift_rate_limits: export limits no test or benchmark reaches (the
+# suites sign up dozens of accounts from one address); keeld reads
+# KEEL_* over its file.  tests/integration/ratelimit.sh sets its own.
+keel_lift_rate_limits() {
+    export KEEL_RATELIMIT_READ=1000000000/1m
+    export KEEL_RATELIMIT_WRITE=1000000000/1m
+    export KEEL_RATELIMIT_AUTH=1000000000/1m
+}
+
 keel_write_config() {
     local dir=$1 sock=$2 extra=${3:-} src=${4:-} db=""
     if [ -f "$dir/pg.env" ]; then

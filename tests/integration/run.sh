@@ -19,6 +19,7 @@ for tool in nginx apache2 curl spawn-fcgi systemd-socket-activate; do
     fi
 done
 export PATH="$PATH:/usr/sbin:/sbin"
+keel_lift_rate_limits
 
 dir=$(mktemp -d /tmp/keel-it.XXXXXX)
 chmod 755 "$dir"
@@ -96,6 +97,11 @@ echo "== cache.sh"
 if ! "$src/tests/integration/cache.sh"; then
     status=1
     tail -n 20 "$dir/cache/log/nginx-error.log" >&2 2>/dev/null
+fi
+echo "== ratelimit.sh"
+if ! "$src/tests/integration/ratelimit.sh"; then
+    status=1
+    tail -n 30 "$dir/rl/log/keeld.log" >&2
 fi
 echo "== jobs.sh"
 if ! "$src/tests/integration/jobs.sh"; then

@@ -1206,7 +1206,60 @@ test_workers_resolves_zero_to_the_cpu_count(void)
     config_free(&c);
 }
 
+static void
+test_rate_limits_are_requests_per_duration(void)
+{
+    keel_config_t c;
+    char err[256];
+
+    config_defaults(&c);
+    CU_ASSERT_EQUAL(c.rl_enabled, 1);
+    CU_ASSERT_EQUAL(c.rl_read.limit, 600);
+    approx(c.rl_read.window, 60.0);
+    CU_ASSERT_EQUAL(c.rl_write.limit, 60);
+    approx(c.rl_write.window, 60.0);
+    CU_ASSERT_EQUAL(c.rl_auth.limit, 10);
+    approx(c.rl_auth.window, 60.0);
+    CU_ASSERT_EQUAL(c.rl_table_size, 65536);
+    CU_ASSERT_STRING_EQUAL(c.trusted_proxies, "");
+    config_free(&c);
+    CU_ASSERT_EQUAL_FATAL(
+        parse(&c,
+              "[ratelimit]\nread = 100/10s\nwrite = off\nauth = 5/1h\n"
+              "enabled = off\n[http]\ntrusted_proxies = 10.0.0.0/8, ::1\n",
+              err, sizeof(err)),
+        KEEL_OK);
+    CU_ASSERT_EQUAL(c.rl_read.limit, 100);
+    approx(c.rl_read.window, 10.0);
+    CU_ASSERT_EQUAL(c.rl_write.limit, 0);
+    CU_ASSERT_EQUAL(c.rl_auth.limit, 5);
+    approx(c.rl_auth.window, 3600.0);
+    CU_ASSERT_EQUAL(c.rl_enabled, 0);
+    CU_ASSERT_EQUAL(config_check(&c, err, sizeof(err)), KEEL_OK);
+    config_free(&c);
+    ASSERT_PARSE_ERROR("[ratelimit]\nread = 600\n",
+                       "t.conf:2: read: expected requests per duration in "
+                       "1..1000000000 per 1s..1d (e.g. 600/1m) or off, got "
+                       "'600'");
+    ASSERT_VALUE_REJECTED("ratelimit", "read = 0/1m");
+    ASSERT_VALUE_REJECTED("ratelimit", "read = 10/0s");
+    ASSERT_VALUE_REJECTED("ratelimit", "read = 10/2d");
+    ASSERT_VALUE_REJECTED("ratelimit", "read = 10/");
+    ASSERT_VALUE_REJECTED("ratelimit", "read = /1m");
+    ASSERT_VALUE_REJECTED("ratelimit", "read = ten/1m");
+    ASSERT_VALUE_REJECTED("ratelimit", "table_size = 10");
+    /* A bad proxy list fails the check keeld and reloads run. */
+    CU_ASSERT_EQUAL_FATAL(parse_one(&c, "http", "trusted_proxies = 10.0.0.0/40",
+                                    err, sizeof(err)),
+                          KEEL_OK);
+    CU_ASSERT_EQUAL(config_check(&c, err, sizeof(err)), KEEL_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "10.0.0.0/40"));
+    config_free(&c);
+}
+
 static const unit_test_t tests[] = {
+    { "rate limits are requests per duration",
+      test_rate_limits_are_requests_per_duration },
     { "defaults match the documented values",
       test_defaults_match_the_documented_values },
     { "defaults pass the cross-key check",

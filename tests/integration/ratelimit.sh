@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# ratelimit.sh - rate limits (API.md 1.7) and client addresses through a
+# keeld-test of its own with 4 workers and small limits, behind its own
+# nginx, on run.sh's database: the headers and their countdown, exactly
+# one 429 for limit + 1 requests spread over every worker, buckets per
+# user and per address, login throttling per target email and per
+# address, trusted proxies and a spoofed X-Forwarded-For, and workers
+# killed with SIGKILL in a loop under load (no bucket is ever left
+# locked).  Run by run.sh with its environment; prints "N passed, N failed".
+set -u
+. "$KEEL_TEST_SRCDIR/tests/harness/lib.sh"
+top=$KEEL_TEST_DIR
+rd="$top/rl"
+mkdir -p "$rd/log"
+chmod 755 "$rd"
+stop_here() {
+    keel_stop_pidfile "$rd/nginx.pid" 10
+    keel_stop_pidfile "$rd/keeld.master.pid" 20
+}
+trap stop_here EXIT
+cp "$top/pg.env" "$rd/pg.env"
+keel_write_config "$rd" "$rd/keel.sock" "" "$KEEL_TEST_SRCDIR"
+sed -i "s/^workers = 2$/workers = 4/" "$rd/keel.conf"
+# run.sh lifted the limits in the environment; these win for this keeld.
+start() { # start TRUSTED_PROXIES
+    KEEL_RATELIMIT_READ=20/1m KEEL_RATELIMIT_WRITE=5/1m \
+        KEEL_RATELIMIT_AUTH=3/1m KEEL_HTTP_TRUSTED_PROXIES="$1" \
+        keel_start_keeld "$KEEL_TEST_KEELD" "$rd"
+}
+start "127.0.0.1, 10.9.0.0/16" || exit 1
+port=$(keel_free_port) || exit 1
+keel_nginx_conf "$rd" "$port" "$rd/keel.sock" "$KEEL_TEST_SRCDIR"
+keel_start_nginx "$rd" || exit 1
+url="http://127.0.0.1:$port"
+keel_wait_for keel_http_ok "$url/health" || {
+    echo "ratelimit.sh: the instance did not come up" >&2
+    cat "$rd"/log/* >&2
+    exit 1
+}
+
+hdr() { # hdr FILE NAME: a response header's value
+    tr -d '\r' <"$1" | awk -v h="$(echo "$2" | tr 'A-Z' 'a-z')" \
+        -F': ' 'tolower($1) == h { print $2 }' | tail -n 1
+}
+get() { # get NAME XFF [curl args]: headers in $rd/NAME.h, body $rd/NAME.b
+    local name=$1 xff=$2
+    shift 2
+    curl -s -D "$rd/$name.h" -o "$rd/$name.b" -H "X-Forwarded-For: $xff" \
+        "$@" "$url/v1/products?limit=1"
+}
+code() { head -n 1 "$1" | awk '{print $2}'; }
+
+# ---- headers ---------------------------------------------------------------
+get h1 198.51.100.1
+get h2 198.51.100.1
+keel_check "a /v1 answer carries X-RateLimit-Limit" test "$(hdr "$rd/h1.h" X-RateLimit-Limit)" = 20
+keel_check "X-RateLimit-Remaining counts down" \
+    bash -c "test '$(hdr "$rd/h1.h" X-RateLimit-Remaining)' = 19 && test '$(hdr "$rd/h2.h" X-RateLimit-Remaining)' = 18"
+now=$(date +%s)
+reset=$(hdr "$rd/h2.h" X-RateLimit-Reset)
+keel_check "X-RateLimit-Reset is the Unix time the bucket is full again" \
+    bash -c "test $reset -ge $((now + 4)) && test $reset -le $((now + 8))"
+keel_check "RateLimit-Policy names the class, quota and window" \
+    test "$(hdr "$rd/h1.h" RateLimit-Policy)" = '"read";q=20;w=60'
+keel_check "RateLimit gives what is left and when it is all back" \
+    bash -c "[[ '$(hdr "$rd/h2.h" RateLimit)' =~ ^\\\"read\\\"\;r=18\;t=[5-7]\$ ]]"
+curl -s -D "$rd/health.h" -o /dev/null "$url/health"
+keel_check "operational endpoints are not limited (no headers)" \
+    bash -c "! grep -qi '^x-ratelimit' '$rd/health.h'"
+curl -s -D "$rd/nf.h" -o /dev/null -H 'X-Forwarded-For: 198.51.100.1' "$url/v1/nothing-here"
+keel_check "an unknown /v1 path is counted and says so" \
+    bash -c "test '$(code "$rd/nf.h")' = 404 && test '$(hdr "$rd/nf.h" X-RateLimit-Remaining)' = 17"
+
+# ---- one limit across every worker -------------------------------------------
+# 21 requests from one address, 8 at a time: exactly one is refused, and
+# the 20 others see each remaining count from 19 to 0 exactly once.
+seq 1 21 | xargs -P 8 -I{} curl -s -o /dev/null -D "$rd/w{}.h" \
+    -H 'X-Forwarded-For: 198.51.100.2' "$url/v1/products?limit=1"
+n429=0
+: >"$rd/remaining"
+for i in $(seq 1 21); do
+    c=$(code "$rd/w$i.h")
+    if [ "$c" = 429 ]; then
+        n429=$((n429 + 1))
+        last429="$rd/w$i.h"
+    else
+        hdr "$rd/w$i.h" X-RateLimit-Remaining >>"$rd/remaining"
+    fi
+done
+keel_check "limit + 1 requests over 4 workers: exactly one 429" test "$n429" = 1
+keel_check "and the others counted down 19..0, each once" \
+    test "$(sort -n "$rd/remaining" | tr '\n' ' ')" = "$(seq 0 19 | tr '\n' ' ')"
+workers=$(grep '"msg":"access"' "$rd/log/keeld.log" |
+    grep '"client_ip":"198.51.100.2"' | sed 's/.*"pid":\([0-9]*\).*/\1/' |
+    sort -u | wc -l)
+keel_check "the requests were served by more than one worker ($workers)" test "$workers" -ge 2
+after=$(hdr "$last429" Retry-After)
+keel_check "429 has Retry-After (one request's worth: 3 s) and RateLimit r=0" \
+    bash -c "test '$after' -ge 1 && test '$after' -le 3 && [[ '$(hdr "$last429" RateLimit)' == '\"read\";r=0;'* ]]"
+get r429 198.51.100.2
+keel_check "the envelope is 429 RATE_LIMITED" \
+    bash -c "test '$(code "$rd/r429.h")' = 429 && grep -q '\"code\":\"RATE_LIMITED\"' '$rd/r429.b'"
+get other 198.51.100.3
+keel_check "another address has a bucket of its own" test "$(code "$rd/other.h")" = 200
+
+# ---- buckets per user ----------------------------------------------------------
+post() { # post NAME PATH BODY XFF [curl args]
+    local name=$1 path=$2 body=$3 xff=$4
+    shift 4
+    curl -s -D "$rd/$name.h" -o "$rd/$name.b" -H 'Content-Type: application/json' \
+        -H "X-Forwarded-For: $xff" "$@" -d "$body" "$url$path"
+}
+pw="rate limit password 0123"
+register() { # register EMAIL XFF
+    post reg /v1/auth/register "{\"email\":\"$1\",\"password\":\"$pw\",\"name\":\"R\"}" "$2"
+    code "$rd/reg.h"
+}
+login() { # login EMAIL XFF [PASSWORD]: the status; the token in $rd/login.b
+    post login /v1/auth/login "{\"email\":\"$1\",\"password\":\"${3:-$pw}\"}" "$2"
+    code "$rd/login.h"
+}
+token() { sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' "$rd/login.b"; }
+ua="rl-a-$$@example.org"
+ub="rl-b-$$@example.org"
+keel_check "register two users (auth class, 3 per address)" \
+    bash -c "test $(register "$ua" 192.0.2.10) = 201 && test $(register "$ub" 192.0.2.11) = 201"
+login "$ua" 192.0.2.12 >/dev/null
+ta=$(token)
+login "$ub" 192.0.2.13 >/dev/null
+tb=$(token)
+keel_check "they log in" bash -c "test -n '$ta' && test -n '$tb'"
+codes=""
+for i in 1 2 3 4 5 6; do
+    post write /v1/posts '{"title":"Rate","body":"x"}' 192.0.2.20 \
+        -H "Authorization: Bearer $ta"
+    codes="$codes $(code "$rd/write.h")"
+    [ "$i" = 1 ] && first_policy=$(hdr "$rd/write.h" RateLimit-Policy)
+done
+keel_check "a user's writes: 5 answered, the 6th 429 ($codes)" \
+    test "$codes" = " 201 201 201 201 201 429"
+keel_check "under the write class" test "$first_policy" = '"write";q=5;w=60'
+post write /v1/posts '{"title":"Rate","body":"x"}' 192.0.2.20 \
+    -H "Authorization: Bearer $tb"
+keel_check "another user from the same address is not held back" \
+    test "$(code "$rd/write.h")" = 201
+get anon 192.0.2.20
+keel_check "nor the address itself, anonymously" test "$(code "$rd/anon.h")" = 200
+
+# ---- login throttling ------------------------------------------------------------
+# Per target email, from any number of addresses: 3 in all (its sign-up
+# was one), then 429.
+uv="rl-v-$$@example.org"
+register "$uv" 203.0.113.50 >/dev/null
+codes=""
+for ip in 203.0.113.1 203.0.113.2 203.0.113.3; do
+    codes="$codes $(login "$uv" "$ip" "wrong password 0123")"
+done
+keel_check "requests for one email from 4 addresses: the 4th is 429 ($codes)" \
+    test "$codes" = " 401 401 429"
+keel_check "even with the right password" test "$(login "$uv" 203.0.113.5)" = 429
+# Per address, whatever the email: 3, then 429.
+codes=""
+for i in 1 2 3 4; do
+    codes="$codes $(login "nobody-$i-$$@example.org" 203.0.113.9 "wrong password 0123")"
+done
+keel_check "logins for 4 emails from one address: the 4th is 429 ($codes)" \
+    test "$codes" = " 401 401 401 429"
+keel_check "the other user logs in from elsewhere meanwhile" test "$(login "$ub" 203.0.113.10)" = 200
+
+# ---- trusted proxies ------------------------------------------------------------
+get chain "6.6.6.6, 198.51.100.77, 10.9.1.1"
+keel_check "the right-most untrusted X-Forwarded-For entry is the client" \
+    bash -c "grep '\"msg\":\"access\"' '$rd/log/keeld.log' | tail -n 1 | grep -q '\"client_ip\":\"198.51.100.77\"'"
+keel_stop_pidfile "$rd/keeld.master.pid" 20
+start "10.9.0.0/16" || exit 1
+keel_wait_for keel_http_ok "$url/health"
+# nginx (127.0.0.1) is no longer trusted: 21 requests, each claiming a
+# new address, share 127.0.0.1's bucket.
+codes=""
+for i in $(seq 1 21); do
+    get spoof "203.0.113.$((100 + i))"
+    codes="$codes $(code "$rd/spoof.h")"
+done
+keel_check "a spoofed X-Forwarded-For from an untrusted peer is ignored" \
+    test "$(echo "$codes" | tr ' ' '\n' | grep -c 429)" = 1
+keel_check "the log shows the peer's own address" \
+    bash -c "grep '\"msg\":\"access\"' '$rd/log/keeld.log' | tail -n 1 | grep -q '\"client_ip\":\"127.0.0.1\"'"
+
+# ---- SIGKILL under load ----------------------------------------------------------
+keel_stop_pidfile "$rd/keeld.master.pid" 20
+start "127.0.0.1" || exit 1
+keel_wait_for keel_http_ok "$url/health"
+master=$(cat "$rd/keeld.master.pid")
+load() { # 4 loops of requests from 40 addresses for $1 seconds
+    local end=$((SECONDS + $1)) k
+    for k in 1 2 3 4; do
+        (while [ $SECONDS -lt $end ]; do
+            curl -s -o /dev/null -m 2 -H "X-Forwarded-For: 198.18.$k.$((RANDOM % 10))" \
+                "$url/v1/products?limit=1"
+        done) &
+    done
+    wait
+}
+load 8 &
+loadpid=$!
+killed=0
+for i in $(seq 1 12); do
+    sleep 0.5
+    victim=$(ps -o pid= --ppid "$master" | shuf -n 1 | tr -d ' ')
+    if [ -n "$victim" ] && kill -KILL "$victim" 2>/dev/null; then
+        killed=$((killed + 1))
+    fi
+done
+wait "$loadpid"
+keel_check "12 SIGKILLs of workers under load ($killed sent)" test "$killed" -ge 10
+ok=0
+for i in $(seq 1 50); do
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' -m 2 -H 'X-Forwarded-For: 198.51.100.200' "$url/v1/products?limit=1")" = 200 ]; then
+        ok=1
+        break
+    fi
+    sleep 0.1
+done
+keel_check "the server answers afterwards" test "$ok" = 1
+# Every worker still takes from the buckets: 20 more from a fresh address,
+# then exactly one refusal.
+seq 1 20 | xargs -P 4 -I{} curl -s -o /dev/null -m 5 -D "$rd/k{}.h" \
+    -H 'X-Forwarded-For: 198.51.100.201' "$url/v1/products?limit=1"
+n200=0
+for i in $(seq 1 20); do
+    [ "$(code "$rd/k$i.h")" = 200 ] && n200=$((n200 + 1))
+done
+get k21 198.51.100.201
+keel_check "and the limiter still counts exactly (20 answered, the 21st 429)" \
+    bash -c "test $n200 = 20 && test '$(code "$rd/k21.h")' = 429"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
