@@ -75,6 +75,11 @@ static const ckey_t keys[] = {
     { "http", "cursor_secret", CT_STRING, OFF(cursor_secret), "", 0, 0, NULL },
     { "http", "public_max_age", CT_DURATION, OFF(public_max_age), "60s", 0,
       86400, NULL },
+    { "http", "cors_origins", CT_STRING, OFF(cors_origins), "", 0, 0, NULL },
+    { "http", "cors_credentials", CT_BOOL, OFF(cors_credentials), "off", 0, 0,
+      NULL },
+    { "http", "cors_max_age", CT_DURATION, OFF(cors_max_age), "10m", 0, 86400,
+      NULL },
     { "http", "trusted_proxies", CT_STRING, OFF(trusted_proxies), "", 0, 0,
       NULL },
     { "ratelimit", "enabled", CT_BOOL, OFF(rl_enabled), "on", 0, 0, NULL },
@@ -369,6 +374,33 @@ bad:
 oom:
     webhooks_free(&w);
     return KEEL_EINTERNAL;
+}
+
+const char *
+config_cors_origin(const keel_config_t *cfg, const char *origin, int exact)
+{
+    const char *p = cfg->cors_origins;
+    size_t n = origin ? strlen(origin) : 0;
+
+    if (origin == NULL || n == 0)
+        return NULL;
+    while (*p != '\0') {
+        const char *e;
+        size_t len;
+
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        e = p;
+        while (*e && *e != ',' && *e != ' ' && *e != '\t')
+            e++;
+        len = (size_t)(e - p);
+        if (len == n && strncmp(p, origin, n) == 0)
+            return origin;
+        if (!exact && len == 1 && *p == '*')
+            return cfg->cors_credentials ? origin : "*";
+        p = e;
+    }
+    return NULL;
 }
 
 int
@@ -774,6 +806,13 @@ config_check(const keel_config_t *cfg, char *err, size_t errlen)
     if (cidr_list_parse(cfg->trusted_proxies, &trusted, err, errlen) != KEEL_OK)
         return KEEL_EINVAL;
     cidr_list_free(&trusted);
+    /* Browsers refuse "*" with credentials; an origin list must name them. */
+    if (cfg->cors_credentials && config_cors_origin(cfg, "*", 1) != NULL) {
+        keel_seterr(err, errlen,
+                    "[http] cors_credentials = on needs cors_origins to name "
+                    "the origins, not \"*\"");
+        return KEEL_EINVAL;
+    }
     if (cfg->max_query_size + cfg->max_path_size > (1 << 20)) {
         keel_seterr(err, errlen, "max_query_size + max_path_size exceed 1 MiB");
         return KEEL_EINVAL;

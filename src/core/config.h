@@ -32,6 +32,16 @@ enum mail_transport { MAIL_FILE, MAIL_SMTP };
 enum jwt_choice { JWT_HS256, JWT_RS256, JWT_ES256 };
 enum smtp_tls { SMTP_TLS_OFF, SMTP_TLS_TRY, SMTP_TLS_REQUIRED };
 
+/*
+ * CORS (API.md 6): the Access-Control-Allow-Origin value for a request
+ * from `origin` — the origin itself when [http] cors_origins names it (or
+ * is "*" with credentials on), "*" when the list is "*" — or NULL when
+ * it is not allowed.  `exact`: only a literal entry counts.
+ */
+struct keel_config;
+const char *config_cors_origin(const struct keel_config *cfg,
+                               const char *origin, int exact);
+
 /* A rate limit: `limit` requests per `window` seconds (0: none). */
 typedef struct keel_rate {
     long long limit;
@@ -61,6 +71,9 @@ typedef struct keel_config {
     char *cursor_secret;   /* HMAC key of pagination cursors, "" = random */
     double public_max_age; /* Cache-Control max-age of public GETs, 0 = no */
     char *trusted_proxies; /* CIDRs whose X-Forwarded-For is believed */
+    char *cors_origins;    /* "https://a.example, ..." or "*"; "" = none */
+    int cors_credentials;  /* bool: Access-Control-Allow-Credentials */
+    double cors_max_age;   /* preflight cache, seconds */
     /* [ratelimit]: requests per window per client and class (API.md 1.7) */
     int rl_enabled;
     keel_rate_t rl_read, rl_write, rl_auth;

@@ -488,6 +488,61 @@ chain_error(keel_ctx_t *ctx, keel_rc rc)
         ctx_header_set(ctx, "Retry-After", "1");
 }
 
+/* ---- CORS (API.md 6) ------------------------------------------------- */
+
+#define CORS_ALLOW_HEADERS                                                     \
+    "Authorization, Content-Type, Idempotency-Key, If-Match, "                 \
+    "If-None-Match, X-Request-Id, traceparent"
+#define CORS_EXPOSE_HEADERS                                                    \
+    "ETag, Location, X-Request-Id, Retry-After, X-RateLimit-Limit, "           \
+    "X-RateLimit-Remaining, X-RateLimit-Reset, RateLimit-Policy, RateLimit, "  \
+    "Idempotent-Replayed"
+
+/* Add `v` to the Vary header (answers differ by it). */
+static void
+vary(keel_ctx_t *ctx, const char *v)
+{
+    const char *old = ctx_header_get(ctx, "Vary");
+
+    ctx_header_set(ctx, "Vary",
+                   old ? arena_sprintf(ctx->arena, "%s, %s", old, v) : v);
+}
+
+/*
+ * The CORS headers of an answer: Vary: Origin whenever origins are
+ * configured (a cache must not serve one origin's answer to another), and
+ * the Allow-Origin family only for an allowed Origin.  `preflight`: the
+ * answer to OPTIONS with Access-Control-Request-Method; `allow` its
+ * methods.
+ */
+static void
+cors_headers(keel_ctx_t *ctx, int preflight, const char *allow)
+{
+    const keel_config_t *cfg = ctx->http->cfg;
+    const char *ok;
+
+    if (cfg == NULL || cfg->cors_origins == NULL ||
+        cfg->cors_origins[0] == '\0')
+        return;
+    vary(ctx, "Origin");
+    ok = config_cors_origin(cfg, request_header(&ctx->req, "origin"), 0);
+    if (ok == NULL)
+        return;
+    ctx_header_set(ctx, "Access-Control-Allow-Origin", ok);
+    if (cfg->cors_credentials)
+        ctx_header_set(ctx, "Access-Control-Allow-Credentials", "true");
+    if (preflight) {
+        ctx_header_set(ctx, "Access-Control-Allow-Methods", allow);
+        ctx_header_set(ctx, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
+        ctx_header_set(
+            ctx, "Access-Control-Max-Age",
+            arena_sprintf(ctx->arena, "%lld", (long long)cfg->cors_max_age));
+    } else {
+        ctx_header_set(ctx, "Access-Control-Expose-Headers",
+                       CORS_EXPOSE_HEADERS);
+    }
+}
+
 static void
 finish(keel_ctx_t *ctx)
 {
@@ -522,13 +577,17 @@ chain_run(keel_ctx_t *ctx, keel_rc parse_rc, const char *why)
     rc = router_match(ctx->http->router, req->method, req->segments,
                       req->nsegments, &ctx->match);
     if (rc == KEEL_EMETHOD && req->method == HTTP_OPTIONS) {
-        /* OPTIONS on a known path: its methods (CORS preflight later). */
+        /* OPTIONS on a known path: its methods, and a CORS preflight's
+         * answer when an allowed origin asks. */
         char allow[96];
         router_allow_string(ctx->match.allow, allow, sizeof(allow));
         ctx_respond_empty(ctx, 204);
         ctx_header_set(ctx, "Allow", allow);
-        rc = KEEL_OK;
-        goto out;
+        cors_headers(
+            ctx, request_header(req, "access-control-request-method") != NULL,
+            allow);
+        finish(ctx);
+        return;
     }
     if (rc != KEEL_OK) {
         /* Unknown /v1 paths count too, by address: probing is traffic. */
@@ -558,6 +617,7 @@ chain_run(keel_ctx_t *ctx, keel_rc parse_rc, const char *why)
 out:
     if (rc != KEEL_OK)
         chain_error(ctx, rc);
+    cors_headers(ctx, 0, NULL);
     finish(ctx);
 }
 

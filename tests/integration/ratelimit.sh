@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ratelimit.sh - rate limits (API.md 1.7) and client addresses through a
+# ratelimit.sh - rate limits (API.md 1.7), client addresses and CORS
+# (API.md 6) through a
 # keeld-test of its own with 4 workers and small limits, behind its own
 # nginx, on run.sh's database: the headers and their countdown, exactly
 # one 429 for limit + 1 requests spread over every worker, buckets per
@@ -25,6 +26,7 @@ sed -i "s/^workers = 2$/workers = 4/" "$rd/keel.conf"
 start() { # start TRUSTED_PROXIES
     KEEL_RATELIMIT_READ=20/1m KEEL_RATELIMIT_WRITE=5/1m \
         KEEL_RATELIMIT_AUTH=3/1m KEEL_HTTP_TRUSTED_PROXIES="$1" \
+        KEEL_HTTP_CORS_ORIGINS="https://app.example, https://admin.example" \
         keel_start_keeld "$KEEL_TEST_KEELD" "$rd"
 }
 start "127.0.0.1, 10.9.0.0/16" || exit 1
@@ -70,6 +72,33 @@ keel_check "operational endpoints are not limited (no headers)" \
 curl -s -D "$rd/nf.h" -o /dev/null -H 'X-Forwarded-For: 198.51.100.1' "$url/v1/nothing-here"
 keel_check "an unknown /v1 path is counted and says so" \
     bash -c "test '$(code "$rd/nf.h")' = 404 && test '$(hdr "$rd/nf.h" X-RateLimit-Remaining)' = 17"
+
+# ---- CORS ------------------------------------------------------------------------
+pre() { # pre NAME ORIGIN: a preflight of GET /v1/products, headers in $rd/NAME.h
+    curl -s -D "$rd/$1.h" -o /dev/null -X OPTIONS -H "Origin: $2" \
+        -H 'Access-Control-Request-Method: GET' \
+        -H 'Access-Control-Request-Headers: authorization' "$url/v1/products"
+}
+pre pre-ok https://app.example
+keel_check "a preflight from an allowed origin: 204 with that origin" \
+    bash -c "test '$(code "$rd/pre-ok.h")' = 204 && test '$(hdr "$rd/pre-ok.h" Access-Control-Allow-Origin)' = https://app.example"
+keel_check "its methods, the request headers keel reads, and a max age" \
+    bash -c "[[ '$(hdr "$rd/pre-ok.h" Access-Control-Allow-Methods)' == *GET*POST* && '$(hdr "$rd/pre-ok.h" Access-Control-Allow-Headers)' == *Authorization*Idempotency-Key* ]] && test '$(hdr "$rd/pre-ok.h" Access-Control-Max-Age)' = 600"
+keel_check "Vary: Origin, and no credentials unless configured" \
+    bash -c "[[ '$(hdr "$rd/pre-ok.h" Vary)' == *Origin* ]] && ! grep -qi '^access-control-allow-credentials' '$rd/pre-ok.h'"
+pre pre-bad https://evil.example
+keel_check "a preflight from another origin gets no CORS headers" \
+    bash -c "test '$(code "$rd/pre-bad.h")' = 204 && ! grep -qi '^access-control-' '$rd/pre-bad.h'"
+get cors-ok 198.51.100.9 -H 'Origin: https://admin.example'
+keel_check "an allowed origin's request: Allow-Origin and Expose-Headers" \
+    bash -c "test '$(hdr "$rd/cors-ok.h" Access-Control-Allow-Origin)' = https://admin.example && [[ '$(hdr "$rd/cors-ok.h" Access-Control-Expose-Headers)' == *RateLimit* ]]"
+get cors-bad 198.51.100.9 -H 'Origin: https://app.example.evil.example'
+keel_check "another origin's request: no Allow-Origin, still Vary: Origin" \
+    bash -c "! grep -qi '^access-control-allow-origin' '$rd/cors-bad.h' && [[ '$(hdr "$rd/cors-bad.h" Vary)' == *Origin* ]]"
+curl -s -D "$rd/cors-p.h" -o /dev/null -H 'Origin: https://app.example' \
+    -H 'X-Forwarded-For: 198.51.100.9' "$url/v1/products?limit=1"
+keel_check "Vary keeps what the resource said (Authorization, Origin)" \
+    test "$(hdr "$rd/cors-p.h" Vary)" = "Authorization, Origin"
 
 # ---- one limit across every worker -------------------------------------------
 # 21 requests from one address, 8 at a time: exactly one is refused, and

@@ -1257,7 +1257,46 @@ test_rate_limits_are_requests_per_duration(void)
     config_free(&c);
 }
 
+static void
+test_cors_origins_match_exactly_and_star_never_with_credentials(void)
+{
+    keel_config_t c;
+    char err[256];
+
+    config_defaults(&c);
+    CU_ASSERT_STRING_EQUAL(c.cors_origins, "");
+    CU_ASSERT_EQUAL(c.cors_credentials, 0);
+    approx(c.cors_max_age, 600.0);
+    CU_ASSERT_PTR_NULL(config_cors_origin(&c, "https://a.example", 0));
+    config_free(&c);
+    CU_ASSERT_EQUAL_FATAL(parse_one(&c, "http",
+                                    "cors_origins = https://a.example, "
+                                    "https://b.example:8443",
+                                    err, sizeof(err)),
+                          KEEL_OK);
+    CU_ASSERT_STRING_EQUAL(config_cors_origin(&c, "https://a.example", 0),
+                           "https://a.example");
+    CU_ASSERT_STRING_EQUAL(config_cors_origin(&c, "https://b.example:8443", 0),
+                           "https://b.example:8443");
+    CU_ASSERT_PTR_NULL(config_cors_origin(&c, "https://b.example", 0));
+    CU_ASSERT_PTR_NULL(config_cors_origin(&c, "https://a.example.evil", 0));
+    CU_ASSERT_PTR_NULL(config_cors_origin(&c, "http://a.example", 0));
+    CU_ASSERT_PTR_NULL(config_cors_origin(&c, "", 0));
+    CU_ASSERT_PTR_NULL(config_cors_origin(&c, NULL, 0));
+    config_free(&c);
+    CU_ASSERT_EQUAL_FATAL(
+        parse_one(&c, "http", "cors_origins = *", err, sizeof(err)), KEEL_OK);
+    CU_ASSERT_STRING_EQUAL(config_cors_origin(&c, "https://x.example", 0), "*");
+    CU_ASSERT_EQUAL(config_check(&c, err, sizeof(err)), KEEL_OK);
+    c.cors_credentials = 1;
+    CU_ASSERT_EQUAL(config_check(&c, err, sizeof(err)), KEEL_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "cors_credentials"));
+    config_free(&c);
+}
+
 static const unit_test_t tests[] = {
+    { "CORS origins match exactly, and * never with credentials",
+      test_cors_origins_match_exactly_and_star_never_with_credentials },
     { "rate limits are requests per duration",
       test_rate_limits_are_requests_per_duration },
     { "defaults match the documented values",
