@@ -12,6 +12,9 @@
 #                           failure); $duration seconds, $conns connections
 #   bench_pgbench_select    pgbench -S -M prepared -c8 -j2 TPS: PostgreSQL's
 #                           own one-row ceiling on this machine, now
+#   bench_account EMAIL PASSWORD
+#                           register over the API and log in: the access
+#                           token in $token
 
 die() {
     echo "bench: $*" >&2
@@ -67,6 +70,16 @@ bench_stack() {
     keel_start_nginx "$tmp" || die "nginx did not start"
     url="http://127.0.0.1:$port"
     keel_wait_for keel_http_ok "$url/health" || die "the stack did not come up"
+}
+
+bench_account() {
+    curl -fsS -o /dev/null -H 'Content-Type: application/json' \
+        -d "{\"email\":\"$1\",\"password\":\"$2\",\"name\":\"Bench\"}" \
+        "$url/v1/auth/register" || die "register $1 failed"
+    token=$(curl -fsS -H 'Content-Type: application/json' \
+        -d "{\"email\":\"$1\",\"password\":\"$2\"}" "$url/v1/auth/login" |
+        sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+    [ -n "$token" ] || die "login $1 failed"
 }
 
 bench_rps() {

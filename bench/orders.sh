@@ -81,14 +81,7 @@ mapfile -t ids < <(sql -c "SELECT public_id FROM products
 password="bench password 0123"
 tokens=()
 for i in $(seq "$nusers"); do
-    email=bench$i@example.org
-    curl -fsS -o /dev/null -H 'Content-Type: application/json' \
-        -d "{\"email\":\"$email\",\"password\":\"$password\",\"name\":\"Bench $i\"}" \
-        "$url/v1/auth/register" || die "register $email failed"
-    token=$(curl -fsS -H 'Content-Type: application/json' \
-        -d "{\"email\":\"$email\",\"password\":\"$password\"}" \
-        "$url/v1/auth/login" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
-    [ -n "$token" ] || die "login $email failed"
+    bench_account "bench$i@example.org" "$password"
     tokens+=("$token")
 done
 

@@ -38,13 +38,7 @@ bench_stack
 
 email=bench@example.org
 password="bench password 0123"
-curl -fsS -o /dev/null -H 'Content-Type: application/json' \
-    -d "{\"email\":\"$email\",\"password\":\"$password\",\"name\":\"Bench\"}" \
-    "$url/v1/auth/register" || die "register failed"
-token=$(curl -fsS -H 'Content-Type: application/json' \
-    -d "{\"email\":\"$email\",\"password\":\"$password\"}" "$url/v1/auth/login" |
-    sed 's/.*"access_token":"\([^"]*\)".*/\1/')
-[ -n "$token" ] || die "login failed"
+bench_account "$email" "$password"
 
 # 100 000 published public posts by 1 000 authors over a year.
 (

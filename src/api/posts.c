@@ -205,12 +205,7 @@ posts_change(keel_ctx_t *ctx)
         return rc;
     rc = posts_update(c, ctx_param_uuid(ctx, "id"), &f, ctx_if_match(ctx),
                       version, &post, &err);
-    if (rc == KEEL_ENOTFOUND || rc == KEEL_EPRECOND || rc == KEEL_EVERSION)
-        return ctx_fail(ctx, rc, NULL);
-    if (rc != KEEL_OK)
-        return ctx_fail_db(ctx, rc, &err);
-    coll_respond_one(ctx, 200, post);
-    return KEEL_OK;
+    return coll_respond_changed(ctx, rc, post, &err);
 }
 
 keel_rc

@@ -195,12 +195,7 @@ products_change(keel_ctx_t *ctx)
         return rc;
     rc = products_update(c, ctx_param_uuid(ctx, "id"), &f, ctx_if_match(ctx),
                          version, &product, &err);
-    if (rc == KEEL_ENOTFOUND || rc == KEEL_EPRECOND || rc == KEEL_EVERSION)
-        return ctx_fail(ctx, rc, NULL);
-    if (rc != KEEL_OK)
-        return ctx_fail_db(ctx, rc, &err);
-    coll_respond_one(ctx, 200, product);
-    return KEEL_OK;
+    return coll_respond_changed(ctx, rc, product, &err);
 }
 
 keel_rc

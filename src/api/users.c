@@ -152,12 +152,7 @@ users_patch(keel_ctx_t *ctx)
         ctx_detail(ctx, "email", "is already registered");
         return ctx_fail(ctx, rc, "Email address already registered");
     }
-    if (rc == KEEL_ENOTFOUND || rc == KEEL_EPRECOND || rc == KEEL_EVERSION)
-        return ctx_fail(ctx, rc, NULL);
-    if (rc != KEEL_OK)
-        return ctx_fail_db(ctx, rc, &err);
-    coll_respond_one(ctx, 200, user);
-    return KEEL_OK;
+    return coll_respond_changed(ctx, rc, user, &err);
 }
 
 keel_rc

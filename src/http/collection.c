@@ -1119,6 +1119,18 @@ coll_respond_get(keel_ctx_t *ctx, json_object *obj)
     coll_respond_one(ctx, 200, obj);
 }
 
+keel_rc
+coll_respond_changed(keel_ctx_t *ctx, keel_rc rc, json_object *obj,
+                     const db_error_t *err)
+{
+    if (rc == KEEL_ENOTFOUND || rc == KEEL_EPRECOND || rc == KEEL_EVERSION)
+        return ctx_fail(ctx, rc, NULL);
+    if (rc != KEEL_OK)
+        return ctx_fail_db(ctx, rc, err);
+    coll_respond_one(ctx, 200, obj);
+    return KEEL_OK;
+}
+
 void
 coll_respond_created(keel_ctx_t *ctx, const char *base, json_object *obj)
 {

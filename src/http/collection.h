@@ -220,6 +220,15 @@ void coll_respond(keel_ctx_t *ctx, const coll_query_t *q, coll_page_t *page);
  * coll_respond_get: the same with 200, or 304 when If-None-Match matches.
  */
 void coll_respond_one(keel_ctx_t *ctx, int status, json_object *obj);
+/*
+ * The answer to a guarded change (PUT, PATCH) whose store call returned
+ * `rc`: 200 with `obj` (taken over) on success; else 404, 412 or 409
+ * VERSION_CONFLICT as they are, and any other error through
+ * ctx_fail_db() (logged with `err`).  Returns what the handler returns.
+ */
+keel_rc coll_respond_changed(keel_ctx_t *ctx, keel_rc rc, json_object *obj,
+                             const db_error_t *err);
+
 /* 201 with coll_respond_one and Location: <base>/<its id>. */
 void coll_respond_created(keel_ctx_t *ctx, const char *base, json_object *obj);
 void coll_respond_get(keel_ctx_t *ctx, json_object *obj);
