@@ -71,6 +71,8 @@ static const ckey_t keys[] = {
       1 << 20, NULL },
     { "http", "max_json_depth", CT_INT, OFF(max_json_depth), "32", 1, 1000,
       NULL },
+    { "http", "max_query_params", CT_INT, OFF(max_query_params), "64", 1, 1024,
+      NULL },
     { "http", "hsts", CT_STRING, OFF(hsts), "", 0, 0, NULL },
     { "http", "cursor_secret", CT_STRING, OFF(cursor_secret), "", 0, 0, NULL },
     { "http", "public_max_age", CT_DURATION, OFF(public_max_age), "60s", 0,

@@ -67,6 +67,7 @@ typedef struct keel_config {
     long long max_path_size;
     long long max_header_size;
     int max_json_depth;
+    int max_query_params;
     char *hsts;            /* Strict-Transport-Security value, "" = not sent */
     char *cursor_secret;   /* HMAC key of pagination cursors, "" = random */
     double public_max_age; /* Cache-Control max-age of public GETs, 0 = no */

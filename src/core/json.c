@@ -2,32 +2,175 @@
 #include "keel-build.h"
 
 #include "core/json.h"
+#include "core/util.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-/*
- * RFC 8259 forbids raw control characters (U+0000..U+001F) inside strings;
- * json-c accepts them even in strict mode.  0 when there are none.
- */
-static int
-raw_control_in_string(const char *buf, size_t len)
-{
-    int in_string = 0;
+static const char not_json[] = "Request body is not well-formed JSON";
+static const char out_of_range[] =
+    "A number in the request body is out of range";
 
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)buf[i];
-        if (!in_string) {
-            if (c == '"')
-                in_string = 1;
-        } else if (c == '\\') {
-            i++; /* skip the escaped character */
-        } else if (c == '"') {
-            in_string = 0;
-        } else if (c < 0x20) {
-            return 1;
+static int
+hex4(const char *p, const char *end, unsigned *cp)
+{
+    unsigned v = 0;
+
+    if (end - p < 4)
+        return -1;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *cp = v;
+    return 0;
+}
+
+/* An integer literal (no fraction or exponent) that int64 cannot hold. */
+static int
+integer_overflows(const char *p, size_t n)
+{
+    char tmp[32];
+    long long v;
+    char *e;
+
+    if (n >= sizeof(tmp))
+        return 1;
+    memcpy(tmp, p, n);
+    tmp[n] = '\0';
+    errno = 0;
+    v = strtoll(tmp, &e, 10);
+    (void)v;
+    return errno == ERANGE;
+}
+
+/*
+ * What json-c lets through even in strict mode, found on the raw text:
+ * raw control characters (U+0000..U+001F) inside strings, UTF-8 that is
+ * not in shortest form (json-c's check takes "\xc0\xaf" for '/'), unpaired
+ * UTF-16 surrogate escapes (json-c quietly turns them into U+FFFD), \u0000 in a
+ * member name (json-c keys are C strings: "title\u0000x" would become
+ * "title"), NaN and Infinity, and integers that do not fit in int64
+ * (json-c clamps them).  Counts member names into *nkeys for the duplicate
+ * check.  NULL when none, else the client-safe message.
+ */
+static const char *
+lexical_check(const char *buf, size_t len, size_t *nkeys)
+{
+    const char *p = buf, *end = buf + len;
+
+    *nkeys = 0;
+    while (p < end) {
+        unsigned char c = (unsigned char)*p;
+
+        if (c == '"') {
+            int has_nul = 0;
+            const char *q, *s = p + 1;
+
+            for (p++; p < end && *p != '"'; p++) {
+                unsigned cp, lo;
+
+                if ((unsigned char)*p < 0x20)
+                    return not_json;
+                if (*p != '\\')
+                    continue;
+                if (++p == end)
+                    return not_json;
+                if (*p != 'u')
+                    continue;
+                if (hex4(p + 1, end, &cp) != 0)
+                    return not_json;
+                p += 4;
+                if (cp == 0)
+                    has_nul = 1;
+                if (cp >= 0xDC00 && cp <= 0xDFFF)
+                    return not_json; /* a low surrogate alone */
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    if (end - p < 7 || p[1] != '\\' || p[2] != 'u' ||
+                        hex4(p + 3, end, &lo) != 0 || lo < 0xDC00 ||
+                        lo > 0xDFFF)
+                        return not_json; /* a high surrogate alone */
+                    p += 6;
+                }
+            }
+            if (p == end || utf8_chars(s, (size_t)(p - s)) < 0)
+                return not_json;
+            p++; /* past the closing quote */
+            for (q = p; q < end &&
+                        (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r');
+                 q++)
+                ;
+            if (q < end && *q == ':') {
+                if (has_nul)
+                    return not_json;
+                (*nkeys)++;
+            }
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            const char *s = p;
+            int integer = 1;
+
+            while (p < end &&
+                   (*p == '-' || *p == '+' || *p == '.' || *p == 'e' ||
+                    *p == 'E' || (*p >= '0' && *p <= '9'))) {
+                if (*p == '.' || *p == 'e' || *p == 'E')
+                    integer = 0;
+                p++;
+            }
+            if (p < end && (*p == 'I' || *p == 'N'))
+                return not_json; /* -Infinity, -NaN */
+            if (integer && integer_overflows(s, (size_t)(p - s)))
+                return out_of_range;
+        } else if (c == 'I' || c == 'N') {
+            return not_json; /* Infinity, NaN: not JSON */
+        } else {
+            p++;
         }
     }
-    return 0;
+    return NULL;
+}
+
+/*
+ * Walk the parsed tree: every double finite (1e400 parses as inf), and
+ * the member names it holds counted, for the duplicate check.  Depth is
+ * bounded by the tokener's max_depth.
+ */
+static const char *
+tree_check(json_object *o, size_t *nkeys)
+{
+    const char *why = NULL;
+
+    switch (json_object_get_type(o)) {
+    case json_type_double:
+        return isfinite(json_object_get_double(o)) ? NULL : out_of_range;
+    case json_type_object: {
+        json_object_object_foreach(o, k, v)
+        {
+            (void)k;
+            (*nkeys)++;
+            if ((why = tree_check(v, nkeys)) != NULL)
+                return why;
+        }
+        return NULL;
+    }
+    case json_type_array:
+        for (size_t i = 0, n = json_object_array_length(o); i < n; i++)
+            if ((why = tree_check(json_object_array_get_idx(o, i), nkeys)) !=
+                NULL)
+                return why;
+        return NULL;
+    default:
+        return NULL;
+    }
 }
 
 keel_rc
@@ -37,13 +180,10 @@ json_parse_strict(const char *buf, size_t len, int max_depth, json_object **out,
     json_tokener *tok;
     json_object *o;
     enum json_tokener_error jerr;
-    size_t end;
+    size_t end, keys_text = 0, keys_tree = 0;
+    const char *bad;
 
     *out = NULL;
-    if (raw_control_in_string(buf, len)) {
-        *why = "Request body is not well-formed JSON";
-        return KEEL_EBADREQ;
-    }
     if (len > (size_t)0x7fffffff) {
         *why = "Request body is too large to parse";
         return KEEL_EBADREQ;
@@ -66,16 +206,31 @@ json_parse_strict(const char *buf, size_t len, int max_depth, json_object **out,
     }
     if (o == NULL || jerr != json_tokener_success) {
         json_object_put(o);
-        *why = "Request body is not well-formed JSON";
+        *why = not_json;
         return KEEL_EBADREQ;
     }
     for (; end < len; end++) {
         char c = buf[end];
         if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
             json_object_put(o);
-            *why = "Request body is not well-formed JSON";
+            *why = not_json;
             return KEEL_EBADREQ;
         }
+    }
+    /* Syntactically JSON: now what json-c would have let slip. */
+    if ((bad = lexical_check(buf, len, &keys_text)) != NULL ||
+        (bad = tree_check(o, &keys_tree)) != NULL) {
+        json_object_put(o);
+        *why = bad;
+        return KEEL_EBADREQ;
+    }
+    if (keys_tree != keys_text) {
+        /* json-c keeps the last of repeated names; RFC 8259 leaves that
+         * undefined, so one reader could see another value than the next
+         * (a proxy, a log, keel).  Refuse. */
+        json_object_put(o);
+        *why = "A JSON object repeats a member name";
+        return KEEL_EBADREQ;
     }
     *out = o;
     return KEEL_OK;

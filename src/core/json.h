@@ -12,8 +12,12 @@
 /*
  * Parse exactly one JSON value from buf[0..len): strict RFC 8259 syntax,
  * valid UTF-8, nesting at most `max_depth`, nothing but whitespace after
- * it.  On success returns KEEL_OK and *out (the caller puts it).  On failure
- * returns KEEL_EBADREQ and points *why at a static client-safe message.
+ * it.  Also refused, though json-c alone would accept them: NaN and
+ * Infinity, numbers that overflow (integers beyond int64, doubles beyond
+ * the finite range), unpaired surrogate escapes, \u0000 in a member name
+ * and repeated member names in one object.  On success returns KEEL_OK
+ * and *out (the caller puts it).  On failure returns KEEL_EBADREQ and
+ * points *why at a static client-safe message.
  */
 keel_rc json_parse_strict(const char *buf, size_t len, int max_depth,
                           json_object **out, const char **why);

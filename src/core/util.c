@@ -273,3 +273,46 @@ sha256_bytea(const void *data, size_t len, char out[SHA256_BYTEA_LEN])
     }
     out[66] = '\0';
 }
+
+long
+utf8_chars(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    long n = 0;
+
+    while (p < end) {
+        size_t need;
+        unsigned cp;
+
+        if (*p < 0x80) {
+            p++;
+            n++;
+            continue;
+        } else if ((*p & 0xE0) == 0xC0) {
+            need = 2;
+            cp = *p & 0x1F;
+        } else if ((*p & 0xF0) == 0xE0) {
+            need = 3;
+            cp = *p & 0x0F;
+        } else if ((*p & 0xF8) == 0xF0) {
+            need = 4;
+            cp = *p & 0x07;
+        } else {
+            return -1;
+        }
+        if ((size_t)(end - p) < need)
+            return -1;
+        for (size_t i = 1; i < need; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return -1;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        if ((need == 2 && cp < 0x80) || (need == 3 && cp < 0x800) ||
+            (need == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return -1;
+        p += need;
+        n++;
+    }
+    return n;
+}

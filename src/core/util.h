@@ -56,6 +56,12 @@ int ascii_ncasecmp(const char *a, const char *b, size_t n);
  * Parse a whole decimal integer in [min, max].  Returns 0 and sets *out, or
  * -1 when `s` is empty, has other characters, or is out of range.
  */
+/*
+ * Code points in s[0..len) when it is valid UTF-8 (RFC 3629: shortest
+ * form, no surrogates, at most U+10FFFF), else -1.
+ */
+long utf8_chars(const char *s, size_t len);
+
 int parse_ll(const char *s, long long min, long long max, long long *out);
 
 /* snprintf into an error buffer (err, errlen), for "char *err" APIs. */

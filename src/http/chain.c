@@ -39,6 +39,7 @@ http_init(keel_http_t *h, const keel_config_t *cfg, const keel_app_t *app,
     h->limits.max_path = (size_t)cfg->max_path_size;
     h->limits.max_header = (size_t)cfg->max_header_size;
     h->limits.max_json_depth = cfg->max_json_depth;
+    h->limits.max_query_params = (size_t)cfg->max_query_params;
     if (cidr_list_parse(cfg->trusted_proxies, &h->trusted, err, errlen) !=
         KEEL_OK)
         return KEEL_EINVAL;

@@ -93,47 +93,6 @@ detail(json_object *details, const char *field, const char *message)
         details_add(details, field, message);
 }
 
-/* Characters of a valid UTF-8 string, or -1. */
-static long
-utf8_chars(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    long n = 0;
-
-    while (*p) {
-        int len;
-        unsigned cp;
-        if (*p < 0x80) {
-            p++;
-            n++;
-            continue;
-        } else if ((*p & 0xE0) == 0xC0) {
-            len = 2;
-            cp = *p & 0x1F;
-        } else if ((*p & 0xF0) == 0xE0) {
-            len = 3;
-            cp = *p & 0x0F;
-        } else if ((*p & 0xF8) == 0xF0) {
-            len = 4;
-            cp = *p & 0x07;
-        } else {
-            return -1;
-        }
-        for (int i = 1; i < len; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return -1;
-            cp = (cp << 6) | (p[i] & 0x3F);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return -1;
-        p += len;
-        n++;
-    }
-    return n;
-}
-
 static int
 check_filter(const coll_filter_t *f, const char *v, arena_t *a,
              json_object *details)
@@ -143,7 +102,7 @@ check_filter(const coll_filter_t *f, const char *v, arena_t *a,
 
     switch (f->type) {
     case COLL_TEXT:
-        chars = utf8_chars(v);
+        chars = utf8_chars(v, strlen(v));
         if (chars < 1 || chars > (f->max_len > 0 ? f->max_len : 256)) {
             detail(details, f->name,
                    chars < 0

@@ -74,7 +74,8 @@ url_decode(const char *in, size_t len, char *out, int plus)
 }
 
 keel_rc
-query_parse(arena_t *a, const char *qs, kv_t **out, size_t *n, const char **why)
+query_parse(arena_t *a, const char *qs, size_t max_params, kv_t **out,
+            size_t *n, const char **why)
 {
     size_t count = 0, cap = 0;
     kv_t *kv = NULL;
@@ -91,7 +92,7 @@ query_parse(arena_t *a, const char *qs, kv_t **out, size_t *n, const char **why)
         char *name, *value;
 
         if (plen > 0) {
-            if (count == REQUEST_MAX_QUERY_PARAMS) {
+            if (count == max_params) {
                 *why = "Too many query parameters";
                 return KEEL_EBADREQ;
             }
@@ -433,7 +434,8 @@ request_from_params(keel_request_t *req, arena_t *a, char *const *envp,
     rc = path_split(a, req->path, &req->segments, &req->nsegments, why);
     if (rc != KEEL_OK)
         return rc;
-    return query_parse(a, req->query_string, &req->query, &req->nquery, why);
+    return query_parse(a, req->query_string, lim->max_query_params, &req->query,
+                       &req->nquery, why);
 }
 
 /*

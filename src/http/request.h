@@ -38,11 +38,11 @@ typedef struct keel_limits {
     size_t max_path;
     size_t max_header;
     int max_json_depth;
+    size_t max_query_params;
 } keel_limits_t;
 
-#define REQUEST_MAX_QUERY_PARAMS 64
-#define REQUEST_MAX_SEGMENTS     32
-#define REQUEST_ID_MAX           128
+#define REQUEST_MAX_SEGMENTS 32
+#define REQUEST_ID_MAX       128
 
 typedef struct keel_request {
     enum http_method method;
@@ -85,10 +85,10 @@ ssize_t url_decode(const char *in, size_t len, char *out, int plus);
  * Split a raw query string into decoded name/value pairs.  "a" and "a="
  * both give an empty value; empty pieces ("a=1&&b=2") are skipped.  Returns
  * KEEL_OK, or KEEL_EBADREQ (malformed escape, more than
- * REQUEST_MAX_QUERY_PARAMS pairs) with *why set.
+ * max_params pairs) with *why set.
  */
-keel_rc query_parse(arena_t *a, const char *qs, kv_t **out, size_t *n,
-                    const char **why);
+keel_rc query_parse(arena_t *a, const char *qs, size_t max_params, kv_t **out,
+                    size_t *n, const char **why);
 
 /*
  * Split a raw absolute path into decoded segments: "/" has none, "/a/b/" has

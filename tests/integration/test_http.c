@@ -20,6 +20,8 @@ get(const char *path, http_resp_t *r)
     http_do(base, "GET", path, NULL, NULL, 0, r);
 }
 
+#define UUID "0b6f6a5e-9c1d-4c43-8d7e-1a2b3c4d5e6f"
+
 static void
 post_json(const char *path, const char *body, http_resp_t *r)
 {
@@ -265,22 +267,146 @@ test_json_that_is_not_an_object_is_400(void)
     }
 }
 
+/* The contract's answer, message included. */
 static void
-test_json_nesting_beyond_limit_is_400(void)
+assert_error(const http_resp_t *r, long status, const char *code,
+             const char *message)
+{
+    const char *m = json_path_str(r->json, "error.message");
+
+    assert_envelope(r, status, code);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT_STRING_EQUAL(m, message);
+}
+
+static void
+post_nested(int arrays, http_resp_t *r)
 {
     char body[256];
-    int o = 0;
-    http_resp_t r;
+    int o = sprintf(body, "{\"name\":\"x\",\"nested\":");
 
-    o += sprintf(body + o, "{\"name\":\"x\",\"nested\":");
-    for (int i = 0; i < 40; i++)
+    for (int i = 0; i < arrays; i++)
         body[o++] = '[';
-    for (int i = 0; i < 40; i++)
+    for (int i = 0; i < arrays; i++)
         body[o++] = ']';
     body[o++] = '}';
     body[o] = '\0';
-    post_json("/test/echo", body, &r);
-    assert_envelope(&r, 400, "BAD_REQUEST");
+    post_json("/test/echo", body, r);
+}
+
+static void
+test_json_nesting_beyond_limit_is_400(void)
+{
+    http_resp_t r;
+
+    /* The object and 31 arrays: 32 levels, the default limit. */
+    post_nested(31, &r);
+    CU_ASSERT_EQUAL(r.status, 201);
+    resp_free(&r);
+    post_nested(32, &r);
+    assert_error(&r, 400, "BAD_REQUEST", "JSON nesting is too deep");
+    resp_free(&r);
+    post_nested(100, &r);
+    assert_error(&r, 400, "BAD_REQUEST", "JSON nesting is too deep");
+    resp_free(&r);
+}
+
+static void
+test_json_numbers_out_of_range_are_400(void)
+{
+    static const char *const range[] = {
+        "{\"name\":\"x\",\"items\":[{\"product_id\":\"" UUID
+        "\",\"quantity\":9223372036854775808}]}",
+        "{\"name\":\"x\",\"items\":[{\"product_id\":\"" UUID
+        "\",\"quantity\":-99999999999999999999}]}",
+        "{\"name\":\"x\",\"nested\":[1e400]}",
+        "{\"name\":\"x\",\"nested\":[-2E+999]}",
+    };
+    static const char *const not_json[] = {
+        "{\"name\":\"x\",\"nested\":[NaN]}",
+        "{\"name\":\"x\",\"nested\":[Infinity]}",
+        "{\"name\":\"x\",\"nested\":[-Infinity]}",
+    };
+    http_resp_t r;
+
+    for (size_t i = 0; i < sizeof(range) / sizeof(range[0]); i++) {
+        post_json("/test/echo", range[i], &r);
+        assert_error(&r, 400, "BAD_REQUEST",
+                     "A number in the request body is out of range");
+        resp_free(&r);
+    }
+    for (size_t i = 0; i < sizeof(not_json) / sizeof(not_json[0]); i++) {
+        post_json("/test/echo", not_json[i], &r);
+        assert_error(&r, 400, "BAD_REQUEST",
+                     "Request body is not well-formed JSON");
+        resp_free(&r);
+    }
+    /* In range, a too-large quantity is the schema's business, by field. */
+    post_json("/test/echo",
+              "{\"name\":\"x\",\"items\":[{\"product_id\":\"" UUID
+              "\",\"quantity\":9223372036854775807}]}",
+              &r);
+    assert_envelope(&r, 400, "VALIDATION_ERROR");
+    CU_ASSERT_STRING_EQUAL(json_path_str(r.json, "error.details.0.field"),
+                           "items.0.quantity");
+    resp_free(&r);
+}
+
+static void
+test_nul_and_bad_unicode_in_json_strings_are_400(void)
+{
+    static const char *const not_json[] = {
+        "{\"name\":\"\xc3\x28\"}",     /* a lead byte without its tail */
+        "{\"name\":\"\xc0\xaf\"}",     /* an overlong '/' */
+        "{\"name\":\"\xed\xa0\x80\"}", /* a UTF-16 surrogate as UTF-8 */
+        "{\"name\":\"\\ud800\"}",      /* an unpaired surrogate escape */
+        "{\"name\":\"x\\udc00\"}",
+        "{\"name\\u0000x\":\"x\"}", /* NUL in a member name */
+        "{\"name\":\"a\0"
+        "b\"}", /* a raw NUL byte */
+    };
+    http_resp_t r;
+
+    for (size_t i = 0; i < sizeof(not_json) / sizeof(not_json[0]); i++) {
+        size_t len = strlen(not_json[i]);
+        if (i == sizeof(not_json) / sizeof(not_json[0]) - 1)
+            len = 14; /* past the raw NUL */
+        http_do(base, "POST", "/test/echo",
+                (const char *const[]){ "Content-Type: application/json", NULL },
+                not_json[i], len, &r);
+        assert_error(&r, 400, "BAD_REQUEST",
+                     "Request body is not well-formed JSON");
+        resp_free(&r);
+    }
+    /* An escaped NUL in a value parses, and the field says why it fails. */
+    post_json("/test/echo", "{\"name\":\"a\\u0000b\"}", &r);
+    assert_envelope(&r, 400, "VALIDATION_ERROR");
+    CU_ASSERT_STRING_EQUAL(json_path_str(r.json, "error.details.0.field"),
+                           "name");
+    CU_ASSERT_STRING_EQUAL(json_path_str(r.json, "error.details.0.message"),
+                           "must not contain NUL characters");
+    resp_free(&r);
+    /* A surrogate pair is one character and fine. */
+    post_json("/test/echo", "{\"name\":\"\\ud83d\\ude00\"}", &r);
+    CU_ASSERT_EQUAL(r.status, 201);
+    CU_ASSERT_STRING_EQUAL(json_path_str(r.json, "data.name"),
+                           "\xf0\x9f\x98\x80");
+    resp_free(&r);
+}
+
+static void
+test_repeated_member_names_are_400(void)
+{
+    http_resp_t r;
+
+    post_json("/test/echo", "{\"name\":\"good\",\"name\":\"evil\"}", &r);
+    assert_error(&r, 400, "BAD_REQUEST", "A JSON object repeats a member name");
+    resp_free(&r);
+    post_json("/test/echo",
+              "{\"name\":\"x\",\"items\":[{\"product_id\":\"" UUID
+              "\",\"quantity\":1,\"quantity\":2}]}",
+              &r);
+    assert_error(&r, 400, "BAD_REQUEST", "A JSON object repeats a member name");
     resp_free(&r);
 }
 
@@ -414,33 +540,70 @@ test_query_pairs_are_decoded_in_order(void)
 }
 
 static void
-test_oversized_uri_and_headers_are_rejected(void)
+test_query_parameters_beyond_limit_are_400(void)
 {
-    char *path = malloc(12000), hdr[9300];
+    char path[1024];
+    int o = sprintf(path, "/test/query?");
     http_resp_t r;
 
+    for (int i = 0; i < 64; i++)
+        o += sprintf(path + o, "%sk%d=v", i ? "&" : "", i);
+    get(path, &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_EQUAL(json_object_array_length(json_path(r.json, "data")), 64);
+    resp_free(&r);
+    /* Empty pairs do not count; a 65th does, repeated name or not. */
+    strcat(path, "&&&k0=again");
+    get(path, &r);
+    assert_error(&r, 400, "BAD_REQUEST", "Too many query parameters");
+    resp_free(&r);
+}
+
+static void
+test_limits_hold_exactly_at_their_size(void)
+{
+    char *path = malloc(2200), *hdr = malloc(8300);
+    http_resp_t r;
+
+    /* A 2048-byte path is served (404: no such route), 2049 is not. */
     strcpy(path, "/test/");
-    memset(path + 6, 'a', 2100);
-    path[2106] = '\0';
+    memset(path + 6, 'a', 2042);
+    path[2048] = '\0';
     get(path, &r);
-    assert_envelope(&r, 414, "URI_TOO_LONG");
+    assert_envelope(&r, 404, "NOT_FOUND");
     resp_free(&r);
+    strcat(path, "a");
+    get(path, &r);
+    assert_error(&r, 414, "URI_TOO_LONG", "Request URI is too long");
+    resp_free(&r);
+    /* A query string of 8192 bytes is served, 8193 is not. */
+    path = realloc(path, 8300);
     strcpy(path, "/test/query?q=");
-    memset(path + 14, 'b', 8300);
-    path[8314] = '\0';
+    memset(path + 14, 'b', 8190);
+    path[14 + 8190] = '\0';
     get(path, &r);
-    assert_envelope(&r, 414, "URI_TOO_LONG");
+    CU_ASSERT_EQUAL(r.status, 200);
     resp_free(&r);
+    strcat(path, "b");
+    get(path, &r);
+    assert_error(&r, 414, "URI_TOO_LONG", "Request URI is too long");
+    resp_free(&r);
+    /* A header value of 8192 bytes passes, 8193 is 431. */
     strcpy(hdr, "X-Big: ");
-    memset(hdr + 7, 'c', 9000);
-    hdr[9007] = '\0';
+    memset(hdr + 7, 'c', 8192);
+    hdr[7 + 8192] = '\0';
     {
         const char *h[] = { hdr, NULL };
+        http_do(base, "GET", "/health", h, NULL, 0, &r);
+        CU_ASSERT_EQUAL(r.status, 200);
+        resp_free(&r);
+        strcat(hdr, "c");
         http_do(base, "GET", "/health", h, NULL, 0, &r);
         assert_envelope(&r, 431, "REQUEST_HEADER_FIELDS_TOO_LARGE");
         resp_free(&r);
     }
     free(path);
+    free(hdr);
 }
 
 static void
@@ -552,6 +715,11 @@ static const unit_test_t tests[] = {
       test_json_that_is_not_an_object_is_400 },
     { "JSON nesting beyond the limit is 400",
       test_json_nesting_beyond_limit_is_400 },
+    { "JSON numbers out of range are 400",
+      test_json_numbers_out_of_range_are_400 },
+    { "NUL and bad Unicode in JSON strings are 400",
+      test_nul_and_bad_unicode_in_json_strings_are_400 },
+    { "repeated member names are 400", test_repeated_member_names_are_400 },
     { "validation errors list every field",
       test_validation_errors_list_every_field },
     { "valid body reaches the handler", test_valid_body_reaches_the_handler },
@@ -561,8 +729,10 @@ static const unit_test_t tests[] = {
     { "malformed escapes are 400", test_malformed_escapes_are_400 },
     { "query pairs are decoded in order",
       test_query_pairs_are_decoded_in_order },
-    { "oversized URI and headers are rejected",
-      test_oversized_uri_and_headers_are_rejected },
+    { "query parameters beyond the limit are 400",
+      test_query_parameters_beyond_limit_are_400 },
+    { "limits hold exactly at their size",
+      test_limits_hold_exactly_at_their_size },
     { "handler crash is a generic 500", test_handler_crash_is_a_generic_500 },
     { "internal error detail goes only to the log",
       test_internal_error_detail_goes_only_to_the_log },

@@ -107,6 +107,7 @@ test_defaults_match_the_documented_values(void)
     CU_ASSERT_EQUAL(c.max_path_size, 2048);
     CU_ASSERT_EQUAL(c.max_header_size, 8192);
     CU_ASSERT_EQUAL(c.max_json_depth, 32);
+    CU_ASSERT_EQUAL(c.max_query_params, 64);
     CU_ASSERT_STRING_EQUAL(c.hsts, "");
     CU_ASSERT_STRING_EQUAL(c.log_file, "");
     CU_ASSERT_EQUAL(c.log_level, KLOG_INFO);
@@ -334,7 +335,8 @@ test_int_accepts_its_bounds(void)
     CU_ASSERT_EQUAL(parse(&c,
                           "[server]\nbacklog = 65535\nworkers = 1024\n"
                           "threads = 64\nmax_requests = 1000000000\n"
-                          "[http]\nmax_json_depth = 1000\n",
+                          "[http]\nmax_json_depth = 1000\n"
+                          "max_query_params = 1024\n",
                           err, sizeof(err)),
                     KEEL_OK);
     CU_ASSERT_EQUAL(c.backlog, 65535);
@@ -342,6 +344,7 @@ test_int_accepts_its_bounds(void)
     CU_ASSERT_EQUAL(c.threads, 64);
     CU_ASSERT_EQUAL(c.max_requests, 1000000000);
     CU_ASSERT_EQUAL(c.max_json_depth, 1000);
+    CU_ASSERT_EQUAL(c.max_query_params, 1024);
     config_free(&c);
 }
 
@@ -366,6 +369,9 @@ test_int_outside_its_bounds_is_an_error(void)
     ASSERT_PARSE_ERROR("[http]\nmax_json_depth = 0\n",
                        "t.conf:2: max_json_depth: expected an integer in "
                        "1..1000, got '0'");
+    ASSERT_PARSE_ERROR("[http]\nmax_query_params = 1025\n",
+                       "t.conf:2: max_query_params: expected an integer in "
+                       "1..1024, got '1025'");
 }
 
 static void

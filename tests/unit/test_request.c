@@ -8,7 +8,7 @@
 #include <string.h>
 
 static arena_t A;
-static const keel_limits_t lim = { 64, 64, 64, 64, 32 };
+static const keel_limits_t lim = { 64, 64, 64, 64, 32, 64 };
 
 static void
 test_url_decode_handles_escapes_and_plus(void)
@@ -49,8 +49,8 @@ test_query_parse_keeps_order_repeats_and_empty_values(void)
     size_t n;
     const char *why;
 
-    CU_ASSERT_EQUAL(query_parse(&A, "a=1&b=&c&a=2&&d=x+y%21", &kv, &n, &why),
-                    KEEL_OK);
+    CU_ASSERT_EQUAL(
+        query_parse(&A, "a=1&b=&c&a=2&&d=x+y%21", 64, &kv, &n, &why), KEEL_OK);
     CU_ASSERT_EQUAL_FATAL(n, 5);
     CU_ASSERT_STRING_EQUAL(kv[0].name, "a");
     CU_ASSERT_STRING_EQUAL(kv[0].value, "1");
@@ -61,9 +61,9 @@ test_query_parse_keeps_order_repeats_and_empty_values(void)
     CU_ASSERT_STRING_EQUAL(kv[3].value, "2");
     CU_ASSERT_STRING_EQUAL(kv[4].name, "d");
     CU_ASSERT_STRING_EQUAL(kv[4].value, "x y!");
-    CU_ASSERT_EQUAL(query_parse(&A, "", &kv, &n, &why), KEEL_OK);
+    CU_ASSERT_EQUAL(query_parse(&A, "", 64, &kv, &n, &why), KEEL_OK);
     CU_ASSERT_EQUAL(n, 0);
-    CU_ASSERT_EQUAL(query_parse(&A, "=v", &kv, &n, &why), KEEL_OK);
+    CU_ASSERT_EQUAL(query_parse(&A, "=v", 64, &kv, &n, &why), KEEL_OK);
     CU_ASSERT_EQUAL_FATAL(n, 1);
     CU_ASSERT_STRING_EQUAL(kv[0].name, "");
     CU_ASSERT_STRING_EQUAL(kv[0].value, "v");
@@ -77,13 +77,17 @@ test_query_parse_rejects_bad_escapes_and_too_many_pairs(void)
     const char *why = NULL;
     char many[1024] = "";
 
-    CU_ASSERT_EQUAL(query_parse(&A, "a=%zz", &kv, &n, &why), KEEL_EBADREQ);
+    CU_ASSERT_EQUAL(query_parse(&A, "a=%zz", 64, &kv, &n, &why), KEEL_EBADREQ);
     CU_ASSERT_PTR_NOT_NULL(why);
-    CU_ASSERT_EQUAL(query_parse(&A, "a%=1", &kv, &n, &why), KEEL_EBADREQ);
-    CU_ASSERT_EQUAL(query_parse(&A, "a=%00", &kv, &n, &why), KEEL_EBADREQ);
-    for (int i = 0; i <= REQUEST_MAX_QUERY_PARAMS; i++)
+    CU_ASSERT_EQUAL(query_parse(&A, "a%=1", 64, &kv, &n, &why), KEEL_EBADREQ);
+    CU_ASSERT_EQUAL(query_parse(&A, "a=%00", 64, &kv, &n, &why), KEEL_EBADREQ);
+    for (int i = 0; i < 4; i++)
         strcat(many, "k=v&");
-    CU_ASSERT_EQUAL(query_parse(&A, many, &kv, &n, &why), KEEL_EBADREQ);
+    CU_ASSERT_EQUAL(query_parse(&A, many, 4, &kv, &n, &why), KEEL_OK);
+    CU_ASSERT_EQUAL(n, 4);
+    strcat(many, "&&x");
+    CU_ASSERT_EQUAL(query_parse(&A, many, 4, &kv, &n, &why), KEEL_EBADREQ);
+    CU_ASSERT_STRING_EQUAL(why, "Too many query parameters");
 }
 
 static void

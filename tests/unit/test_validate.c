@@ -829,10 +829,114 @@ test_strict_parse_rejects_raw_control_characters(void)
     json_object_put(o);
 }
 
+static void
+assert_strict(const char *text, const char *want_why)
+{
+    json_object *o = NULL;
+    const char *why = NULL;
+    keel_rc rc = json_parse_strict(text, strlen(text), 32, &o, &why);
+
+    if (want_why == NULL) {
+        CU_ASSERT_EQUAL(rc, KEEL_OK);
+        CU_ASSERT_PTR_NOT_NULL(o);
+    } else {
+        CU_ASSERT_EQUAL(rc, KEEL_EBADREQ);
+        CU_ASSERT_PTR_NULL(o);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(why);
+        CU_ASSERT_STRING_EQUAL(why, want_why);
+        if (why != NULL && strcmp(why, want_why) != 0)
+            fprintf(stderr, "%s: %s\n", text, why);
+    }
+    json_object_put(o);
+}
+
+#define NOT_JSON "Request body is not well-formed JSON"
+#define RANGE    "A number in the request body is out of range"
+#define REPEATED "A JSON object repeats a member name"
+
+static void
+test_strict_parse_rejects_numbers_out_of_range(void)
+{
+    assert_strict("{\"a\":9223372036854775807}", NULL);
+    assert_strict("{\"a\":-9223372036854775808}", NULL);
+    assert_strict("{\"a\":1e308,\"b\":-1.5e-3,\"c\":1e-400,\"d\":-0}", NULL);
+    assert_strict("{\"a\":9223372036854775808}", RANGE);
+    assert_strict("{\"a\":-9223372036854775809}", RANGE);
+    assert_strict("{\"a\":18446744073709551616}", RANGE);
+    assert_strict("[123456789012345678901234567890123456789]", RANGE);
+    assert_strict("{\"a\":1e400}", RANGE);
+    assert_strict("{\"a\":[-1E+400]}", RANGE);
+    assert_strict("{\"a\":NaN}", NOT_JSON);
+    assert_strict("{\"a\":Infinity}", NOT_JSON);
+    assert_strict("{\"a\":-Infinity}", NOT_JSON);
+    /* Digits inside strings are not numbers. */
+    assert_strict("{\"99999999999999999999\":\"1e999\"}", NULL);
+}
+
+static void
+test_strict_parse_rejects_unpaired_surrogates(void)
+{
+    json_object *o = NULL;
+    const char *why = NULL;
+
+    assert_strict("{\"a\":\"\\ud800\"}", NOT_JSON);
+    assert_strict("{\"a\":\"\\udc00x\"}", NOT_JSON);
+    assert_strict("{\"a\":\"\\ud800\\u0041\"}", NOT_JSON);
+    assert_strict("{\"\\uDBFF\":1}", NOT_JSON);
+    /* A pair is one character, U+1F600 here. */
+    CU_ASSERT_EQUAL(
+        json_parse_strict("{\"a\":\"\\ud83d\\ude00\"}", 20, 32, &o, &why),
+        KEEL_OK);
+    CU_ASSERT_STRING_EQUAL(json_get_string(o, "a"), "\xf0\x9f\x98\x80");
+    json_object_put(o);
+}
+
+static void
+test_strict_parse_wants_shortest_form_utf8(void)
+{
+    assert_strict("{\"a\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}", NULL);
+    assert_strict("{\"a\":\"\xc0\xaf\"}", NOT_JSON);         /* overlong '/' */
+    assert_strict("{\"a\":\"\xe0\x80\xaf\"}", NOT_JSON);     /* overlong '/' */
+    assert_strict("{\"a\":\"\xed\xa0\x80\"}", NOT_JSON);     /* U+D800 */
+    assert_strict("{\"a\":\"\xf4\x90\x80\x80\"}", NOT_JSON); /* > U+10FFFF */
+    assert_strict("{\"\xc3\":1}", NOT_JSON);                 /* cut short */
+}
+
+static void
+test_strict_parse_rejects_nul_in_member_names(void)
+{
+    /* json-c would read "title\u0000x" as "title". */
+    assert_strict("{\"title\\u0000x\":\"evil\"}", NOT_JSON);
+    assert_strict("{\"a\":{\"\\u0000\" : 1}}", NOT_JSON);
+    /* In a value it parses; the schema's string rule refuses it by field. */
+    assert_strict("{\"title\":\"a\\u0000b\"}", NULL);
+}
+
+static void
+test_strict_parse_rejects_repeated_member_names(void)
+{
+    assert_strict("{\"a\":1,\"a\":2}", REPEATED);
+    assert_strict("{\"title\":\"good\",\"title\":\"evil\"}", REPEATED);
+    assert_strict("[{\"x\":{\"y\":1,\"z\":2,\"y\":{\"q\":1}}}]", REPEATED);
+    /* The same name in different objects is fine. */
+    assert_strict("{\"a\":{\"a\":1},\"b\":[{\"a\":1},{\"a\":2}],\"c\":\"a:\"}",
+                  NULL);
+}
+
 static const unit_test_t tests[] = {
     { "details are capped at VALIDATE_MAX_DETAILS", test_details_are_capped },
     { "strict parse rejects raw control characters in strings",
       test_strict_parse_rejects_raw_control_characters },
+    { "strict parse rejects numbers out of range",
+      test_strict_parse_rejects_numbers_out_of_range },
+    { "strict parse rejects unpaired surrogates",
+      test_strict_parse_rejects_unpaired_surrogates },
+    { "strict parse wants shortest-form UTF-8",
+      test_strict_parse_wants_shortest_form_utf8 },
+    { "strict parse rejects NUL in member names",
+      test_strict_parse_rejects_nul_in_member_names },
+    { "strict parse rejects repeated member names",
+      test_strict_parse_rejects_repeated_member_names },
     { "a valid body gives KEEL_OK and no details",
       test_valid_body_gives_ok_and_no_details },
     { "a valid body keeps earlier details and still returns KEEL_OK",
