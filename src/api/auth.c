@@ -29,6 +29,18 @@
 
 /* ---- per worker --------------------------------------------------------- */
 
+/* A hash that did not run: every hashing slot stayed busy for [auth]
+ * hash_wait (hashgate.h), a 503 whose reason goes to the log. */
+static keel_rc
+hash_failed(keel_ctx_t *ctx, keel_rc rc)
+{
+    if (rc == KEEL_EUNAVAIL) {
+        ctx->log_error = "every password-hashing slot busy for hash_wait";
+        return ctx_fail(ctx, KEEL_EUNAVAIL, NULL);
+    }
+    return ctx_fail_internal(ctx, "password hashing failed");
+}
+
 static auth_keys_t keys;
 /* Verified against for unknown emails, so both failures cost the same. */
 static char dummy_hash[PASSWORD_HASH_MAX];
@@ -40,8 +52,7 @@ auth_worker_init(const keel_config_t *cfg, char *err, size_t errlen)
 
     if (rc != KEEL_OK)
         return rc;
-    if (password_hash(cfg, "keel dummy password for timing", dummy_hash) !=
-        KEEL_OK) {
+    if (password_dummy_hash(cfg, dummy_hash) != KEEL_OK) {
         keel_seterr(err, errlen, "cannot compute the dummy password hash");
         return KEEL_EINTERNAL;
     }
@@ -377,8 +388,9 @@ auth_register(keel_ctx_t *ctx)
         ctx_detail(ctx, "password", "must not be the email address");
         return ctx_fail(ctx, KEEL_EINVAL, NULL);
     }
-    if (password_hash(cfg, pw, hash) != KEEL_OK)
-        return ctx_fail_internal(ctx, "password hashing failed");
+    rc = password_hash(cfg, pw, hash);
+    if (rc != KEEL_OK)
+        return hash_failed(ctx, rc);
     a.hash = hash;
     rc = ctx_db(ctx, &c);
     if (rc != KEEL_OK)
@@ -463,7 +475,7 @@ auth_login(keel_ctx_t *ctx)
     double retry, now;
     db_conn_t *c;
     db_error_t err;
-    keel_rc rc;
+    keel_rc rc, vrc;
 
     rc = ctx_db(ctx, &c);
     if (rc != KEEL_OK)
@@ -481,9 +493,10 @@ auth_login(keel_ctx_t *ctx)
     if (rc != KEEL_OK && rc != KEEL_ENOTFOUND)
         return ctx_fail_db(ctx, rc, &err);
     /* The same work whether the email exists or not. */
-    ok = password_verify(cfg, rc == KEEL_OK ? u.hash : dummy_hash, pw) ==
-             KEEL_OK &&
-         rc == KEEL_OK && !u.disabled;
+    vrc = password_verify(cfg, rc == KEEL_OK ? u.hash : dummy_hash, pw);
+    if (vrc == KEEL_EUNAVAIL) /* not checked: no failure counted */
+        return hash_failed(ctx, vrc);
+    ok = vrc == KEEL_OK && rc == KEEL_OK && !u.disabled;
     if (!ok)
         return login_failed(ctx, c, email, rc == KEEL_OK ? u.id : NULL);
     if (cfg->require_verified && !u.verified)
@@ -650,10 +663,13 @@ auth_password(keel_ctx_t *ctx)
         ctx_detail(ctx, "new_password", "must not be the email address");
         return ctx_fail(ctx, KEEL_EINVAL, NULL);
     }
-    if (password_verify(cfg, u.hash, cur) != KEEL_OK)
+    rc = password_verify(cfg, u.hash, cur);
+    if (rc == KEEL_EUNAUTH)
         return ctx_fail(ctx, KEEL_EUNAUTH, "Current password is wrong");
-    if (password_hash(cfg, next, hash) != KEEL_OK)
-        return ctx_fail_internal(ctx, "password hashing failed");
+    if (rc == KEEL_OK)
+        rc = password_hash(cfg, next, hash);
+    if (rc != KEEL_OK)
+        return hash_failed(ctx, rc);
     a.hash = hash;
     rc = db_transaction(c, password_tx, &a, 3, &a.err);
     if (rc != KEEL_OK)

@@ -2,13 +2,13 @@
 #include "keel-build.h"
 
 #include "auth/password.h"
+#include "auth/hashgate.h"
 #include "core/util.h"
 #include "core/validate.h"
 
 #include <argon2.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <stdio.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,9 +56,8 @@ peppered(const keel_config_t *cfg, const char *pw, char buf[65])
     return buf;
 }
 
-keel_rc
-password_hash(const keel_config_t *cfg, const char *pw,
-              char out[PASSWORD_HASH_MAX])
+static keel_rc
+hash_now(const keel_config_t *cfg, const char *pw, char out[PASSWORD_HASH_MAX])
 {
     unsigned char salt[SALT_LEN];
     char buf[65];
@@ -79,16 +78,47 @@ password_hash(const keel_config_t *cfg, const char *pw,
 }
 
 keel_rc
+password_hash(const keel_config_t *cfg, const char *pw,
+              char out[PASSWORD_HASH_MAX])
+{
+    int slot = hashgate_enter(cfg->hash_wait);
+    keel_rc rc;
+
+    if (slot == -1)
+        return KEEL_EUNAVAIL;
+    rc = hash_now(cfg, pw, out);
+    hashgate_leave(slot);
+    return rc;
+}
+
+keel_rc
+password_dummy_hash(const keel_config_t *cfg, char out[PASSWORD_HASH_MAX])
+{
+    char pw[33];
+    unsigned char r[16];
+
+    random_bytes(r, sizeof(r));
+    for (size_t i = 0; i < sizeof(r); i++)
+        snprintf(pw + 2 * i, 3, "%02x", r[i]);
+    return hash_now(cfg, pw, out);
+}
+
+keel_rc
 password_verify(const keel_config_t *cfg, const char *encoded, const char *pw)
 {
     char buf[65];
+    int slot, ok;
 
     /* Only an exact ARGON2_OK is a match (malformed hashes are not). */
     if (strncmp(encoded, "$argon2id$", 10) != 0)
         return KEEL_EUNAUTH;
+    slot = hashgate_enter(cfg->hash_wait);
+    if (slot == -1)
+        return KEEL_EUNAVAIL;
     pw = peppered(cfg, pw, buf);
-    return argon2id_verify(encoded, pw, strlen(pw)) == ARGON2_OK ? KEEL_OK
-                                                                 : KEEL_EUNAUTH;
+    ok = argon2id_verify(encoded, pw, strlen(pw)) == ARGON2_OK;
+    hashgate_leave(slot);
+    return ok ? KEEL_OK : KEEL_EUNAUTH;
 }
 
 int

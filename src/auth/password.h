@@ -23,13 +23,26 @@
 keel_rc password_check(const keel_config_t *cfg, const char *pw,
                        const char **why);
 
-/* Hash `pw` with a fresh 16-byte salt into out (PASSWORD_HASH_MAX bytes).
- * KEEL_OK, or KEEL_EINTERNAL. Blocks (CPU). */
+/*
+ * Hash `pw` with a fresh 16-byte salt into out (PASSWORD_HASH_MAX bytes).
+ * Blocks (CPU) while it holds a hashing slot (hashgate.h), after waiting
+ * at most [auth] hash_wait for one.  KEEL_OK, KEEL_EUNAVAIL when no slot
+ * came free (answer 503), or KEEL_EINTERNAL.
+ */
 keel_rc password_hash(const keel_config_t *cfg, const char *pw,
                       char out[PASSWORD_HASH_MAX]);
 
+/*
+ * The hash of a random password, made without a slot: what a worker
+ * verifies against at start-up for unknown emails, so that both kinds of
+ * failed login cost the same.
+ */
+keel_rc password_dummy_hash(const keel_config_t *cfg,
+                            char out[PASSWORD_HASH_MAX]);
+
 /* KEEL_OK when `pw` matches `encoded`, KEEL_EUNAUTH when it does not or
- * the hash is malformed.  Constant-time comparison (libargon2). */
+ * the hash is malformed, KEEL_EUNAVAIL when no hashing slot came free.
+ * Constant-time comparison (libargon2). */
 keel_rc password_verify(const keel_config_t *cfg, const char *encoded,
                         const char *pw);
 

@@ -88,6 +88,8 @@ typedef struct keel_config {
     int argon2_memory; /* KiB */
     int argon2_time;
     int argon2_parallelism;
+    int hash_concurrency; /* 0 = online CPUs */
+    double hash_wait;
     int password_min_length; /* characters */
     int password_max_length;
     int jwt_alg;                /* enum jwt_choice */

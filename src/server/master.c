@@ -2,6 +2,7 @@
 #include "keel-build.h"
 
 #include "server/master.h"
+#include "auth/hashgate.h"
 #include "auth/ratelimit.h"
 #include "http/collection.h"
 #include "core/log.h"
@@ -130,6 +131,8 @@ reap(void)
         const char *reason;
         json_object *line;
 
+        /* A worker killed mid-hash leaves its hashing slot to no one. */
+        hashgate_forget(pid);
         for (slot = 0; slot < M.nprocs; slot++)
             if (M.procs[slot].pid == pid)
                 w = &M.procs[slot];
@@ -429,6 +432,7 @@ reload(void)
     config_free(M.cfg);
     free(M.cfg);
     M.cfg = next;
+    hashgate_init(M.cfg->hash_concurrency);
     M.gen++;
     M.gen_ready = 0;
     M.fatal = 0;
@@ -507,6 +511,10 @@ master_run(keel_config_t *cfg, const char *config_path, const keel_app_t *app,
     if (ratelimit_init((size_t)cfg->rl_table_size) != 0)
         log_printf(KLOG_ERROR, "cannot map the rate-limit table: limits are "
                                "off");
+    /* The password-hashing slots (DESIGN.md 1); reload changes the count. */
+    if (hashgate_init(cfg->hash_concurrency) != 0)
+        log_printf(KLOG_ERROR, "cannot map the hashing slots: password "
+                               "hashing is not capped");
     M.procs = calloc(M.nprocs, sizeof(*M.procs));
     if (M.sb == NULL || M.procs == NULL) {
         log_printf(KLOG_ERROR, "cannot allocate the scoreboard");

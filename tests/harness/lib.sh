@@ -85,10 +85,13 @@ keel_stop_pidfile() {
 # keel_lift_rate_limits: export limits no test or benchmark reaches (the
 # suites sign up dozens of accounts from one address); keeld reads
 # KEEL_* over its file.  tests/integration/ratelimit.sh sets its own.
+# The hashing slots stay as configured, but a login may wait for one as
+# long as a test's request may take (hashgate.sh sets its own).
 keel_lift_rate_limits() {
     export KEEL_RATELIMIT_READ=1000000000/1m
     export KEEL_RATELIMIT_WRITE=1000000000/1m
     export KEEL_RATELIMIT_AUTH=1000000000/1m
+    export KEEL_AUTH_HASH_WAIT=30s
 }
 
 keel_write_config() {
@@ -207,6 +210,23 @@ keel_start_nginx() {
         cat "$dir/log/nginx.stderr" "$dir/log/nginx-error.log" >&2 2>/dev/null
         return 1
     fi
+}
+
+# keel_front DIR WHO: a private nginx on a free port in front of
+# DIR/keel.sock, waited for until /health answers; sets $url.  When the
+# instance does not come up, prints DIR's logs (WHO names the suite) and
+# returns 1.
+keel_front() {
+    local dir=$1 port
+    port=$(keel_free_port) || return 1
+    keel_nginx_conf "$dir" "$port" "$dir/keel.sock" "$KEEL_TEST_SRCDIR"
+    keel_start_nginx "$dir" || return 1
+    url="http://127.0.0.1:$port"
+    keel_wait_for keel_http_ok "$url/health" || {
+        echo "$2: the instance did not come up" >&2
+        cat "$dir"/log/* >&2
+        return 1
+    }
 }
 
 # keel_apache_conf DIR PORT SOCKET: DIR/apache.conf with mod_proxy_fcgi.

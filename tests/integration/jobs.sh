@@ -87,15 +87,7 @@ sed -i -e ':a' -e '/\\$/N; s/\\\n//; ta' "$hd/keel.conf"
 }
 KEEL_AUTH_REQUIRE_VERIFIED_EMAIL=on \
     keel_start_keeld "$KEEL_TEST_KEELD" "$hd" || exit 1
-nginx_port=$(keel_free_port) || exit 1
-keel_nginx_conf "$hd" "$nginx_port" "$hd/keel.sock" "$KEEL_TEST_SRCDIR"
-keel_start_nginx "$hd" || exit 1
-url="http://127.0.0.1:$nginx_port"
-keel_wait_for keel_http_ok "$url/health" || {
-    echo "jobs.sh: the second instance did not come up" >&2
-    cat "$hd"/log/* >&2
-    exit 1
-}
+keel_front "$hd" jobs.sh || exit 1
 
 event() { # event JSON [CURL ARGS...]: POST /test/events, body in $hd/body
     curl -s -o "$hd/body" -w '%{http_code}' --max-time 10 \

@@ -30,15 +30,7 @@ start() { # start TRUSTED_PROXIES
         keel_start_keeld "$KEEL_TEST_KEELD" "$rd"
 }
 start "127.0.0.1, 10.9.0.0/16" || exit 1
-port=$(keel_free_port) || exit 1
-keel_nginx_conf "$rd" "$port" "$rd/keel.sock" "$KEEL_TEST_SRCDIR"
-keel_start_nginx "$rd" || exit 1
-url="http://127.0.0.1:$port"
-keel_wait_for keel_http_ok "$url/health" || {
-    echo "ratelimit.sh: the instance did not come up" >&2
-    cat "$rd"/log/* >&2
-    exit 1
-}
+keel_front "$rd" ratelimit.sh || exit 1
 
 hdr() { # hdr FILE NAME: a response header's value
     tr -d '\r' <"$1" | awk -v h="$(echo "$2" | tr 'A-Z' 'a-z')" \

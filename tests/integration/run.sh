@@ -103,6 +103,11 @@ if ! "$src/tests/integration/ratelimit.sh"; then
     status=1
     tail -n 30 "$dir/rl/log/keeld.log" >&2
 fi
+echo "== hashgate.sh"
+if ! "$src/tests/integration/hashgate.sh"; then
+    status=1
+    tail -n 30 "$dir/hashgate/log/keeld.log" >&2
+fi
 echo "== jobs.sh"
 if ! "$src/tests/integration/jobs.sh"; then
     status=1

@@ -108,6 +108,8 @@ test_defaults_match_the_documented_values(void)
     CU_ASSERT_EQUAL(c.max_header_size, 8192);
     CU_ASSERT_EQUAL(c.max_json_depth, 32);
     CU_ASSERT_EQUAL(c.max_query_params, 64);
+    CU_ASSERT_EQUAL(c.hash_concurrency, 0);
+    approx(c.hash_wait, 1.0);
     CU_ASSERT_STRING_EQUAL(c.hsts, "");
     CU_ASSERT_STRING_EQUAL(c.log_file, "");
     CU_ASSERT_EQUAL(c.log_level, KLOG_INFO);
@@ -369,6 +371,9 @@ test_int_outside_its_bounds_is_an_error(void)
     ASSERT_PARSE_ERROR("[http]\nmax_json_depth = 0\n",
                        "t.conf:2: max_json_depth: expected an integer in "
                        "1..1000, got '0'");
+    ASSERT_PARSE_ERROR("[auth]\nhash_concurrency = 65\n",
+                       "t.conf:2: hash_concurrency: expected an integer in "
+                       "0..64, got '65'");
     ASSERT_PARSE_ERROR("[http]\nmax_query_params = 1025\n",
                        "t.conf:2: max_query_params: expected an integer in "
                        "1..1024, got '1025'");
