@@ -36,6 +36,7 @@ hash_failed(keel_ctx_t *ctx, keel_rc rc)
 {
     if (rc == KEEL_EUNAVAIL) {
         ctx->log_error = "every password-hashing slot busy for hash_wait";
+        ctx->component = "auth";
         return ctx_fail(ctx, KEEL_EUNAVAIL, NULL);
     }
     return ctx_fail_internal(ctx, "password hashing failed");
@@ -360,7 +361,7 @@ register_tx(db_conn_t *c, void *arg)
     ev.data = arena_strdup(a->ctx->arena, json_object_to_json_string_ext(
                                               data, JSON_C_TO_STRING_PLAIN));
     json_object_put(data);
-    ev.traceparent = request_header(&a->ctx->req, "traceparent");
+    ev.traceparent = a->ctx->req.traceparent;
     return event_record(c, cfg, &ev, NULL, NULL, &a->err);
 }
 

@@ -2,6 +2,7 @@
 #include "keel-build.h"
 
 #include "api/health.h"
+#include "core/metrics.h"
 #include "core/util.h"
 #include "db/db.h"
 #include "db/migrate.h"
@@ -9,6 +10,7 @@
 #include "http/app.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 /* {"status": "up", "latency_ms": 0.8} or {"status": "down"}; 1 if up. */
 static int
@@ -113,5 +115,52 @@ ready_get(keel_ctx_t *ctx)
     json_object_object_add(root, "status", json_object_new_string("ready"));
     ctx_respond_json(ctx, 200, root);
     json_object_put(root);
+    return KEEL_OK;
+}
+
+keel_rc
+metrics_get(keel_ctx_t *ctx)
+{
+    const keel_http_t *h = ctx->http;
+    const keel_app_t *app = h->app;
+    const char **types;
+    char extra[512] = "", *text;
+    long long depth[JOB_DEPTHS];
+    size_t len;
+    db_conn_t *c;
+    db_error_t err;
+    metrics_names_t names = { app->version, h->nroutes, h->route_patterns, 0,
+                              NULL };
+
+    if (!h->cfg->metrics_enabled ||
+        !cidr_list_match(&h->metrics_allow, ctx->req.client_ip))
+        return ctx_fail(ctx, KEEL_ENOTFOUND, NULL);
+    types = arena_alloc(ctx->arena, (app->njob_types + 1) * sizeof(*types));
+    for (size_t i = 0; i < app->njob_types; i++)
+        types[i] = app->job_types[i].type;
+    names.njobs = app->njob_types;
+    names.job_types = types;
+    /* The queue from the database; left out while it cannot be read. */
+    if (h->pool != NULL && ctx_db(ctx, &c) == KEEL_OK &&
+        job_depths(c, depth, &err) == KEEL_OK) {
+        size_t o = (size_t)snprintf(
+            extra, sizeof(extra),
+            "# HELP keel_jobs_queue_depth Jobs not yet succeeded, by "
+            "status.\n# TYPE keel_jobs_queue_depth gauge\n");
+        for (int i = 0; i < JOB_DEPTHS && o < sizeof(extra); i++)
+            o += (size_t)snprintf(extra + o, sizeof(extra) - o,
+                                  "keel_jobs_queue_depth{status=\"%s\"} "
+                                  "%lld\n",
+                                  job_depth_names[i], depth[i]);
+    }
+    text = metrics_render(&names, extra, &len);
+    if (text == NULL)
+        return ctx_fail_internal(ctx, "metrics: out of memory");
+    ctx->res.status = 200;
+    ctx->res.body = arena_strndup(ctx->arena, text, len);
+    ctx->res.body_len = len;
+    free(text);
+    ctx_header_set(ctx, "Content-Type",
+                   "text/plain; version=0.0.4; charset=utf-8");
     return KEEL_OK;
 }

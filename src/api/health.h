@@ -10,4 +10,8 @@ keel_rc health_get(keel_ctx_t *ctx);
  * version (API.md §2); 503 otherwise. */
 keel_rc ready_get(keel_ctx_t *ctx);
 
+/* GET /metrics: Prometheus text for the whole server, to the [metrics]
+ * allow list only (404 for anyone else, as for an unknown path). */
+keel_rc metrics_get(keel_ctx_t *ctx);
+
 #endif

@@ -282,8 +282,7 @@ orders_add(keel_ctx_t *ctx)
 {
     order_line_t lines[ORDER_ITEMS_MAX];
     const char *key = request_header(&ctx->req, "idempotency-key");
-    order_events_t ev = { ctx->http->cfg,
-                          request_header(&ctx->req, "traceparent") };
+    order_events_t ev = { ctx->http->cfg, ctx->req.traceparent };
     idem_request_t idem;
     placing_t p = { .ctx = ctx, .lines = lines, .ev = &ev };
     db_conn_t *c;
@@ -339,8 +338,7 @@ orders_change(keel_ctx_t *ctx)
     const char *from = NULL;
     json_object *order = NULL, *st;
     order_actor_t who = { ctx->user->id, ctx_can(ctx, "orders:manage") };
-    order_events_t ev = { ctx->http->cfg,
-                          request_header(&ctx->req, "traceparent") };
+    order_events_t ev = { ctx->http->cfg, ctx->req.traceparent };
     db_conn_t *c;
     db_error_t err;
     keel_rc rc;

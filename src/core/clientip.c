@@ -44,7 +44,8 @@ in_block(const cidr_t *c, const unsigned char a[16])
 }
 
 keel_rc
-cidr_list_parse(const char *text, cidr_list_t *out, char *err, size_t errlen)
+cidr_list_parse(const char *text, const char *what, cidr_list_t *out, char *err,
+                size_t errlen)
 {
     cidr_list_t l = { NULL, 0 };
     const char *p = text;
@@ -85,7 +86,7 @@ cidr_list_parse(const char *text, cidr_list_t *out, char *err, size_t errlen)
             if (c.addr[b / 8] & (0x80 >> (b % 8)))
                 goto bad;
         if (l.n == CIDR_LIST_MAX) {
-            keel_seterr(err, errlen, "trusted_proxies: more than %d entries",
+            keel_seterr(err, errlen, "%s: more than %d entries", what,
                         CIDR_LIST_MAX);
             cidr_list_free(&l);
             return KEEL_EINVAL;
@@ -96,9 +97,9 @@ cidr_list_parse(const char *text, cidr_list_t *out, char *err, size_t errlen)
         continue;
     bad:
         keel_seterr(err, errlen,
-                    "trusted_proxies: '%.*s' is not an address or an "
+                    "%s: '%.*s' is not an address or an "
                     "address/prefix block",
-                    (int)(end - start > 64 ? 64 : end - start), start);
+                    what, (int)(end - start > 64 ? 64 : end - start), start);
         cidr_list_free(&l);
         return KEEL_EINVAL;
     }

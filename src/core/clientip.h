@@ -30,10 +30,10 @@ typedef struct cidr_list {
 /*
  * Parse "10.0.0.0/8, 127.0.0.1, ::1/128" (a bare address is a /32 or
  * /128; "" is the empty list) into *out (cidr_list_free).  KEEL_EINVAL
- * with a message naming the bad entry.
+ * with a message naming the bad entry, prefixed by `what` (the key).
  */
-keel_rc cidr_list_parse(const char *text, cidr_list_t *out, char *err,
-                        size_t errlen);
+keel_rc cidr_list_parse(const char *text, const char *what, cidr_list_t *out,
+                        char *err, size_t errlen);
 void cidr_list_free(cidr_list_t *l);
 
 /* 1 when the address text `addr` is in one of the blocks of `l`. */

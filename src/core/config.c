@@ -74,6 +74,7 @@ static const ckey_t keys[] = {
     { "http", "max_query_params", CT_INT, OFF(max_query_params), "64", 1, 1024,
       NULL },
     { "http", "hsts", CT_STRING, OFF(hsts), "", 0, 0, NULL },
+    { "http", "server_timing", CT_BOOL, OFF(server_timing), "off", 0, 0, NULL },
     { "http", "cursor_secret", CT_STRING, OFF(cursor_secret), "", 0, 0, NULL },
     { "http", "public_max_age", CT_DURATION, OFF(public_max_age), "60s", 0,
       86400, NULL },
@@ -84,6 +85,9 @@ static const ckey_t keys[] = {
       NULL },
     { "http", "trusted_proxies", CT_STRING, OFF(trusted_proxies), "", 0, 0,
       NULL },
+    { "metrics", "enabled", CT_BOOL, OFF(metrics_enabled), "on", 0, 0, NULL },
+    { "metrics", "allow", CT_STRING, OFF(metrics_allow),
+      "127.0.0.1/32, ::1/128", 0, 0, NULL },
     { "ratelimit", "enabled", CT_BOOL, OFF(rl_enabled), "on", 0, 0, NULL },
     { "ratelimit", "read", CT_RATE, OFF(rl_read), "600/1m", 1, 1000000000,
       NULL },
@@ -96,6 +100,8 @@ static const ckey_t keys[] = {
     { "log", "file", CT_STRING, OFF(log_file), "", 0, 0, NULL },
     { "log", "level", CT_LEVEL, OFF(log_level), "info", 0, 0, NULL },
     { "log", "access_log", CT_BOOL, OFF(access_log), "on", 0, 0, NULL },
+    { "log", "slow_query", CT_DURATION, OFF(slow_query), "250ms", 0, 3600,
+      NULL },
     { "auth", "argon2_memory", CT_INT, OFF(argon2_memory), "19456", 8, 4194304,
       NULL },
     { "auth", "argon2_time", CT_INT, OFF(argon2_time), "2", 1, 16, NULL },
@@ -808,7 +814,12 @@ config_check(const keel_config_t *cfg, char *err, size_t errlen)
 {
     cidr_list_t trusted;
 
-    if (cidr_list_parse(cfg->trusted_proxies, &trusted, err, errlen) != KEEL_OK)
+    if (cidr_list_parse(cfg->trusted_proxies, "trusted_proxies", &trusted, err,
+                        errlen) != KEEL_OK)
+        return KEEL_EINVAL;
+    cidr_list_free(&trusted);
+    if (cidr_list_parse(cfg->metrics_allow, "[metrics] allow", &trusted, err,
+                        errlen) != KEEL_OK)
         return KEEL_EINVAL;
     cidr_list_free(&trusted);
     /* Browsers refuse "*" with credentials; an origin list must name them. */

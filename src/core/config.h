@@ -68,6 +68,10 @@ typedef struct keel_config {
     long long max_header_size;
     int max_json_depth;
     int max_query_params;
+    int metrics_enabled;
+    char *metrics_allow; /* CIDR list of who may GET /metrics */
+    double slow_query;   /* seconds; 0 = no slow-query log */
+    int server_timing;
     char *hsts;            /* Strict-Transport-Security value, "" = not sent */
     char *cursor_secret;   /* HMAC key of pagination cursors, "" = random */
     double public_max_age; /* Cache-Control max-age of public GETs, 0 = no */

@@ -56,6 +56,9 @@ int ascii_ncasecmp(const char *a, const char *b, size_t n);
  * Parse a whole decimal integer in [min, max].  Returns 0 and sets *out, or
  * -1 when `s` is empty, has other characters, or is out of range.
  */
+/* in[0..n) as 2n lower-case hex digits and a NUL into out. */
+void hex_encode(const unsigned char *in, size_t n, char *out);
+
 /*
  * Code points in s[0..len) when it is valid UTF-8 (RFC 3629: shortest
  * form, no surrogates, at most U+10FFFF), else -1.

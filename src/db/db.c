@@ -3,6 +3,8 @@
 
 #include "db/db.h"
 #include "db/internal.h"
+#include "core/log.h"
+#include "core/metrics.h"
 #include "core/util.h"
 
 #include <json-c/json.h>
@@ -145,11 +147,86 @@ is_prepared(const db_conn_t *c, const db_stmt_t *st)
     return 0;
 }
 
+/* The statements of the request this thread serves (db_track_begin). */
+static _Thread_local struct {
+    double seconds;
+    double slow;
+    char request_id[64];
+} track;
+
+void
+db_track_begin(const char *request_id, double slow_threshold)
+{
+    track.seconds = 0;
+    track.slow = slow_threshold;
+    snprintf(track.request_id, sizeof(track.request_id), "%s",
+             request_id ? request_id : "");
+}
+
+double
+db_track_seconds(void)
+{
+    return track.seconds;
+}
+
+/*
+ * The first words of a statement, whitespace folded, for the slow-query
+ * log: statements are parameterized, so the text holds no values.
+ */
+static void
+first_words(const char *sql, char *out, size_t len)
+{
+    size_t o = 0;
+    int space = 0;
+
+    for (; *sql && o + 4 < len; sql++) {
+        if (*sql == ' ' || *sql == '\n' || *sql == '\t' || *sql == '\r') {
+            space = o > 0;
+            continue;
+        }
+        if (space)
+            out[o++] = ' ';
+        space = 0;
+        out[o++] = *sql;
+    }
+    if (*sql)
+        out[o++] = '.', out[o++] = '.', out[o++] = '.';
+    out[o] = '\0';
+}
+
+/* Time a statement took: into the request's total, and a log line when
+ * it ran past the slow-query threshold. */
+static void
+timed(double t0, const char *sql)
+{
+    double took = time_mono() - t0;
+
+    track.seconds += took;
+    if (track.slow > 0 && took >= track.slow && sql != NULL) {
+        char words[96];
+        json_object *line = log_new(KLOG_WARN, "slow query");
+        if (line == NULL)
+            return;
+        first_words(sql, words, sizeof(words));
+        if (track.request_id[0])
+            json_object_object_add(line, "request_id",
+                                   json_object_new_string(track.request_id));
+        json_object_object_add(line, "statement",
+                               json_object_new_string(words));
+        json_object_object_add(line, "duration_ms",
+                               json_object_new_double(took * 1000.0));
+        log_emit(line);
+    }
+}
+
 static keel_rc
-check(db_conn_t *c, PGresult *res, PGresult **out, db_error_t *err)
+check(db_conn_t *c, PGresult *res, PGresult **out, db_error_t *err, double t0,
+      const char *sql)
 {
     ExecStatusType s = PQresultStatus(res);
     db_error_t local;
+
+    timed(t0, sql);
 
     if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
         if (out)
@@ -162,6 +239,8 @@ check(db_conn_t *c, PGresult *res, PGresult **out, db_error_t *err)
         err = &local;
     db_error_from(err, res, c->pg);
     memcpy(c->last_sqlstate, err->sqlstate, sizeof(c->last_sqlstate));
+    if (strcmp(err->sqlstate, "42P05") != 0) /* prepared already: fine */
+        metrics_db_error(err->sqlstate);
     PQclear(res);
     return db_sqlstate_rc(err->sqlstate);
 }
@@ -172,18 +251,21 @@ db_exec(db_conn_t *c, const db_stmt_t *st, const char *const *params,
 {
     PGresult *r;
     char name[24];
+    double t0 = time_mono();
 
     if (res)
         *res = NULL;
-    if (!pool_prepared(c->pool))
-        return check(c,
-                     PQexecParams(c->pg, st->sql, st->nparams, NULL, params,
-                                  NULL, NULL, 0),
-                     res, err);
+    if (!pool_prepared(c->pool)) {
+        r = PQexecParams(c->pg, st->sql, st->nparams, NULL, params, NULL, NULL,
+                         0);
+        return check(c, r, res, err, t0, st->sql);
+    }
     stmt_name(st, name);
     if (!is_prepared(c, st)) {
-        keel_rc rc = check(
-            c, PQprepare(c->pg, name, st->sql, st->nparams, NULL), NULL, err);
+        keel_rc rc;
+        r = PQprepare(c->pg, name, st->sql, st->nparams, NULL);
+        rc = check(c, r, NULL, err, t0, NULL);
+        t0 = time_mono();
         /* 42P05: prepared already, by another db_stmt_t with the same SQL
          * (same hash, same text). */
         if (rc != KEEL_OK && strcmp(c->last_sqlstate, "42P05") != 0)
@@ -195,18 +277,20 @@ db_exec(db_conn_t *c, const db_stmt_t *st, const char *const *params,
         c->prepared[c->nprepared++] = st;
     }
     r = PQexecPrepared(c->pg, name, st->nparams, params, NULL, NULL, 0);
-    return check(c, r, res, err);
+    return check(c, r, res, err, t0, st->sql);
 }
 
 keel_rc
 db_exec_text(db_conn_t *c, const char *sql, int nparams,
              const char *const *params, PGresult **res, db_error_t *err)
 {
+    double t0 = time_mono();
+    PGresult *r;
+
     if (res)
         *res = NULL;
-    return check(c,
-                 PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0),
-                 res, err);
+    r = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+    return check(c, r, res, err, t0, sql);
 }
 
 keel_rc
@@ -216,6 +300,8 @@ db_exec_fixed(db_conn_t *c, const char *sql, int nparams,
     uint64_t h;
     char name[24];
     size_t i;
+    double t0;
+    PGresult *r;
 
     if (!pool_prepared(c->pool))
         return db_exec_text(c, sql, nparams, params, res, err);
@@ -231,20 +317,26 @@ db_exec_fixed(db_conn_t *c, const char *sql, int nparams,
         if (c->nfixed == DB_FIXED_MAX)
             return db_exec_text(c, sql, nparams, params, res, err);
         hash_name(h, name);
-        rc = check(c, PQprepare(c->pg, name, sql, nparams, NULL), NULL, err);
+        t0 = time_mono();
+        rc = check(c, PQprepare(c->pg, name, sql, nparams, NULL), NULL, err, t0,
+                   NULL);
         if (rc != KEEL_OK && strcmp(c->last_sqlstate, "42P05") != 0)
             return rc;
         c->fixed[c->nfixed++] = h;
     }
     hash_name(h, name);
-    return check(c, PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0),
-                 res, err);
+    t0 = time_mono();
+    r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
+    return check(c, r, res, err, t0, sql);
 }
 
 keel_rc
 db_exec_sql(db_conn_t *c, const char *sql, db_error_t *err)
 {
-    return check(c, PQexec(c->pg, sql), NULL, err);
+    double t0 = time_mono();
+    PGresult *r = PQexec(c->pg, sql);
+
+    return check(c, r, NULL, err, t0, sql);
 }
 
 keel_rc

@@ -71,6 +71,16 @@ typedef struct pool_stats {
 } pool_stats_t;
 void pool_stats(db_pool_t *p, pool_stats_t *out);
 
+/*
+ * Statement timing for the request this thread serves: db_track_begin
+ * zeroes the total and names the request for the slow-query log
+ * (statements over `slow_threshold` seconds, 0 = none, are logged with
+ * their first words and duration, never their parameters);
+ * db_track_seconds is the time statements took since.
+ */
+void db_track_begin(const char *request_id, double slow_threshold);
+double db_track_seconds(void);
+
 /* The libpq connection behind `c`, for what db.h does not cover. */
 PGconn *db_pg(db_conn_t *c);
 

@@ -4,6 +4,7 @@
 #include "db/db.h"
 #include "db/internal.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -212,7 +213,7 @@ keel_rc
 pool_acquire(db_pool_t *p, db_conn_t **out, db_error_t *err)
 {
     struct timespec until;
-    double deadline = time_mono() + p->acquire_timeout;
+    double t0 = time_mono(), deadline = t0 + p->acquire_timeout;
     db_conn_t *c = NULL;
     keel_rc rc;
 
@@ -239,6 +240,7 @@ pool_acquire(db_pool_t *p, db_conn_t **out, db_error_t *err)
         if (time_mono() >= deadline ||
             pthread_cond_timedwait(&p->freed, &p->lock, &until) == ETIMEDOUT) {
             pthread_mutex_unlock(&p->lock);
+            metrics_pool_wait(time_mono() - t0);
             db_error_set(err, "53300", NULL,
                          "no database connection free within "
                          "pool_acquire_timeout");
@@ -246,6 +248,7 @@ pool_acquire(db_pool_t *p, db_conn_t **out, db_error_t *err)
         }
     }
     c->in_use = 1;
+    metrics_pool_wait(time_mono() - t0);
     if (c->pg == NULL && time_mono() < p->down_until) {
         c->in_use = 0;
         /* Pass the slot on: the next waiter gets its 503 at once too. */

@@ -5,6 +5,7 @@
 #include "auth/ratelimit.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/util.h"
 #include "core/validate.h"
 #include "db/db.h"
@@ -40,27 +41,45 @@ http_init(keel_http_t *h, const keel_config_t *cfg, const keel_app_t *app,
     h->limits.max_header = (size_t)cfg->max_header_size;
     h->limits.max_json_depth = cfg->max_json_depth;
     h->limits.max_query_params = (size_t)cfg->max_query_params;
-    if (cidr_list_parse(cfg->trusted_proxies, &h->trusted, err, errlen) !=
-        KEEL_OK)
+    if (cidr_list_parse(cfg->trusted_proxies, "trusted_proxies", &h->trusted,
+                        err, errlen) != KEEL_OK ||
+        cidr_list_parse(cfg->metrics_allow, "[metrics] allow",
+                        &h->metrics_allow, err, errlen) != KEEL_OK) {
+        http_free(h);
         return KEEL_EINVAL;
+    }
+    for (size_t t = 0; t < app->ntables; t++)
+        h->nroutes += app->tables[t].nroutes;
+    h->routes = xcalloc(h->nroutes + 1, sizeof(*h->routes));
+    h->route_patterns = xcalloc(h->nroutes + 1, sizeof(*h->route_patterns));
     h->router = router_new();
     if (h->router == NULL) {
-        cidr_list_free(&h->trusted);
+        http_free(h);
         return KEEL_EINTERNAL;
     }
-    for (size_t t = 0; t < app->ntables; t++) {
-        for (size_t i = 0; i < app->tables[t].nroutes; i++) {
+    for (size_t t = 0, n = 0; t < app->ntables; t++) {
+        for (size_t i = 0; i < app->tables[t].nroutes; i++, n++) {
             keel_rc rc =
                 router_add(h->router, &app->tables[t].routes[i], err, errlen);
             if (rc != KEEL_OK) {
-                router_free(h->router);
-                h->router = NULL;
-                cidr_list_free(&h->trusted);
+                http_free(h);
                 return rc;
             }
+            h->routes[n] = &app->tables[t].routes[i];
+            h->route_patterns[n] = app->tables[t].routes[i].pattern;
         }
     }
     return KEEL_OK;
+}
+
+size_t
+http_route_index(const keel_http_t *h, const route_t *r)
+{
+    size_t i = 0;
+
+    while (i < h->nroutes && h->routes[i] != r)
+        i++;
+    return i;
 }
 
 void
@@ -69,6 +88,12 @@ http_free(keel_http_t *h)
     router_free(h->router);
     h->router = NULL;
     cidr_list_free(&h->trusted);
+    cidr_list_free(&h->metrics_allow);
+    free(h->routes);
+    free(h->route_patterns);
+    h->routes = NULL;
+    h->route_patterns = NULL;
+    h->nroutes = 0;
 }
 
 void
@@ -246,8 +271,12 @@ rate_take(keel_ctx_t *ctx, const char *cls, const char *bucket,
         ctx->rate.reset_after = r.reset_after;
         ctx->rate.retry_after = r.retry_after;
     }
-    if (!r.allowed)
+    if (!r.allowed) {
+        metrics_rate_rejected(strcmp(cls, "read") == 0    ? RATE_READ
+                              : strcmp(cls, "write") == 0 ? RATE_WRITE
+                                                          : RATE_AUTH);
         return ctx_fail(ctx, KEEL_ERATELIMIT, NULL);
+    }
     return KEEL_OK;
 }
 
@@ -464,6 +493,10 @@ chain_error(keel_ctx_t *ctx, keel_rc rc)
                 line, "route",
                 ctx->match.pattern ? json_object_new_string(ctx->match.pattern)
                                    : NULL);
+            json_object_object_add(line, "component",
+                                   json_object_new_string(ctx->component
+                                                              ? ctx->component
+                                                              : "handler"));
             json_object_object_add(line, "error",
                                    json_object_new_string(ctx->log_error
                                                               ? ctx->log_error
@@ -497,7 +530,7 @@ chain_error(keel_ctx_t *ctx, keel_rc rc)
 #define CORS_EXPOSE_HEADERS                                                    \
     "ETag, Location, X-Request-Id, Retry-After, X-RateLimit-Limit, "           \
     "X-RateLimit-Remaining, X-RateLimit-Reset, RateLimit-Policy, RateLimit, "  \
-    "Idempotent-Replayed"
+    "Idempotent-Replayed, Server-Timing"
 
 /* Add `v` to the Vary header (answers differ by it). */
 static void
@@ -558,6 +591,16 @@ finish(keel_ctx_t *ctx)
     ctx_header_set(ctx, "Referrer-Policy", "no-referrer");
     if (cfg && cfg->hsts && cfg->hsts[0] != '\0')
         ctx_header_set(ctx, "Strict-Transport-Security", cfg->hsts);
+    if (cfg && cfg->server_timing) {
+        /* Milliseconds (W3C Server Timing): authenticating, the request's
+         * statements, and everything up to now. */
+        ctx_header_set(
+            ctx, "Server-Timing",
+            arena_sprintf(
+                ctx->arena, "auth;dur=%.2f, db;dur=%.2f, total;dur=%.2f",
+                ctx->auth_seconds * 1000.0, db_track_seconds() * 1000.0,
+                (time_mono() - ctx->started) * 1000.0));
+    }
     rate_headers(ctx);
 }
 
@@ -567,6 +610,7 @@ chain_run(keel_ctx_t *ctx, keel_rc parse_rc, const char *why)
     keel_request_t *req = &ctx->req;
     keel_rc rc = parse_rc;
 
+    db_track_begin(req->request_id, ctx->http->cfg->slow_query);
     if (rc != KEEL_OK) {
         ctx->message = why;
         goto out;
@@ -603,7 +647,10 @@ chain_run(keel_ctx_t *ctx, keel_rc parse_rc, const char *why)
         goto out;
     }
     for (size_t i = 0; i < KEEL_ARRAY_LEN(middleware) && rc == KEEL_OK; i++) {
+        double t0 = time_mono();
         rc = middleware[i].fn(ctx);
+        if (middleware[i].fn == mw_auth)
+            ctx->auth_seconds = time_mono() - t0;
         /* A refused token still costs its address a request. */
         if (rc == KEEL_EUNAUTH && middleware[i].fn == mw_auth) {
             keel_rc r2 = mw_rate(ctx);
@@ -662,12 +709,16 @@ chain_access_log(keel_ctx_t *ctx, size_t bytes_sent)
     ms = (time_mono() - ctx->started) * 1000.0;
     json_object_object_add(line, "request_id",
                            json_object_new_string(req->request_id));
-    if (req->trace_id[0]) {
-        json_object_object_add(line, "trace_id",
-                               json_object_new_string(req->trace_id));
+    json_object_object_add(line, "trace_id",
+                           json_object_new_string(req->trace_id));
+    json_object_object_add(line, "span_id",
+                           json_object_new_string(req->span_id));
+    if (req->parent_id[0])
         json_object_object_add(line, "parent_id",
                                json_object_new_string(req->parent_id));
-    }
+    json_object_object_add(line, "user_id",
+                           ctx->user ? json_object_new_string(ctx->user->id)
+                                     : NULL);
     json_object_object_add(
         line, "method",
         json_object_new_string(req->method_name ? req->method_name : ""));

@@ -21,6 +21,9 @@ keel_rc http_init(keel_http_t *h, const keel_config_t *cfg,
                   size_t errlen);
 void http_free(keel_http_t *h);
 
+/* Route `r`'s position among h->routes; h->nroutes when r is NULL. */
+size_t http_route_index(const keel_http_t *h, const route_t *r);
+
 /* Prepare ctx for a request; `arena` must be fresh (reset). */
 void ctx_init(keel_ctx_t *ctx, const keel_http_t *h, arena_t *arena);
 /* Release what ctx owns outside the arena (JSON); call before reset. */

@@ -124,8 +124,10 @@ ctx_db(keel_ctx_t *ctx, db_conn_t **out)
     keel_rc rc;
 
     if (ctx->db == NULL) {
-        if (ctx->http->pool == NULL)
+        if (ctx->http->pool == NULL) {
+            ctx->component = "database";
             return ctx_fail(ctx, KEEL_EUNAVAIL, NULL);
+        }
         rc = pool_acquire(ctx->http->pool, &ctx->db, &err);
         if (rc != KEEL_OK)
             return ctx_fail_db(ctx, rc, &err);
@@ -137,6 +139,7 @@ ctx_db(keel_ctx_t *ctx, db_conn_t **out)
 keel_rc
 ctx_fail_db(keel_ctx_t *ctx, keel_rc rc, const db_error_t *err)
 {
+    ctx->component = "database";
     ctx->log_error = arena_sprintf(ctx->arena, "database: %s (SQLSTATE %s%s%s)",
                                    err->message, err->sqlstate,
                                    err->constraint[0] ? ", constraint " : "",

@@ -40,8 +40,14 @@ typedef struct keel_http {
     router_t *router;
     db_pool_t *pool; /* this worker's database pool, NULL when none */
     keel_limits_t limits;
-    cidr_list_t trusted; /* [http] trusted_proxies */
-    int worker_index;    /* -1 outside a worker (tests) */
+    cidr_list_t trusted;       /* [http] trusted_proxies */
+    cidr_list_t metrics_allow; /* [metrics] allow */
+    /* Every row of the app's route tables, in order: the metrics' route
+     * numbering (http_route_index). */
+    const char **route_patterns;
+    const route_t **routes;
+    size_t nroutes;
+    int worker_index; /* -1 outside a worker (tests) */
 } keel_http_t;
 
 /* Who made the request, from a verified access token. */
@@ -65,9 +71,11 @@ struct keel_ctx {
     json_object *details;    /* error details being collected, or NULL */
     const char *message;     /* client-facing error message, or NULL */
     const char *log_error;   /* internal detail: logged, never sent */
+    const char *component;   /* what failed, for the log: "database"... */
     int crashed;             /* the crash guard caught a fault */
     db_conn_t *db;           /* held from ctx_db() to the end of the request */
     double started;          /* time_mono() at the start */
+    double auth_seconds;     /* spent authenticating (Server-Timing) */
     const keel_user_t *user; /* NULL unless a valid token came with it */
     keel_user_t user_buf;
     int token_invalid; /* a token came and was refused (invalid_token) */

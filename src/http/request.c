@@ -4,6 +4,7 @@
 #include "http/request.h"
 #include "core/util.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Drained body beyond the limit, so nginx sees an orderly close. */
@@ -333,11 +334,21 @@ request_identity(keel_request_t *req)
     } else {
         uuid_v4(req->request_id);
     }
+    unsigned char r[16];
+    const char *flags = "01";
+
     if (tp == NULL || request_header_count(req, "traceparent") != 1 ||
         !traceparent_parse(tp, req->trace_id, req->parent_id)) {
-        req->trace_id[0] = '\0';
+        random_bytes(r, sizeof(r));
+        hex_encode(r, 16, req->trace_id);
         req->parent_id[0] = '\0';
+    } else if (strlen(tp) >= 55) {
+        flags = tp + 53; /* version 00: "00-trace-parent-flags" */
     }
+    random_bytes(r, 8);
+    hex_encode(r, 8, req->span_id);
+    snprintf(req->traceparent, sizeof(req->traceparent), "00-%s-%s-%.2s",
+             req->trace_id, req->span_id, flags);
 }
 
 keel_rc

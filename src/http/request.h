@@ -62,8 +62,13 @@ typedef struct keel_request {
     const char *user_agent;
 
     char request_id[REQUEST_ID_MAX + 1];
-    char trace_id[33];  /* from a valid traceparent, else "" */
-    char parent_id[17]; /* span id of the caller, else "" */
+    /* W3C Trace Context: the caller's trace, or a new one when it sent
+     * no valid traceparent; this request's own span; the caller's span
+     * ("" when none); and the traceparent to pass on (events, webhooks). */
+    char trace_id[33];
+    char span_id[17];
+    char parent_id[17];
+    char traceparent[56];
 
     char *body; /* NUL-terminated copy, NULL when no body */
     size_t body_len;

@@ -49,6 +49,12 @@ DB_STMT(st_job_retry, 1,
 DB_STMT(st_job_counts, 0,
         "SELECT count(*) FILTER (WHERE status IN ('queued', 'failed')), "
         "count(*) FILTER (WHERE status = 'dead') FROM jobs");
+DB_STMT(st_job_depths, 0,
+        "SELECT count(*) FILTER (WHERE status = 'queued'), "
+        "count(*) FILTER (WHERE status = 'running'), "
+        "count(*) FILTER (WHERE status = 'failed'), "
+        "count(*) FILTER (WHERE status = 'dead') "
+        "FROM jobs WHERE status <> 'succeeded'");
 DB_STMT(st_job_list, 2,
         "SELECT public_id, type, status, attempts, max_attempts, "
         "to_char(run_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
@@ -251,6 +257,20 @@ job_counts(db_conn_t *c, long long *queued, long long *dead, db_error_t *err)
         return rc;
     *queued = atoll(PQgetvalue(res, 0, 0));
     *dead = atoll(PQgetvalue(res, 0, 1));
+    PQclear(res);
+    return KEEL_OK;
+}
+
+keel_rc
+job_depths(db_conn_t *c, long long out[JOB_DEPTHS], db_error_t *err)
+{
+    PGresult *res;
+    keel_rc rc = db_exec(c, &st_job_depths, NULL, &res, err);
+
+    if (rc != KEEL_OK)
+        return rc;
+    for (int i = 0; i < JOB_DEPTHS; i++)
+        out[i] = atoll(PQgetvalue(res, 0, i));
     PQclear(res);
     return KEEL_OK;
 }

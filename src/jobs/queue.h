@@ -73,6 +73,12 @@ keel_rc job_retry(db_conn_t *c, const char *public_id, db_error_t *err);
 keel_rc job_counts(db_conn_t *c, long long *queued, long long *dead,
                    db_error_t *err);
 
+/* Jobs not yet succeeded, by status, in the order of job_depth_names. */
+#define JOB_DEPTHS 4
+static const char *const job_depth_names[JOB_DEPTHS] = { "queued", "running",
+                                                         "failed", "dead" };
+keel_rc job_depths(db_conn_t *c, long long out[JOB_DEPTHS], db_error_t *err);
+
 /*
  * Print jobs, newest first, at most `limit`, optionally of one status, one
  * line each (id, type, status, attempts/max, run_at, last_error) to out.

@@ -3,6 +3,7 @@
 
 #include "jobs/runner.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/util.h"
 #include "db/db.h"
 #include "jobs/queue.h"
@@ -62,6 +63,11 @@ run_one(const worker_args_t *args, db_conn_t *c, job_t *job)
         log_printf(KLOG_ERROR, "job %s: cannot record failure: %s",
                    job->public_id, e.message);
     }
+    if (t != NULL)
+        metrics_job((size_t)(t - args->app->job_types),
+                    rc == KEEL_OK ? METRICS_JOB_SUCCEEDED
+                    : dead        ? METRICS_JOB_DEAD
+                                  : METRICS_JOB_FAILED);
     line = log_new(rc == KEEL_OK ? KLOG_INFO : KLOG_WARN, "job");
     if (line) {
         json_object_object_add(line, "job_id",

@@ -129,10 +129,10 @@ webhook_deliver_job(const keel_config_t *cfg, const struct job *job, char *why,
     /* The same trace, a new span: this delivery. */
     if (tp != NULL && traceparent_parse(tp, trace, span)) {
         unsigned char r[8];
+        char hex[17];
         random_bytes(r, sizeof(r));
-        snprintf(tpout, sizeof(tpout),
-                 "00-%s-%02x%02x%02x%02x%02x%02x%02x%02x-%s", trace, r[0], r[1],
-                 r[2], r[3], r[4], r[5], r[6], r[7], tp + 53);
+        hex_encode(r, sizeof(r), hex);
+        snprintf(tpout, sizeof(tpout), "00-%s-%s-%s", trace, hex, tp + 53);
         h = add_header(h, "traceparent", tpout);
     }
     curl = curl_easy_init();

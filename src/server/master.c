@@ -4,6 +4,7 @@
 #include "server/master.h"
 #include "auth/hashgate.h"
 #include "auth/ratelimit.h"
+#include "core/metrics.h"
 #include "http/collection.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -85,6 +86,9 @@ worker_spawn(enum wkind kind)
         return;
     }
     if (pid == 0) {
+        if (M.cfg->metrics_enabled)
+            metrics_bind(slot, kind == WK_JOB ? METRICS_JOB_WORKER
+                                              : METRICS_REQUEST_WORKER);
         worker_args_t args = {
             .cfg = M.cfg,
             .app = M.app,
@@ -133,6 +137,7 @@ reap(void)
 
         /* A worker killed mid-hash leaves its hashing slot to no one. */
         hashgate_forget(pid);
+        metrics_forget(pid);
         for (slot = 0; slot < M.nprocs; slot++)
             if (M.procs[slot].pid == pid)
                 w = &M.procs[slot];
@@ -152,6 +157,7 @@ reap(void)
             reason = "fatal";
         else
             reason = "crashed";
+        metrics_restart(reason);
 
         line = log_new(strcmp(reason, "crashed") == 0 ||
                                strcmp(reason, "fatal") == 0
@@ -511,6 +517,15 @@ master_run(keel_config_t *cfg, const char *config_path, const keel_app_t *app,
     if (ratelimit_init((size_t)cfg->rl_table_size) != 0)
         log_printf(KLOG_ERROR, "cannot map the rate-limit table: limits are "
                                "off");
+    /* Per-worker metric slots, numbered as the scoreboard's. */
+    {
+        size_t nroutes = 0;
+        for (size_t t = 0; t < app->ntables; t++)
+            nroutes += app->tables[t].nroutes;
+        if (metrics_init(M.nprocs, nroutes, app->njob_types) != 0)
+            log_printf(KLOG_ERROR, "cannot map the metrics: /metrics will "
+                                   "show no counts");
+    }
     /* The password-hashing slots (DESIGN.md 1); reload changes the count. */
     if (hashgate_init(cfg->hash_concurrency) != 0)
         log_printf(KLOG_ERROR, "cannot map the hashing slots: password "

@@ -4,6 +4,7 @@
 #include "server/worker.h"
 #include "core/arena.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/util.h"
 #include "db/db.h"
 #include "http/chain.h"
@@ -113,6 +114,7 @@ serve(FCGX_Request *fr, arena_t *arena, int t)
     keel_rc rc, body_rc;
 
     ctx_init(&ctx, &W.http, arena);
+    metrics_request_begin();
     rc = request_from_params(&ctx.req, arena, fr->envp, &W.http.limits, &why);
     scoreboard_label(W.args->slot, t, ctx.req.request_id, ctx.req.method_name,
                      ctx.req.path);
@@ -132,6 +134,14 @@ serve(FCGX_Request *fr, arena_t *arena, int t)
         sent = ctx.res.body_len;
     FCGX_Finish_r(fr);
     scoreboard_end(W.args->slot, t, 1);
+    metrics_request_end(http_route_index(&W.http, ctx.match.route),
+                        (int)ctx.req.method, ctx.res.status,
+                        time_mono() - ctx.started);
+    if (W.http.pool != NULL) {
+        pool_stats_t ps;
+        pool_stats(W.http.pool, &ps);
+        metrics_pool_gauges(ps.size, ps.idle, ps.busy);
+    }
     chain_access_log(&ctx, sent);
     if (ctx.crashed) {
         chain_crash_guard_disarm();

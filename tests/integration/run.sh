@@ -108,6 +108,11 @@ if ! "$src/tests/integration/hashgate.sh"; then
     status=1
     tail -n 30 "$dir/hashgate/log/keeld.log" >&2
 fi
+echo "== metrics.sh"
+if ! "$src/tests/integration/metrics.sh"; then
+    status=1
+    tail -n 30 "$dir/metrics/log/keeld.log" >&2
+fi
 echo "== jobs.sh"
 if ! "$src/tests/integration/jobs.sh"; then
     status=1

@@ -220,8 +220,9 @@ test_trusted_proxy_lists_parse_and_match(void)
     cidr_list_t l;
     char err[160];
 
-    CU_ASSERT_EQUAL_FATAL(cidr_list_parse("10.0.0.0/8, 127.0.0.1 ,fd00::/8", &l,
-                                          err, sizeof(err)),
+    CU_ASSERT_EQUAL_FATAL(cidr_list_parse("10.0.0.0/8, 127.0.0.1 ,fd00::/8",
+                                          "trusted_proxies", &l, err,
+                                          sizeof(err)),
                           KEEL_OK);
     CU_ASSERT_EQUAL(l.n, 3);
     CU_ASSERT_TRUE(cidr_list_match(&l, "10.200.3.4"));
@@ -234,17 +235,22 @@ test_trusted_proxy_lists_parse_and_match(void)
     CU_ASSERT_TRUE(cidr_list_match(&l, "::ffff:10.1.2.3"));
     CU_ASSERT_FALSE(cidr_list_match(&l, "not an address"));
     cidr_list_free(&l);
-    CU_ASSERT_EQUAL(cidr_list_parse("", &l, err, sizeof(err)), KEEL_OK);
+    CU_ASSERT_EQUAL(
+        cidr_list_parse("", "trusted_proxies", &l, err, sizeof(err)), KEEL_OK);
     CU_ASSERT_EQUAL(l.n, 0);
-    CU_ASSERT_EQUAL(cidr_list_parse("10.0.0.0/33", &l, err, sizeof(err)),
-                    KEEL_EINVAL);
+    CU_ASSERT_EQUAL(
+        cidr_list_parse("10.0.0.0/33", "trusted_proxies", &l, err, sizeof(err)),
+        KEEL_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "10.0.0.0/33"));
-    CU_ASSERT_EQUAL(cidr_list_parse("10.0.0.1/8", &l, err, sizeof(err)),
-                    KEEL_EINVAL);
-    CU_ASSERT_EQUAL(cidr_list_parse("example.org", &l, err, sizeof(err)),
-                    KEEL_EINVAL);
-    CU_ASSERT_EQUAL(cidr_list_parse("10.0.0.0/", &l, err, sizeof(err)),
-                    KEEL_EINVAL);
+    CU_ASSERT_EQUAL(
+        cidr_list_parse("10.0.0.1/8", "trusted_proxies", &l, err, sizeof(err)),
+        KEEL_EINVAL);
+    CU_ASSERT_EQUAL(
+        cidr_list_parse("example.org", "trusted_proxies", &l, err, sizeof(err)),
+        KEEL_EINVAL);
+    CU_ASSERT_EQUAL(
+        cidr_list_parse("10.0.0.0/", "trusted_proxies", &l, err, sizeof(err)),
+        KEEL_EINVAL);
 }
 
 static void
@@ -255,9 +261,10 @@ test_x_forwarded_for_counts_only_from_trusted_proxies(void)
     char err[160];
 
     arena_init(&a);
-    CU_ASSERT_EQUAL_FATAL(
-        cidr_list_parse("127.0.0.1, 10.0.0.0/8", &l, err, sizeof(err)),
-        KEEL_OK);
+    CU_ASSERT_EQUAL_FATAL(cidr_list_parse("127.0.0.1, 10.0.0.0/8",
+                                          "trusted_proxies", &l, err,
+                                          sizeof(err)),
+                          KEEL_OK);
     /* From an untrusted peer the header is ignored. */
     CU_ASSERT_STRING_EQUAL(
         client_ip_resolve(&l, "192.0.2.9", "127.0.0.1, 10.1.1.1", &a),
