@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
@@ -18,11 +21,12 @@ static struct {
     pthread_mutex_t lock; /* guards fd and path across reopen */
     int fd;
     char *path;
+    int syslog; /* fd is a datagram socket to a syslog daemon */
     enum klog_level level;
     char role[16];
     int index;
 } logger = {
-    PTHREAD_MUTEX_INITIALIZER, STDERR_FILENO, NULL, KLOG_INFO, "keel", -1
+    PTHREAD_MUTEX_INITIALIZER, STDERR_FILENO, NULL, 0, KLOG_INFO, "keel", -1
 };
 
 /*
@@ -45,10 +49,43 @@ log_level_parse(const char *s)
     return -1;
 }
 
+/* "syslog" or "syslog:/path/to/socket": the socket's path, else NULL. */
+static const char *
+syslog_socket(const char *path)
+{
+    if (strncmp(path, "syslog", 6) != 0)
+        return NULL;
+    if (path[6] == '\0')
+        return "/dev/log";
+    return path[6] == ':' ? path + 7 : NULL;
+}
+
+/* A file opened for appending, or a datagram socket connected to the
+ * syslog daemon's socket; -1 on failure. */
 static int
 open_path(const char *path)
 {
-    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    const char *sock = syslog_socket(path);
+    struct sockaddr_un sa;
+    int fd;
+
+    if (sock == NULL)
+        return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (strlen(sock) >= sizeof(sa.sun_path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    strcpy(sa.sun_path, sock);
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        fd = -1;
+    }
+    return fd;
 }
 
 int
@@ -67,6 +104,7 @@ log_open(const char *path, enum klog_level level)
     logger.fd = fd;
     free(logger.path);
     logger.path = (path && *path) ? strdup(path) : NULL;
+    logger.syslog = logger.path != NULL && syslog_socket(logger.path) != NULL;
     logger.level = level;
     pthread_mutex_unlock(&logger.lock);
     return 0;
@@ -162,6 +200,49 @@ log_redact(json_object *o)
     }
 }
 
+/*
+ * One datagram to the syslog daemon: "<PRI>Mmm dd hh:mm:ss keel[pid]: "
+ * and the JSON line (RFC 3164; facility daemon, severity from the line's
+ * level).  A daemon that restarted has a new socket: reconnect once.
+ * Called with the lock held.
+ */
+static void
+send_syslog(json_object *line, const char *s, size_t len)
+{
+    static const int severity[] = { 7, 6, 4, 3 }; /* debug info warn error */
+    json_object *lv;
+    int sev = 6, pri;
+    char head[64], *msg;
+    size_t hl;
+    time_t now = time(NULL);
+    struct tm tm;
+
+    if (json_object_object_get_ex(line, "level", &lv)) {
+        int l = log_level_parse(json_object_get_string(lv));
+        if (l >= 0)
+            sev = severity[l];
+    }
+    pri = 3 * 8 + sev; /* LOG_DAEMON */
+    localtime_r(&now, &tm);
+    hl = (size_t)snprintf(head, sizeof(head), "<%d>", pri);
+    hl += strftime(head + hl, sizeof(head) - hl, "%b %e %H:%M:%S ", &tm);
+    hl += (size_t)snprintf(head + hl, sizeof(head) - hl,
+                           "keel[%d]: ", (int)getpid());
+    msg = xmalloc(hl + len);
+    memcpy(msg, head, hl);
+    memcpy(msg + hl, s, len);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fd;
+        if (send(logger.fd, msg, hl + len, MSG_NOSIGNAL) >= 0)
+            break;
+        if (attempt == 1 || (fd = open_path(logger.path)) < 0)
+            break;
+        close(logger.fd);
+        logger.fd = fd;
+    }
+    free(msg);
+}
+
 void
 log_emit(json_object *line)
 {
@@ -175,6 +256,13 @@ log_emit(json_object *line)
     s = json_object_to_json_string_ext(
         line, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
     len = strlen(s);
+    if (logger.syslog) {
+        pthread_mutex_lock(&logger.lock);
+        send_syslog(line, s, len);
+        pthread_mutex_unlock(&logger.lock);
+        json_object_put(line);
+        return;
+    }
     buf = xmalloc(len + 1);
     memcpy(buf, s, len);
     buf[len] = '\n';

@@ -21,7 +21,10 @@ int log_level_parse(const char *s);
 
 /*
  * Send lines to `path` (created 0640, appended to), or to stderr when path
- * is NULL or "".  Returns 0, or -1 with errno when the file cannot be opened
+ * is NULL or "", or to the syslog daemon when path is "syslog" (its socket
+ * /dev/log) or "syslog:/path/to/socket": one datagram per line, facility
+ * daemon, severity from the line's level, reconnected when the daemon
+ * restarts.  Returns 0, or -1 with errno when the file cannot be opened
  * (the previous destination is kept).
  */
 int log_open(const char *path, enum klog_level level);

@@ -109,7 +109,9 @@ relative_paths(const keel_config_t *cfg)
     const char *paths[] = { cfg->log_file, cfg->pid_file };
 
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-        if (paths[i][0] != '\0' && paths[i][0] != '/') {
+        if (paths[i][0] != '\0' && paths[i][0] != '/' &&
+            !(i == 0 && strncmp(paths[i], "syslog", 6) == 0 &&
+              (paths[i][6] == '\0' || paths[i][6] == ':'))) {
             fprintf(stderr,
                     "keeld: %s must be an absolute path when daemonizing "
                     "(it changes to /)\n",

@@ -7,6 +7,9 @@
  *       answers the first N requests 500, the others CODE (200); waits
  *       MS milliseconds before each answer.  DIR/NNNN.req: a line
  *       "received-ms: <unix ms>", then the request's head and body.
+ *   sink syslog DIR
+ *       binds the unix datagram socket DIR/log.sock (a syslog daemon's
+ *       /dev/log) and writes each datagram as DIR/NNNN.msg.
  *   sink smtp DIR [--fail N]
  *       answers the first N DATA commands 451; refuses any recipient whose
  *       address begins with "reject" with 550.  DIR/NNNN.eml: lines
@@ -25,6 +28,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +213,36 @@ serve_smtp(int fd, int fail)
     }
 }
 
+/* The syslog mode: one file per datagram, until SIGTERM. */
+static int
+serve_syslog(void)
+{
+    struct sockaddr_un a;
+    char buf[65536], name[32];
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0), got = 0;
+
+    memset(&a, 0, sizeof(a));
+    a.sun_family = AF_UNIX;
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s/log.sock", dir);
+    unlink(a.sun_path);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        perror("sink: bind");
+        return 1;
+    }
+    write_atomic("port", "0\n", 2); /* ready, as the other modes say */
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            perror("sink: recv");
+            return 1;
+        }
+        snprintf(name, sizeof(name), "%04d.msg", ++got);
+        write_atomic(name, buf, (size_t)n);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -217,13 +252,16 @@ main(int argc, char **argv)
     char port[16];
 
     if (argc < 3 ||
-        (strcmp(argv[1], "http") != 0 && strcmp(argv[1], "smtp") != 0)) {
-        fprintf(stderr, "usage: sink http|smtp DIR [--fail N] [--status "
-                        "CODE] [--delay MS]\n");
+        (strcmp(argv[1], "http") != 0 && strcmp(argv[1], "smtp") != 0 &&
+         strcmp(argv[1], "syslog") != 0)) {
+        fprintf(stderr, "usage: sink http|smtp|syslog DIR [--fail N] "
+                        "[--status CODE] [--delay MS]\n");
         return 2;
     }
     smtp = strcmp(argv[1], "smtp") == 0;
     dir = argv[2];
+    if (strcmp(argv[1], "syslog") == 0)
+        return serve_syslog();
     for (int i = 3; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--fail") == 0)
             fail = atoi(argv[i + 1]);

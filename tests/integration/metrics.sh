@@ -16,6 +16,7 @@ md="$top/metrics"
 mkdir -p "$md/log"
 chmod 755 "$md"
 stop_here() {
+    keel_stop_pidfile "$md/sink.pid" 5
     keel_stop_pidfile "$md/nginx.pid" 10
     keel_stop_pidfile "$md/keeld.master.pid" 20
 }
@@ -171,6 +172,33 @@ keel_check "a slow query is logged with its request id and first words" \
     grep -q '"msg":"slow query".*"request_id":"metrics-me-1","statement":"[A-Z]' "$md/log/keeld.log"
 keel_check "no slow-query line holds a parameter value" \
     bash -c "! grep '\"msg\":\"slow query\"' '$md/log/keeld.log' | grep -q -e '$email2' -e '$uid'"
+
+# ---- syslog -------------------------------------------------------------------------
+start_sink() {
+    rm -f "$md/syslog/port"
+    mkdir -p "$md/syslog"
+    "$KEEL_TEST_SINK" syslog "$md/syslog" >>"$md/log/sink.log" 2>&1 &
+    echo $! >"$md/sink.pid"
+    keel_wait_for test -s "$md/syslog/port"
+}
+start_sink
+restart "KEEL_LOG_FILE=syslog:$md/syslog/log.sock"
+curl -s -o /dev/null -H 'X-Request-Id: metrics-syslog-1' "$url/v1/products?limit=1"
+keel_wait_for bash -c "grep -l 'metrics-syslog-1' '$md'/syslog/*.msg"
+keel_check "[log] file = syslog:SOCKET: an access line as daemon.info (<30>)" \
+    bash -c "grep -h '\"msg\":\"access\".*metrics-syslog-1' '$md'/syslog/*.msg | grep -q '^<30>[A-Z][a-z][a-z] [ 0-9][0-9] [0-9:]\{8\} keel\[[0-9]*\]: {'"
+keel_check "a warning as daemon.warning (<28>): the slow-query line" \
+    bash -c "grep -h '\"msg\":\"slow query\".*metrics-syslog-1' '$md'/syslog/*.msg | grep -q '^<28>'"
+keel_check "nothing goes to the log file meanwhile" \
+    bash -c "! grep -q metrics-syslog-1 '$md/log/keeld.log'"
+# The daemon restarts (a new socket at the same path): lines follow it.
+keel_stop_pidfile "$md/sink.pid" 5
+rm -rf "$md/syslog"
+start_sink
+curl -s -o /dev/null -H 'X-Request-Id: metrics-syslog-2' "$url/v1/products?limit=1"
+keel_wait_for bash -c "grep -l 'metrics-syslog-2' '$md'/syslog/*.msg"
+keel_check "after the syslog daemon restarts, lines reach the new socket" \
+    bash -c "grep -q 'metrics-syslog-2' '$md'/syslog/*.msg"
 
 # ---- off ---------------------------------------------------------------------------------
 restart KEEL_METRICS_ENABLED=off KEEL_HTTP_SERVER_TIMING=off
