@@ -639,6 +639,10 @@ test_internal_error_detail_goes_only_to_the_log(void)
     resp_free(&r);
     usleep(100000);
     CU_ASSERT_TRUE(file_contains(log_path, "SECRET-DETAIL"));
+    /* The error line names its request and the failing component. */
+    CU_ASSERT_TRUE(file_contains(log_path,
+                                 "\"request_id\":\"fail-detail-1\",\"route\":"
+                                 "\"/test/fail\",\"component\":\"handler\""));
 }
 
 static void
