@@ -74,14 +74,15 @@ users_create(db_conn_t *c, const char *email, const char *name,
     "JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id), '[]')"
 
 static const coll_field_t user_fields[] = {
-    { "id", "u.public_id" },
-    { "email", "u.email" },
-    { "name", "u.name" },
-    { "roles", USER_ROLES_SQL },
-    { "email_verified_at", DB_TS("u.email_verified_at") },
-    { "created_at", DB_TS("u.created_at") },
-    { "updated_at", DB_TS("u.updated_at") },
-    { "version", "u.version" },
+    { "id", "u.public_id", COLL_JS_UUID },
+    { "email", "u.email", "{\"type\":\"string\",\"format\":\"email\"}" },
+    { "name", "u.name", COLL_JS_STRING },
+    { "roles", USER_ROLES_SQL,
+      "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}" },
+    { "email_verified_at", DB_TS("u.email_verified_at"), COLL_JS_TIME_NULL },
+    { "created_at", DB_TS("u.created_at"), COLL_JS_TIME },
+    { "updated_at", DB_TS("u.updated_at"), COLL_JS_TIME },
+    { "version", "u.version", COLL_JS_VERSION },
 };
 
 static const coll_filter_t user_filters[] = {
