@@ -368,7 +368,9 @@ static const route_t rows[] = {
       .auth = AUTH_BEARER,
       .rate = RATE_READ,
       .query = &orders_collection,
-      .summary = "One's own orders (everyone's with orders:read_any)" },
+      .summary = "One's own orders (everyone's with orders:read_any)",
+      /* user_id filters by another user only with orders:read_any. */
+      .answers = ANSWER_FORBIDDEN },
     { .method = HTTP_POST,
       .pattern = "/v1/orders",
       .handler = orders_add,
