@@ -751,7 +751,19 @@ operation(const route_t *r, json_object *tags_seen, json_object *tags)
         json_object *tag = json_object_new_object();
         char d[300];
         put(tag, "name", str(buf));
-        snprintf(d, sizeof(d), "Operations on `%.200s`", r->pattern);
+        /* "/v1/auth/login" -> "/v1/auth": the tag's path prefix. */
+        size_t n = strlen(r->pattern), k = 0;
+        for (size_t j = 1, seg = 0; j <= n; j++)
+            if (r->pattern[j] == '/' || r->pattern[j] == '\0')
+                if (++seg == (versioned(r->pattern) ? 2u : 1u)) {
+                    k = j;
+                    break;
+                }
+        snprintf(d, sizeof(d), "Operations under `%.*s`",
+                 (int)(k         ? k
+                       : n > 200 ? 200
+                                 : n),
+                 r->pattern);
         put(tag, "description", str(d));
         json_object_array_add(tags, tag);
         put(tags_seen, buf, json_object_new_boolean(1));

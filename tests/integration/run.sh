@@ -103,6 +103,7 @@ export KEEL_TEST_RECORD="$dir/responses.jsonl"
 : >"$KEEL_TEST_RECORD"
 
 status=0
+nsuites=0
 echo "== database.sh"
 if ! "$src/tests/integration/database.sh"; then
     status=1
@@ -131,6 +132,7 @@ fi
 # The process suite runs last: its final test stops keeld.
 for suite in test_http test_apache test_listen test_jobs test_plans test_auth test_access test_posts test_products test_orders test_process; do
     echo "== $suite"
+    nsuites=$((nsuites + 1))
     if ! "$build/tests/integration/$suite"; then
         status=1
         echo "== $suite FAILED; keeld log tail:" >&2
@@ -140,7 +142,13 @@ for suite in test_http test_apache test_listen test_jobs test_plans test_auth te
     fi
 done
 echo "== contract"
-if [ "$contract" = 1 ]; then
+if [ "$nsuites" = 0 ]; then
+    echo "run.sh: contract: no suite ran"
+elif [ ! -s "$KEEL_TEST_RECORD" ]; then
+    # The suites record through client.c: none recorded is a broken record.
+    echo "run.sh: contract: no responses were recorded" >&2
+    status=1
+elif [ "$contract" = 1 ]; then
     KEEL_CONTRACT_SKIP=/test/ node "$src/tests/contract.mjs" "$dir/openapi.json" "$KEEL_TEST_RECORD" \
         "$tools" || status=1
 elif [ "${KEEL_REQUIRE_NODE_TOOLS:-0}" = 1 ]; then
