@@ -65,6 +65,8 @@ typedef struct coll_filter {
     int repeatable;            /* may be given more than once (all apply) */
     int max_len;               /* COLL_TEXT: characters, 0 = 256 */
     long long min, max;        /* COLL_INT */
+    /* What it matches, for the API description; NULL: "Filter by name". */
+    const char *summary;
 } coll_filter_t;
 
 typedef struct coll_sort {

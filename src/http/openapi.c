@@ -431,11 +431,17 @@ collection_params(json_object *params, const coll_schema_t *s)
             put(a, "items", sc);
             sc = a;
         }
-        p = param("query", f->name, 0,
-                  f->repeatable ? "Filter; repeatable: every value must match."
-                                : "Filter (exact match unless its name says "
-                                  "otherwise).",
-                  sc);
+        if (f->summary != NULL)
+            snprintf(d, sizeof(d), "%s%s.", f->summary,
+                     f->repeatable ? "; repeatable: every value given must "
+                                     "match"
+                                   : "");
+        else
+            snprintf(d, sizeof(d), "Filter by `%s`%s.", f->name,
+                     f->repeatable
+                         ? "; repeatable: every value given must match"
+                         : "");
+        p = param("query", f->name, 0, d, sc);
         if (f->repeatable) {
             put(p, "style", str("form"));
             put(p, "explode", json_object_new_boolean(1));

@@ -28,10 +28,12 @@ static const coll_filter_t audit_filters[] = {
       .sql = "a.target_id = $" },
     { .name = "created_after",
       .type = COLL_TIMESTAMP,
-      .sql = "a.created_at > $::timestamptz" },
+      .sql = "a.created_at > $::timestamptz",
+      .summary = "Created after this instant" },
     { .name = "created_before",
       .type = COLL_TIMESTAMP,
-      .sql = "a.created_at < $::timestamptz" },
+      .sql = "a.created_at < $::timestamptz",
+      .summary = "Created before this instant" },
 };
 
 static const coll_sort_t audit_sorts[] = {

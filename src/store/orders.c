@@ -51,17 +51,23 @@ static const char *const order_statuses[] = { "pending",   "paid",
 
 /* user_id first: the list of one user's orders has all but it. */
 static const coll_filter_t order_filters[] = {
-    { .name = "user_id", .type = COLL_UUID, .sql = BY_USER_SQL },
+    { .name = "user_id",
+      .type = COLL_UUID,
+      .sql = BY_USER_SQL,
+      .summary =
+          "Orders of this user (another user's only with `orders:read_any`)" },
     { .name = "status",
       .type = COLL_ENUM,
       .values = order_statuses,
       .sql = "o.status = $" },
     { .name = "created_after",
       .type = COLL_TIMESTAMP,
-      .sql = "o.created_at > $::timestamptz" },
+      .sql = "o.created_at > $::timestamptz",
+      .summary = "Created after this instant" },
     { .name = "created_before",
       .type = COLL_TIMESTAMP,
-      .sql = "o.created_at < $::timestamptz" },
+      .sql = "o.created_at < $::timestamptz",
+      .summary = "Created before this instant" },
 };
 
 static const coll_sort_t order_sorts[] = {

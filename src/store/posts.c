@@ -47,7 +47,8 @@ static const coll_filter_t post_filters[] = {
       .type = COLL_TEXT,
       .max_len = 32,
       .repeatable = 1,
-      .sql = "p.tags @> ARRAY[$]::text[]" },
+      .sql = "p.tags @> ARRAY[$]::text[]",
+      .summary = "Posts with this tag" },
     /* A substring of the title, any case; LIKE's wildcards in the value
      * are matched as themselves ('!' escapes, so no backslash depends on
      * standard_conforming_strings). */
@@ -55,13 +56,16 @@ static const coll_filter_t post_filters[] = {
       .type = COLL_TEXT,
       .max_len = 200,
       .sql = "p.title ILIKE '%' || replace(replace(replace($, '!', '!!'), "
-             "'%', '!%'), '_', '!_') || '%' ESCAPE '!'" },
+             "'%', '!%'), '_', '!_') || '%' ESCAPE '!'",
+      .summary = "A substring of the title, in any case" },
     { .name = "created_after",
       .type = COLL_TIMESTAMP,
-      .sql = "p.created_at > $::timestamptz" },
+      .sql = "p.created_at > $::timestamptz",
+      .summary = "Created after this instant" },
     { .name = "created_before",
       .type = COLL_TIMESTAMP,
-      .sql = "p.created_at < $::timestamptz" },
+      .sql = "p.created_at < $::timestamptz",
+      .summary = "Created before this instant" },
 };
 
 static const coll_sort_t post_sorts[] = {

@@ -32,21 +32,25 @@ static const coll_filter_t product_filters[] = {
       .type = COLL_INT,
       .min = 0,
       .max = 100000000,
-      .sql = "p.price_cents >= $::integer" },
+      .sql = "p.price_cents >= $::integer",
+      .summary = "Price at least this many cents" },
     { .name = "price_max",
       .type = COLL_INT,
       .min = 0,
       .max = 100000000,
-      .sql = "p.price_cents <= $::integer" },
+      .sql = "p.price_cents <= $::integer",
+      .summary = "Price at most this many cents" },
     { .name = "in_stock",
       .type = COLL_BOOL,
-      .sql = "(p.stock > 0) = $::boolean" },
+      .sql = "(p.stock > 0) = $::boolean",
+      .summary = "`true`: stock above zero; `false`: none left" },
     /* A substring of the name, any case, wildcards taken literally. */
     { .name = "q",
       .type = COLL_TEXT,
       .max_len = 200,
       .sql = "p.name ILIKE '%' || replace(replace(replace($, '!', '!!'), "
-             "'%', '!%'), '_', '!_') || '%' ESCAPE '!'" },
+             "'%', '!%'), '_', '!_') || '%' ESCAPE '!'",
+      .summary = "A substring of the name, in any case" },
 };
 
 static const coll_sort_t product_sorts[] = {

@@ -90,17 +90,21 @@ static const coll_filter_t user_filters[] = {
       .type = COLL_TEXT,
       .max_len = 64,
       .sql = "EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = "
-             "ur.role_id WHERE ur.user_id = u.id AND r.name = $)" },
+             "ur.role_id WHERE ur.user_id = u.id AND r.name = $)",
+      .summary = "Users who have this role" },
     { .name = "email",
       .type = COLL_TEXT,
       .max_len = 254,
-      .sql = "lower(u.email) = lower($)" },
+      .sql = "lower(u.email) = lower($)",
+      .summary = "The email address, compared case-insensitively" },
     { .name = "created_after",
       .type = COLL_TIMESTAMP,
-      .sql = "u.created_at > $::timestamptz" },
+      .sql = "u.created_at > $::timestamptz",
+      .summary = "Created after this instant" },
     { .name = "created_before",
       .type = COLL_TIMESTAMP,
-      .sql = "u.created_at < $::timestamptz" },
+      .sql = "u.created_at < $::timestamptz",
+      .summary = "Created before this instant" },
 };
 
 static const coll_sort_t user_sorts[] = {
