@@ -40,7 +40,10 @@ install_deps() {
     if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
         missing+=(nodejs npm)
     fi
-    [ ${#missing[@]} -eq 0 ] && { node_tools; return 0; }
+    if [ ${#missing[@]} -eq 0 ]; then
+        node_tools
+        return 0
+    fi
     say "installing: ${missing[*]}"
     # Installing nginx or apache2 would start their system services; keel
     # only ever runs private instances, so keep the services down.
