@@ -36,7 +36,15 @@ install_deps() {
             missing+=("$p")
         fi
     done
-    [ ${#missing[@]} -eq 0 ] && return 0
+    # Node runs the OpenAPI lint, docs and contract test (tools/node); a
+    # node from elsewhere (nodesource, nvm) is as good as Debian's.
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        missing+=(nodejs npm)
+    fi
+    if [ ${#missing[@]} -eq 0 ]; then
+        node_tools
+        return 0
+    fi
     say "installing: ${missing[*]}"
     # Installing nginx or apache2 would start their system services; keel
     # only ever runs private instances, so keep the services down.
@@ -50,7 +58,23 @@ install_deps() {
     as_root env DEBIAN_FRONTEND=noninteractive \
         apt-get install -y -q --no-install-recommends "${missing[@]}"
     [ "$created" = 1 ] && as_root rm -f "$policy"
+    node_tools
     return 0
+}
+
+# The pinned node tools (tools/node/package-lock.json): npm ci when they
+# are not installed or the lock changed since they were.
+node_tools() {
+    local dir="$root/tools/node" stamp="$root/tools/node/node_modules/.keel-lock"
+    local want
+    want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+    if [ -d "$dir/node_modules" ] &&
+       [ "$(cat "$stamp" 2>/dev/null || true)" = "$want" ]; then
+        return 0
+    fi
+    say "npm ci (tools/node)"
+    npm ci --prefix "$dir" --no-audit --no-fund
+    echo "$want" > "$stamp"
 }
 
 build() {
@@ -140,6 +164,9 @@ TXT
 
 check() {
     install_deps
+    # The lint and contract tests find the tools by absolute path (also in
+    # distcheck's unpacked tarball) and must not skip when they are missing.
+    export KEEL_NODE_TOOLS="$root/tools/node" KEEL_REQUIRE_NODE_TOOLS=1
     build --enable-werror
     say "make check"
     local status=0

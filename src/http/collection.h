@@ -65,6 +65,8 @@ typedef struct coll_filter {
     int repeatable;            /* may be given more than once (all apply) */
     int max_len;               /* COLL_TEXT: characters, 0 = 256 */
     long long min, max;        /* COLL_INT */
+    /* What it matches, for the API description; NULL: "Filter by name". */
+    const char *summary;
 } coll_filter_t;
 
 typedef struct coll_sort {
@@ -76,7 +78,23 @@ typedef struct coll_sort {
 typedef struct coll_field {
     const char *name; /* as in ?fields= and in the JSON */
     const char *sql;  /* the member's value, any SQL type json accepts */
+    /* The member's JSON Schema as JSON text, for the API description
+     * (http/openapi.h); NULL: any value.  COLL_JS_* below for the usual. */
+    const char *schema;
 } coll_field_t;
+
+/* JSON Schemas of common members (API.md 1: ids, timestamps). */
+#define COLL_JS_STRING      "{\"type\":\"string\"}"
+#define COLL_JS_STRING_NULL "{\"type\":[\"string\",\"null\"]}"
+#define COLL_JS_UUID        "{\"type\":\"string\",\"format\":\"uuid\"}"
+#define COLL_JS_UUID_NULL   "{\"type\":[\"string\",\"null\"],\"format\":\"uuid\"}"
+#define COLL_JS_TIME        "{\"type\":\"string\",\"format\":\"date-time\"}"
+#define COLL_JS_TIME_NULL                                                      \
+    "{\"type\":[\"string\",\"null\"],\"format\":\"date-time\"}"
+#define COLL_JS_INT      "{\"type\":\"integer\"}"
+#define COLL_JS_VERSION  "{\"type\":\"integer\",\"minimum\":1}"
+#define COLL_JS_BOOL     "{\"type\":\"boolean\"}"
+#define COLL_JS_CURRENCY "{\"type\":\"string\",\"pattern\":\"^[A-Z]{3}$\"}"
 
 #define COLL_OFFSET 0x1u /* ?page= (the default mode when allowed) */
 #define COLL_CURSOR 0x2u /* ?cursor= (empty: the first page) */

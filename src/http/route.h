@@ -74,6 +74,35 @@ typedef struct route {
      * keeps and replays answers (store/idempotency.h). */
     int idempotent;
     const char *summary; /* one line for the API description */
+    /*
+     * For the API description (http/openapi.h), nothing the chain reads.
+     * `response`: the JSON Schema (2020-12, as JSON text) of the success
+     * body, whole, envelope included; NULL derives it from `query` (a page
+     * of that collection) or `select` (one of its resources), else the
+     * body is undescribed.  A "$ref" may name "#/components/schemas/<r>"
+     * for the resource r of any collection in the tables, and
+     * "#/components/schemas/Error" for the error envelope.
+     */
+    const char *response;
+    unsigned answers; /* ANSWER_* below: what the row alone does not say */
 } route_t;
+
+/*
+ * Answers of a route beyond those its row implies (400 always; 401 unless
+ * AUTH_NONE; 403 with a permission or access rule; 404 with path
+ * parameters or an access rule; 413/415 with a body; 422 when idempotent;
+ * 429 unless RATE_NONE; 500 and 503 always).  The success status is 200,
+ * or 204 for DELETE, unless ANSWER_OK/CREATED/EMPTY say otherwise.
+ */
+#define ANSWER_OK           0x01u  /* 200 */
+#define ANSWER_CREATED      0x02u  /* 201 with Location */
+#define ANSWER_EMPTY        0x04u  /* 204, no body */
+#define ANSWER_ETAG         0x08u  /* ETag; GET: If-None-Match, 304 */
+#define ANSWER_IF_MATCH     0x10u  /* If-Match honoured: 412 */
+#define ANSWER_CONFLICT     0x20u  /* 409 (state, uniqueness or version) */
+#define ANSWER_UNAUTHORIZED 0x40u  /* 401 on an AUTH_NONE route */
+#define ANSWER_FORBIDDEN    0x80u  /* 403 without a route permission */
+#define ANSWER_NOT_FOUND    0x100u /* 404 without path parameters */
+#define ANSWER_TEXT         0x200u /* the success body is text/plain */
 
 #endif

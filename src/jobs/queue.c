@@ -65,15 +65,17 @@ DB_STMT(st_job_exists, 1, "SELECT 1 FROM jobs WHERE public_id = $1::uuid");
 
 /* The API view of a job (API.md 5.5): never its payload. */
 static const coll_field_t job_fields[] = {
-    { "id", "j.public_id" },
-    { "type", "j.type" },
-    { "status", "j.status" },
-    { "attempts", "j.attempts" },
-    { "max_attempts", "j.max_attempts" },
-    { "run_at", DB_TS("j.run_at") },
-    { "last_error", "j.last_error" },
-    { "created_at", DB_TS("j.created_at") },
-    { "updated_at", DB_TS("j.updated_at") },
+    { "id", "j.public_id", COLL_JS_UUID },
+    { "type", "j.type", COLL_JS_STRING },
+    { "status", "j.status",
+      "{\"type\":\"string\",\"enum\":[\"queued\",\"running\",\"succeeded\","
+      "\"failed\",\"dead\"]}" },
+    { "attempts", "j.attempts", COLL_JS_INT },
+    { "max_attempts", "j.max_attempts", COLL_JS_INT },
+    { "run_at", DB_TS("j.run_at"), COLL_JS_TIME },
+    { "last_error", "j.last_error", COLL_JS_STRING_NULL },
+    { "created_at", DB_TS("j.created_at"), COLL_JS_TIME },
+    { "updated_at", DB_TS("j.updated_at"), COLL_JS_TIME },
 };
 
 static const char *const job_statuses[] = { "queued", "running", "succeeded",

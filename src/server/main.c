@@ -5,6 +5,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "http/chain.h"
+#include "http/openapi.h"
 #include "server/listen.h"
 #include "server/master.h"
 
@@ -35,6 +36,9 @@ usage(FILE *out, const char *prog)
             "  -f, --foreground     do not daemonize\n"
             "  -t, --check-config   check the configuration and the route "
             "table, then exit\n"
+            "  -o, --openapi        print the OpenAPI 3.1 document of the API "
+            "(JSON)\n"
+            "                       and exit (no configuration is read)\n"
             "  -v, --version        print the version and exit\n"
             "  -h, --help           this text\n",
             prog, KEEL_SYSCONFDIR);
@@ -130,6 +134,7 @@ keel_main(int argc, char **argv, const keel_app_t *app)
         { "check-config", no_argument, NULL, 't' },
         { "version", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
+        { "openapi", no_argument, NULL, 'o' },
         { NULL, 0, NULL, 0 },
     };
     const char *config_path = getenv("KEEL_CONFIG");
@@ -144,7 +149,7 @@ keel_main(int argc, char **argv, const keel_app_t *app)
     int status;
     keel_rc rc;
 
-    while ((opt = getopt_long(argc, argv, "c:ftvh", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:ftovh", opts, NULL)) != -1) {
         switch (opt) {
         case 'c':
             config_path = optarg;
@@ -155,6 +160,16 @@ keel_main(int argc, char **argv, const keel_app_t *app)
         case 't':
             check_only = 1;
             break;
+        case 'o': {
+            /* What GET /v1/openapi.json answers, without a server. */
+            json_object *doc = openapi_build(app);
+            int ok = puts(json_object_to_json_string_ext(
+                         doc, JSON_C_TO_STRING_PRETTY |
+                                  JSON_C_TO_STRING_NOSLASHESCAPE)) >= 0 &&
+                     fflush(stdout) == 0;
+            json_object_put(doc);
+            return ok ? 0 : 1;
+        }
         case 'v':
             printf("%s %s\n", app->name, app->version);
             return 0;

@@ -5,15 +5,15 @@
 #include "db/db.h"
 
 static const coll_field_t audit_fields[] = {
-    { "id", "a.public_id" },
-    { "action", "a.action" },
-    { "actor_id", "a.actor_id" },
-    { "target_type", "a.target_type" },
-    { "target_id", "a.target_id" },
-    { "ip", "a.ip" },
-    { "request_id", "a.request_id" },
-    { "details", "a.details" },
-    { "created_at", DB_TS("a.created_at") },
+    { "id", "a.public_id", COLL_JS_UUID },
+    { "action", "a.action", COLL_JS_STRING },
+    { "actor_id", "a.actor_id", COLL_JS_UUID_NULL },
+    { "target_type", "a.target_type", COLL_JS_STRING_NULL },
+    { "target_id", "a.target_id", COLL_JS_STRING_NULL },
+    { "ip", "a.ip", COLL_JS_STRING_NULL },
+    { "request_id", "a.request_id", COLL_JS_STRING_NULL },
+    { "details", "a.details", "{\"type\":\"object\"}" },
+    { "created_at", DB_TS("a.created_at"), COLL_JS_TIME },
 };
 
 static const coll_filter_t audit_filters[] = {
@@ -28,10 +28,12 @@ static const coll_filter_t audit_filters[] = {
       .sql = "a.target_id = $" },
     { .name = "created_after",
       .type = COLL_TIMESTAMP,
-      .sql = "a.created_at > $::timestamptz" },
+      .sql = "a.created_at > $::timestamptz",
+      .summary = "Created after this instant" },
     { .name = "created_before",
       .type = COLL_TIMESTAMP,
-      .sql = "a.created_at < $::timestamptz" },
+      .sql = "a.created_at < $::timestamptz",
+      .summary = "Created before this instant" },
 };
 
 static const coll_sort_t audit_sorts[] = {

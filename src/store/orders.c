@@ -19,16 +19,27 @@
     "FROM order_items i JOIN products p ON p.id = i.product_id "               \
     "WHERE i.order_id = o.id)"
 
+/* The JSON Schema of one of ORDER_ITEMS_SQL's arrays. */
+#define ORDER_ITEMS_JS                                                         \
+    "{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":"         \
+    "[\"product_id\",\"sku\",\"name\",\"quantity\",\"unit_price_cents\"],"     \
+    "\"properties\":{\"product_id\":" COLL_JS_UUID ",\"sku\":" COLL_JS_STRING  \
+    ",\"name\":" COLL_JS_STRING ",\"quantity\":" COLL_JS_INT                   \
+    ",\"unit_price_cents\":" COLL_JS_INT "}}}"
+
 static const coll_field_t order_fields[] = {
-    { "id", "o.public_id" },
-    { "user_id", "(SELECT u.public_id FROM users u WHERE u.id = o.user_id)" },
-    { "status", "o.status" },
-    { "items", ORDER_ITEMS_SQL },
-    { "total_cents", "o.total_cents" },
-    { "currency", "o.currency" },
-    { "created_at", DB_TS("o.created_at") },
-    { "updated_at", DB_TS("o.updated_at") },
-    { "version", "o.version" },
+    { "id", "o.public_id", COLL_JS_UUID },
+    { "user_id", "(SELECT u.public_id FROM users u WHERE u.id = o.user_id)",
+      COLL_JS_UUID },
+    { "status", "o.status",
+      "{\"type\":\"string\",\"enum\":[\"pending\",\"paid\",\"shipped\","
+      "\"delivered\",\"cancelled\"]}" },
+    { "items", ORDER_ITEMS_SQL, ORDER_ITEMS_JS },
+    { "total_cents", "o.total_cents", "{\"type\":\"integer\",\"minimum\":0}" },
+    { "currency", "o.currency", COLL_JS_CURRENCY },
+    { "created_at", DB_TS("o.created_at"), COLL_JS_TIME },
+    { "updated_at", DB_TS("o.updated_at"), COLL_JS_TIME },
+    { "version", "o.version", COLL_JS_VERSION },
 };
 
 static const char *const order_statuses[] = { "pending",   "paid",
@@ -40,17 +51,23 @@ static const char *const order_statuses[] = { "pending",   "paid",
 
 /* user_id first: the list of one user's orders has all but it. */
 static const coll_filter_t order_filters[] = {
-    { .name = "user_id", .type = COLL_UUID, .sql = BY_USER_SQL },
+    { .name = "user_id",
+      .type = COLL_UUID,
+      .sql = BY_USER_SQL,
+      .summary =
+          "Orders of this user (another user's only with `orders:read_any`)" },
     { .name = "status",
       .type = COLL_ENUM,
       .values = order_statuses,
       .sql = "o.status = $" },
     { .name = "created_after",
       .type = COLL_TIMESTAMP,
-      .sql = "o.created_at > $::timestamptz" },
+      .sql = "o.created_at > $::timestamptz",
+      .summary = "Created after this instant" },
     { .name = "created_before",
       .type = COLL_TIMESTAMP,
-      .sql = "o.created_at < $::timestamptz" },
+      .sql = "o.created_at < $::timestamptz",
+      .summary = "Created before this instant" },
 };
 
 static const coll_sort_t order_sorts[] = {

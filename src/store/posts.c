@@ -8,18 +8,21 @@
 #include <string.h>
 
 static const coll_field_t post_fields[] = {
-    { "id", "p.public_id" },
-    { "author_id",
-      "(SELECT u.public_id FROM users u WHERE u.id = p.author_id)" },
-    { "title", "p.title" },
-    { "body", "p.body" },
-    { "status", "p.status" },
-    { "visibility", "p.visibility" },
-    { "tags", "to_json(p.tags)" },
-    { "published_at", DB_TS("p.published_at") },
-    { "created_at", DB_TS("p.created_at") },
-    { "updated_at", DB_TS("p.updated_at") },
-    { "version", "p.version" },
+    { "id", "p.public_id", COLL_JS_UUID },
+    { "author_id", "(SELECT u.public_id FROM users u WHERE u.id = p.author_id)",
+      COLL_JS_UUID },
+    { "title", "p.title", COLL_JS_STRING },
+    { "body", "p.body", COLL_JS_STRING },
+    { "status", "p.status",
+      "{\"type\":\"string\",\"enum\":[\"draft\",\"published\"]}" },
+    { "visibility", "p.visibility",
+      "{\"type\":\"string\",\"enum\":[\"public\",\"private\"]}" },
+    { "tags", "to_json(p.tags)",
+      "{\"type\":\"array\",\"maxItems\":10,\"items\":{\"type\":\"string\"}}" },
+    { "published_at", DB_TS("p.published_at"), COLL_JS_TIME_NULL },
+    { "created_at", DB_TS("p.created_at"), COLL_JS_TIME },
+    { "updated_at", DB_TS("p.updated_at"), COLL_JS_TIME },
+    { "version", "p.version", COLL_JS_VERSION },
 };
 
 static const char *const post_statuses[] = { "draft", "published", NULL };
@@ -44,7 +47,8 @@ static const coll_filter_t post_filters[] = {
       .type = COLL_TEXT,
       .max_len = 32,
       .repeatable = 1,
-      .sql = "p.tags @> ARRAY[$]::text[]" },
+      .sql = "p.tags @> ARRAY[$]::text[]",
+      .summary = "Posts with this tag" },
     /* A substring of the title, any case; LIKE's wildcards in the value
      * are matched as themselves ('!' escapes, so no backslash depends on
      * standard_conforming_strings). */
@@ -52,13 +56,16 @@ static const coll_filter_t post_filters[] = {
       .type = COLL_TEXT,
       .max_len = 200,
       .sql = "p.title ILIKE '%' || replace(replace(replace($, '!', '!!'), "
-             "'%', '!%'), '_', '!_') || '%' ESCAPE '!'" },
+             "'%', '!%'), '_', '!_') || '%' ESCAPE '!'",
+      .summary = "A substring of the title, in any case" },
     { .name = "created_after",
       .type = COLL_TIMESTAMP,
-      .sql = "p.created_at > $::timestamptz" },
+      .sql = "p.created_at > $::timestamptz",
+      .summary = "Created after this instant" },
     { .name = "created_before",
       .type = COLL_TIMESTAMP,
-      .sql = "p.created_at < $::timestamptz" },
+      .sql = "p.created_at < $::timestamptz",
+      .summary = "Created before this instant" },
 };
 
 static const coll_sort_t post_sorts[] = {

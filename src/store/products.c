@@ -7,18 +7,20 @@
 #include <string.h>
 
 static const coll_field_t product_fields[] = {
-    { "id", "p.public_id" },
-    { "sku", "p.sku" },
-    { "name", "p.name" },
-    { "description", "p.description" },
-    { "category", "p.category" },
-    { "price_cents", "p.price_cents" },
-    { "currency", "p.currency" },
-    { "stock", "p.stock" },
-    { "active", "p.active" },
-    { "created_at", DB_TS("p.created_at") },
-    { "updated_at", DB_TS("p.updated_at") },
-    { "version", "p.version" },
+    { "id", "p.public_id", COLL_JS_UUID },
+    { "sku", "p.sku",
+      "{\"type\":\"string\",\"pattern\":\"^[A-Za-z0-9_-]{1,64}$\"}" },
+    { "name", "p.name", COLL_JS_STRING },
+    { "description", "p.description", COLL_JS_STRING },
+    { "category", "p.category", COLL_JS_STRING },
+    { "price_cents", "p.price_cents",
+      "{\"type\":\"integer\",\"minimum\":0,\"maximum\":100000000}" },
+    { "currency", "p.currency", COLL_JS_CURRENCY },
+    { "stock", "p.stock", "{\"type\":\"integer\",\"minimum\":0}" },
+    { "active", "p.active", COLL_JS_BOOL },
+    { "created_at", DB_TS("p.created_at"), COLL_JS_TIME },
+    { "updated_at", DB_TS("p.updated_at"), COLL_JS_TIME },
+    { "version", "p.version", COLL_JS_VERSION },
 };
 
 static const coll_filter_t product_filters[] = {
@@ -30,21 +32,25 @@ static const coll_filter_t product_filters[] = {
       .type = COLL_INT,
       .min = 0,
       .max = 100000000,
-      .sql = "p.price_cents >= $::integer" },
+      .sql = "p.price_cents >= $::integer",
+      .summary = "Price at least this many cents" },
     { .name = "price_max",
       .type = COLL_INT,
       .min = 0,
       .max = 100000000,
-      .sql = "p.price_cents <= $::integer" },
+      .sql = "p.price_cents <= $::integer",
+      .summary = "Price at most this many cents" },
     { .name = "in_stock",
       .type = COLL_BOOL,
-      .sql = "(p.stock > 0) = $::boolean" },
+      .sql = "(p.stock > 0) = $::boolean",
+      .summary = "`true`: stock above zero; `false`: none left" },
     /* A substring of the name, any case, wildcards taken literally. */
     { .name = "q",
       .type = COLL_TEXT,
       .max_len = 200,
       .sql = "p.name ILIKE '%' || replace(replace(replace($, '!', '!!'), "
-             "'%', '!%'), '_', '!_') || '%' ESCAPE '!'" },
+             "'%', '!%'), '_', '!_') || '%' ESCAPE '!'",
+      .summary = "A substring of the name, in any case" },
 };
 
 static const coll_sort_t product_sorts[] = {

@@ -74,14 +74,15 @@ users_create(db_conn_t *c, const char *email, const char *name,
     "JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id), '[]')"
 
 static const coll_field_t user_fields[] = {
-    { "id", "u.public_id" },
-    { "email", "u.email" },
-    { "name", "u.name" },
-    { "roles", USER_ROLES_SQL },
-    { "email_verified_at", DB_TS("u.email_verified_at") },
-    { "created_at", DB_TS("u.created_at") },
-    { "updated_at", DB_TS("u.updated_at") },
-    { "version", "u.version" },
+    { "id", "u.public_id", COLL_JS_UUID },
+    { "email", "u.email", "{\"type\":\"string\",\"format\":\"email\"}" },
+    { "name", "u.name", COLL_JS_STRING },
+    { "roles", USER_ROLES_SQL,
+      "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}" },
+    { "email_verified_at", DB_TS("u.email_verified_at"), COLL_JS_TIME_NULL },
+    { "created_at", DB_TS("u.created_at"), COLL_JS_TIME },
+    { "updated_at", DB_TS("u.updated_at"), COLL_JS_TIME },
+    { "version", "u.version", COLL_JS_VERSION },
 };
 
 static const coll_filter_t user_filters[] = {
@@ -89,17 +90,21 @@ static const coll_filter_t user_filters[] = {
       .type = COLL_TEXT,
       .max_len = 64,
       .sql = "EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = "
-             "ur.role_id WHERE ur.user_id = u.id AND r.name = $)" },
+             "ur.role_id WHERE ur.user_id = u.id AND r.name = $)",
+      .summary = "Users who have this role" },
     { .name = "email",
       .type = COLL_TEXT,
       .max_len = 254,
-      .sql = "lower(u.email) = lower($)" },
+      .sql = "lower(u.email) = lower($)",
+      .summary = "The email address, compared case-insensitively" },
     { .name = "created_after",
       .type = COLL_TIMESTAMP,
-      .sql = "u.created_at > $::timestamptz" },
+      .sql = "u.created_at > $::timestamptz",
+      .summary = "Created after this instant" },
     { .name = "created_before",
       .type = COLL_TIMESTAMP,
-      .sql = "u.created_at < $::timestamptz" },
+      .sql = "u.created_at < $::timestamptz",
+      .summary = "Created before this instant" },
 };
 
 static const coll_sort_t user_sorts[] = {

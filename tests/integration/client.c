@@ -2,10 +2,12 @@
 #include "client.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 typedef struct buf {
     char *data;
@@ -47,6 +49,53 @@ client_base(const char *var)
         exit(1);
     }
     return v;
+}
+
+/*
+ * The contract test's record (tests/contract.mjs): one JSON line per
+ * response received, to the file named by KEEL_TEST_RECORD when it is set.
+ * One write() of a line opened O_APPEND, so that the suites' threads and
+ * processes never interleave within a line.
+ */
+static void
+record(const char *method, const char *path, const http_resp_t *r)
+{
+    const char *file = getenv("KEEL_TEST_RECORD");
+    json_object *o;
+    const char *line;
+    char ct[256];
+    char *buf;
+    size_t n;
+    int fd;
+
+    if (file == NULL || *file == '\0' || r->status == 0)
+        return;
+    o = json_object_new_object();
+    json_object_object_add(o, "method", json_object_new_string(method));
+    json_object_object_add(
+        o, "path", json_object_new_string_len(path, (int)strcspn(path, "?")));
+    json_object_object_add(o, "status", json_object_new_int((int)r->status));
+    json_object_object_add(o, "content_type",
+                           resp_header(r, "Content-Type", ct, sizeof(ct))
+                               ? json_object_new_string(ct)
+                               : NULL);
+    json_object_object_add(
+        o, "body", json_object_new_string_len(r->body, (int)r->body_len));
+    line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    n = strlen(line);
+    buf = malloc(n + 1);
+    if (buf != NULL) {
+        memcpy(buf, line, n);
+        buf[n] = '\n';
+        fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            if (write(fd, buf, n + 1) != (ssize_t)(n + 1))
+                fprintf(stderr, "KEEL_TEST_RECORD: short write\n");
+            close(fd);
+        }
+        free(buf);
+    }
+    json_object_put(o);
 }
 
 int
@@ -96,6 +145,7 @@ http_do(const char *base, const char *method, const char *path,
     out->headers = h.data ? h.data : calloc(1, 1);
     if (out->body_len > 0)
         out->json = json_tokener_parse(out->body);
+    record(method, path, out);
     return rc == CURLE_OK ? 0 : -1;
 }
 

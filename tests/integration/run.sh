@@ -87,7 +87,23 @@ if ! keel_wait_for keel_http_ok "$KEEL_TEST_URL/health" ||
     exit 1
 fi
 
+# The contract test (tests/contract.mjs): the document as keeld-test serves
+# it, fetched now (test_process stops keeld at the end), and a record of
+# every response the CUnit suites receive.
+tools=${KEEL_NODE_TOOLS:-${abs_top_srcdir:-$src}/tools/node}
+contract=1
+if ! command -v node >/dev/null 2>&1 || [ ! -d "$tools/node_modules/ajv" ]; then
+    contract=0
+fi
+if ! curl -sf -o "$dir/openapi.json" "$KEEL_TEST_URL/v1/openapi.json"; then
+    echo "run.sh: GET /v1/openapi.json failed" >&2
+    exit 1
+fi
+export KEEL_TEST_RECORD="$dir/responses.jsonl"
+: >"$KEEL_TEST_RECORD"
+
 status=0
+nsuites=0
 echo "== database.sh"
 if ! "$src/tests/integration/database.sh"; then
     status=1
@@ -121,6 +137,7 @@ fi
 # The process suite runs last: its final test stops keeld.
 for suite in test_http test_apache test_listen test_jobs test_plans test_auth test_access test_posts test_products test_orders test_process; do
     echo "== $suite"
+    nsuites=$((nsuites + 1))
     if ! "$build/tests/integration/$suite"; then
         status=1
         echo "== $suite FAILED; keeld log tail:" >&2
@@ -129,4 +146,20 @@ for suite in test_http test_apache test_listen test_jobs test_plans test_auth te
             >&2 2>/dev/null
     fi
 done
+echo "== contract"
+if [ "$nsuites" = 0 ]; then
+    echo "run.sh: contract: no suite ran"
+elif [ ! -s "$KEEL_TEST_RECORD" ]; then
+    # The suites record through client.c: none recorded is a broken record.
+    echo "run.sh: contract: no responses were recorded" >&2
+    status=1
+elif [ "$contract" = 1 ]; then
+    KEEL_CONTRACT_SKIP=/test/ node "$src/tests/contract.mjs" "$dir/openapi.json" "$KEEL_TEST_RECORD" \
+        "$tools" || status=1
+elif [ "${KEEL_REQUIRE_NODE_TOOLS:-0}" = 1 ]; then
+    echo "run.sh: contract: no node or no $tools/node_modules" >&2
+    status=1
+else
+    echo "run.sh: contract: skipped (no node tools: npm ci --prefix tools/node)"
+fi
 exit $status

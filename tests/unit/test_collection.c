@@ -15,10 +15,10 @@
 static const char *const states[] = { "draft", "published", NULL };
 
 static const coll_field_t fields[] = {
-    { "id", "t.public_id" },
-    { "title", "t.title" },
-    { "status", "t.status" },
-    { "created_at", "t.created_at" },
+    { "id", "t.public_id", COLL_JS_UUID },
+    { "title", "t.title", COLL_JS_STRING },
+    { "status", "t.status", COLL_JS_STRING },
+    { "created_at", "t.created_at", COLL_JS_TIME },
 };
 static const coll_filter_t filters[] = {
     { .name = "status",
