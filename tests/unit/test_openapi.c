@@ -200,6 +200,22 @@ test_idempotent_route_has_idempotency_key_and_422(void)
 }
 
 static void
+test_metrics_answers_text_and_is_not_rate_limited(void)
+{
+    json_object *o = op("/metrics", "get");
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    CU_ASSERT_STRING_EQUAL(
+        json_object_get_string(at(o, "responses", "200", "content",
+                                  "text/plain", "schema", "type", NULL)),
+        "string");
+    CU_ASSERT_PTR_NULL(
+        at(o, "responses", "200", "content", "application/json", NULL));
+    CU_ASSERT_PTR_NOT_NULL(at(o, "responses", "404", NULL));
+    CU_ASSERT_PTR_NULL(at(o, "responses", "429", NULL));
+}
+
+static void
 test_conditional_routes_have_etag_headers_and_412_304(void)
 {
     CU_ASSERT_PTR_NOT_NULL(param(op("/v1/posts/{id}", "put"), "If-Match"));
@@ -239,6 +255,8 @@ test_text_is_cached_and_parses(void)
 }
 
 static const unit_test_t tests[] = {
+    { "/metrics answers text and is not rate limited",
+      test_metrics_answers_text_and_is_not_rate_limited },
     { "document is OpenAPI 3.1 with the app's name and a bearer scheme",
       test_document_is_openapi_3_1_with_app_name_and_bearer_scheme },
     { "every route row is an operation", test_every_route_row_is_an_operation },

@@ -50,6 +50,7 @@ static const struct policy {
 } policies[] = {
     { HTTP_GET, "/health", AUTH_NONE, NULL, 0 },
     { HTTP_GET, "/ready", AUTH_NONE, NULL, 0 },
+    { HTTP_GET, "/metrics", AUTH_NONE, NULL, 0 }, /* [metrics] allow */
     { HTTP_GET, "/v1/openapi.json", AUTH_NONE, NULL, 0 },
     { HTTP_POST, "/v1/auth/register", AUTH_NONE, NULL, 0 },
     { HTTP_POST, "/v1/auth/verify-email", AUTH_NONE, NULL, 0 },
