@@ -13,7 +13,10 @@
 #include "http/chain.h"
 #include "store/users.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <stdio.h>
@@ -71,6 +74,10 @@ usage(FILE *out)
                  "  jobs retry ID        re-queue a dead or failed job\n"
                  "  routes               print the route table (method, "
                  "path, auth, permission)\n"
+                 "  reload               SIGHUP to the running keeld "
+                 "([server] pid_file)\n"
+                 "  stop                 SIGTERM to it, and wait until it "
+                 "has stopped\n"
                  "  version              print the version\n"
                  "exit status: 0 ok, 1 failure, 2 usage or configuration "
                  "error\n");
@@ -386,6 +393,80 @@ cmd_routes(void)
     return 0;
 }
 
+/*
+ * The running master named by [server] pid_file: its pid, or 0 with a
+ * message (no pid file configured, none written, or its process gone).
+ */
+static pid_t
+running_master(const char *path, double *stop_timeout)
+{
+    keel_config_t cfg;
+    char err[1024];
+    long pid = 0;
+    FILE *f;
+
+    if (config_load(&cfg, path, environ, err, sizeof(err)) != KEEL_OK) {
+        fprintf(stderr, "keelctl: %s\n", err);
+        config_free(&cfg);
+        return -1;
+    }
+    *stop_timeout = cfg.shutdown_timeout;
+    if (cfg.pid_file[0] == '\0') {
+        fprintf(stderr, "keelctl: %s sets no [server] pid_file\n", path);
+    } else if ((f = fopen(cfg.pid_file, "re")) == NULL) {
+        fprintf(stderr, "keelctl: %s: %s (is keeld running?)\n", cfg.pid_file,
+                strerror(errno));
+    } else {
+        if (fscanf(f, "%ld", &pid) != 1 || pid <= 1)
+            pid = 0;
+        fclose(f);
+        if (pid == 0)
+            fprintf(stderr, "keelctl: %s holds no pid\n", cfg.pid_file);
+        else if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+            fprintf(stderr, "keelctl: %s names process %ld, which is gone\n",
+                    cfg.pid_file, pid);
+            pid = 0;
+        }
+    }
+    config_free(&cfg);
+    return (pid_t)pid;
+}
+
+/* keelctl reload | stop: exit 0 when done, 1 when there is no server. */
+static int
+cmd_signal(const char *path, int stop)
+{
+    double timeout = 30, waited = 0;
+    pid_t pid = running_master(path, &timeout);
+
+    if (pid < 0)
+        return 2;
+    if (pid == 0)
+        return 1;
+    if (kill(pid, stop ? SIGTERM : SIGHUP) != 0) {
+        fprintf(stderr, "keelctl: cannot signal %ld: %s\n", (long)pid,
+                strerror(errno));
+        return 1;
+    }
+    if (!stop) {
+        printf("keeld %ld: reloading\n", (long)pid);
+        return 0;
+    }
+    /* The master lets workers finish for shutdown_timeout, then kills. */
+    while (kill(pid, 0) == 0 || errno != ESRCH) {
+        struct timespec ts = { 0, 100000000 };
+        if (waited > timeout + 10) {
+            fprintf(stderr, "keelctl: keeld %ld still runs after %.0fs\n",
+                    (long)pid, waited);
+            return 1;
+        }
+        nanosleep(&ts, NULL);
+        waited += 0.1;
+    }
+    printf("keeld %ld: stopped\n", (long)pid);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -430,6 +511,8 @@ main(int argc, char **argv)
         return cmd_check_config(path);
     if (strcmp(argv[i], "routes") == 0)
         return cmd_routes();
+    if (strcmp(argv[i], "reload") == 0 || strcmp(argv[i], "stop") == 0)
+        return cmd_signal(path, strcmp(argv[i], "stop") == 0);
     if (strcmp(argv[i], "version") == 0) {
         printf("keelctl %s\n", PACKAGE_VERSION);
         return 0;

@@ -50,10 +50,16 @@ typedef struct keel_rate {
 
 typedef struct keel_config {
     /* [server] */
-    char *listen;       /* unix socket path or host:port */
-    int socket_mode;    /* octal permissions of a unix socket */
-    char *socket_owner; /* user name, "" = unchanged */
-    char *socket_group; /* group name, "" = unchanged */
+    char *listen;              /* unix socket path or host:port */
+    int socket_mode;           /* octal permissions of a unix socket */
+    char *socket_owner;        /* user name, "" = unchanged */
+    char *socket_group;        /* group name, "" = unchanged */
+    char *user;                /* run as this user once set up (as root) */
+    char *group;               /* and group; "" = the user's */
+    int allow_root;            /* let workers run as root (no user) */
+    double slow_request;       /* seconds; 0 = no slow-request log */
+    int emergency_threshold;   /* crashes that restart all workers */
+    double emergency_interval; /* ... within this many seconds */
     int backlog;
     int workers;             /* 0 = number of CPUs */
     int threads;             /* accept threads per worker */

@@ -13,9 +13,12 @@
 #include "jobs/runner.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,7 +43,12 @@ typedef struct wproc {
     double started;   /* time_mono() at fork */
     double stop_sent; /* when we asked it to stop, 0 = not asked */
     int timed_out;    /* killed by the request-timeout watchdog */
+    /* started_ns of each thread's request already logged as slow */
+    long long slow_logged[SB_MAX_THREADS];
 } wproc_t;
+
+/* Crash times for [server] emergency_restart_threshold (a ring). */
+#define EMERGENCY_MAX 1000
 
 static struct {
     keel_config_t *cfg;
@@ -60,7 +68,41 @@ static struct {
     int stopping;
     double stop_deadline;
     int next_index;
+    double crashes[EMERGENCY_MAX];
+    int ncrashes, crash_head;
 } M;
+
+/*
+ * php-fpm's emergency_restart_threshold: when that many request workers
+ * crash within emergency_restart_interval, something shared went bad
+ * (a corrupted cache, a library in a bad state): replace every worker,
+ * one by one as a reload does.
+ */
+static void
+note_crash(void)
+{
+    int n = M.cfg->emergency_threshold;
+    double now = time_mono(), oldest;
+
+    if (n <= 0)
+        return;
+    M.crashes[M.crash_head] = now;
+    M.crash_head = (M.crash_head + 1) % EMERGENCY_MAX;
+    if (M.ncrashes < EMERGENCY_MAX)
+        M.ncrashes++;
+    if (M.ncrashes < n)
+        return;
+    oldest = M.crashes[(M.crash_head - n + EMERGENCY_MAX) % EMERGENCY_MAX];
+    if (now - oldest > M.cfg->emergency_interval)
+        return;
+    log_printf(KLOG_ERROR,
+               "emergency restart: %d workers crashed within %.0fs; "
+               "replacing every worker",
+               n, M.cfg->emergency_interval);
+    M.gen++;
+    M.gen_ready = 0;
+    M.ncrashes = 0;
+}
 
 static void
 worker_spawn(enum wkind kind)
@@ -158,6 +200,8 @@ reap(void)
         else
             reason = "crashed";
         metrics_restart(reason);
+        if (w->kind == WK_REQUEST && strcmp(reason, "crashed") == 0)
+            note_crash();
 
         line = log_new(strcmp(reason, "crashed") == 0 ||
                                strcmp(reason, "fatal") == 0
@@ -218,12 +262,70 @@ reap(void)
     }
 }
 
+/*
+ * A log line about the request thread `th` of `w` runs, begun at
+ * `started`: its request id, method, path, time so far and worker.  0 when
+ * that request has ended meanwhile (its labels may be another's now).
+ */
+static int
+request_line(enum klog_level level, const char *msg, const wproc_t *w,
+             sb_thread_t *th, long long started, long long now,
+             json_object **out)
+{
+    char rid[sizeof(th->request_id)], method[sizeof(th->method)];
+    char path[sizeof(th->path)];
+    json_object *line;
+
+    /* Copied without a lock: re-checked against started_ns below. */
+    memcpy(rid, th->request_id, sizeof(rid));
+    memcpy(method, th->method, sizeof(method));
+    memcpy(path, th->path, sizeof(path));
+    rid[sizeof(rid) - 1] = '\0';
+    method[sizeof(method) - 1] = '\0';
+    path[sizeof(path) - 1] = '\0';
+    *out = NULL;
+    if (atomic_load_explicit(&th->started_ns, memory_order_acquire) != started)
+        return 0;
+    *out = line = log_new(level, msg);
+    if (line == NULL)
+        return 1;
+    json_object_object_add(line, "request_id", json_object_new_string(rid));
+    json_object_object_add(line, "method", json_object_new_string(method));
+    json_object_object_add(line, "path", json_object_new_string(path));
+    json_object_object_add(
+        line, "elapsed_s",
+        json_object_new_double((double)(now - started) / 1e9));
+    json_object_object_add(line, "worker_pid",
+                           json_object_new_int((int)w->pid));
+    return 1;
+}
+
+/* Log a request past slow_request_threshold, once: where it is. */
+static void
+slow_request(const wproc_t *w, sb_thread_t *th, long long started,
+             long long now)
+{
+    int phase = atomic_load_explicit(&th->phase, memory_order_relaxed);
+    json_object *line;
+
+    if (!request_line(KLOG_WARN, "slow request", w, th, started, now, &line) ||
+        line == NULL)
+        return;
+    json_object_object_add(
+        line, "phase",
+        json_object_new_string(phase >= SB_READING && phase <= SB_WRITING
+                                   ? sb_phase_names[phase]
+                                   : "unknown"));
+    log_emit(line);
+}
+
 /* Kill workers whose request has run past request_timeout. */
 static void
 watchdog(void)
 {
     long long now = scoreboard_now_ns();
     long long limit = (long long)(M.cfg->request_timeout * 1e9);
+    long long slow = (long long)(M.cfg->slow_request * 1e9);
 
     for (size_t s = 0; s < M.nprocs; s++) {
         wproc_t *w = &M.procs[s];
@@ -240,42 +342,27 @@ watchdog(void)
             kill(w->pid, SIGKILL);
             continue;
         }
-        if (limit <= 0)
+        if (limit <= 0 && slow <= 0)
             continue;
         for (int t = 0; t < SB_MAX_THREADS; t++) {
             sb_thread_t *th = &M.sb->slots[s].threads[t];
             long long started =
                 atomic_load_explicit(&th->started_ns, memory_order_acquire);
-            char rid[sizeof(th->request_id)], method[sizeof(th->method)];
-            char path[sizeof(th->path)];
             json_object *line;
 
-            if (started == 0 || now - started <= limit)
-                continue;
-            memcpy(rid, th->request_id, sizeof(rid));
-            memcpy(method, th->method, sizeof(method));
-            memcpy(path, th->path, sizeof(path));
-            rid[sizeof(rid) - 1] = method[sizeof(method) - 1] = '\0';
-            path[sizeof(path) - 1] = '\0';
-            /* The request may have ended (and another begun) meanwhile. */
-            if (atomic_load_explicit(&th->started_ns, memory_order_acquire) !=
-                started)
-                continue;
-            line = log_new(KLOG_ERROR, "request timed out; killing worker");
-            if (line) {
-                json_object_object_add(line, "request_id",
-                                       json_object_new_string(rid));
-                json_object_object_add(line, "method",
-                                       json_object_new_string(method));
-                json_object_object_add(line, "path",
-                                       json_object_new_string(path));
-                json_object_object_add(
-                    line, "elapsed_s",
-                    json_object_new_double((double)(now - started) / 1e9));
-                json_object_object_add(line, "worker_pid",
-                                       json_object_new_int((int)w->pid));
-                log_emit(line);
+            if (started != 0 && slow > 0 && now - started > slow &&
+                w->slow_logged[t] != started) {
+                w->slow_logged[t] = started;
+                slow_request(w, th, started, now);
             }
+            if (started == 0 || limit <= 0 || now - started <= limit)
+                continue;
+            /* The request may have ended (and another begun) meanwhile. */
+            if (!request_line(KLOG_ERROR, "request timed out; killing worker",
+                              w, th, started, now, &line))
+                continue;
+            if (line)
+                log_emit(line);
             w->timed_out = 1;
             /* A thread inside a request has every signal blocked. */
             kill(w->pid, SIGKILL);
@@ -426,6 +513,10 @@ reload(void)
         next->backlog != M.cfg->backlog)
         log_printf(KLOG_WARN, "reload: listen settings changed; they take "
                               "effect at the next restart");
+    if (strcmp(next->user, M.cfg->user) != 0 ||
+        strcmp(next->group, M.cfg->group) != 0)
+        log_printf(KLOG_WARN, "reload: user and group changes take effect "
+                              "at the next restart");
     if (config_workers(next) > M.max_workers)
         log_printf(KLOG_WARN,
                    "reload: running %d workers, not %d: more "
@@ -445,6 +536,79 @@ reload(void)
     M.fast_crashes = 0;
     M.backoff_until = 0;
     log_printf(KLOG_INFO, "configuration reloaded; replacing workers");
+}
+
+/*
+ * Started as root: become [server] user (and group) now that the socket
+ * is bound and the shared memory mapped, before any worker exists, so
+ * that no worker ever runs as root.  Without a user, root is refused
+ * unless allow_root says otherwise.  Not root: a user other than the
+ * current one cannot be had, and is refused.  0, or -1 (logged).
+ */
+static int
+drop_privileges(const keel_config_t *cfg)
+{
+    struct passwd *pw;
+    struct group *gr;
+    gid_t gid;
+
+    if (cfg->user[0] == '\0') {
+        if (geteuid() == 0 && !cfg->allow_root) {
+            log_printf(KLOG_ERROR, "running as root: set [server] user (the "
+                                   "workers' account), or allow_root = on");
+            return -1;
+        }
+        if (geteuid() == 0)
+            log_printf(KLOG_WARN, "workers run as root (allow_root = on)");
+        return 0;
+    }
+    pw = getpwnam(cfg->user);
+    if (pw == NULL) {
+        log_printf(KLOG_ERROR, "[server] user %s: no such user", cfg->user);
+        return -1;
+    }
+    if (pw->pw_uid == 0) {
+        log_printf(KLOG_ERROR,
+                   "[server] user %s is root: name an "
+                   "unprivileged account",
+                   cfg->user);
+        return -1;
+    }
+    gid = pw->pw_gid;
+    if (cfg->group[0] != '\0') {
+        gr = getgrnam(cfg->group);
+        if (gr == NULL) {
+            log_printf(KLOG_ERROR, "[server] group %s: no such group",
+                       cfg->group);
+            return -1;
+        }
+        gid = gr->gr_gid;
+    }
+    if (geteuid() != 0) {
+        if (geteuid() == pw->pw_uid && getegid() == gid)
+            return 0;
+        log_printf(KLOG_ERROR,
+                   "[server] user %s: only root can switch to "
+                   "it",
+                   cfg->user);
+        return -1;
+    }
+    if (initgroups(cfg->user, gid) != 0 || setgid(gid) != 0 ||
+        setuid(pw->pw_uid) != 0) {
+        log_printf(KLOG_ERROR, "cannot become %s: %s", cfg->user,
+                   strerror(errno));
+        return -1;
+    }
+    if (setuid(0) == 0) { /* must be impossible now */
+        log_printf(KLOG_ERROR, "could regain root after dropping it");
+        return -1;
+    }
+    /* Let processes of the same user read each other's /proc files (the
+     * metrics read every worker's memory), as before the switch. */
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    log_printf(KLOG_INFO, "running as %s (uid %ld, gid %ld)", cfg->user,
+               (long)pw->pw_uid, (long)gid);
+    return 0;
 }
 
 static void
@@ -533,6 +697,10 @@ master_run(keel_config_t *cfg, const char *config_path, const keel_app_t *app,
     M.procs = calloc(M.nprocs, sizeof(*M.procs));
     if (M.sb == NULL || M.procs == NULL) {
         log_printf(KLOG_ERROR, "cannot allocate the scoreboard");
+        status = 1;
+        goto out;
+    }
+    if (drop_privileges(cfg) != 0) {
         status = 1;
         goto out;
     }

@@ -42,11 +42,21 @@ scoreboard_now_ns(void)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+const char *const sb_phase_names[] = { "reading", "processing", "writing" };
+
+void
+scoreboard_phase(sb_worker_t *w, int t, enum sb_phase phase)
+{
+    atomic_store_explicit(&w->threads[t].phase, (int)phase,
+                          memory_order_relaxed);
+}
+
 void
 scoreboard_begin(sb_worker_t *w, int t)
 {
     sb_thread_t *s = &w->threads[t];
 
+    atomic_store_explicit(&s->phase, SB_READING, memory_order_relaxed);
     strcpy(s->request_id, "-");
     s->method[0] = '\0';
     s->path[0] = '\0';

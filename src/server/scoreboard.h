@@ -16,8 +16,13 @@
 
 #define SB_MAX_THREADS 64 /* the bound of the `threads` key */
 
+/* What a busy thread is doing. */
+enum sb_phase { SB_READING = 0, SB_PROCESSING, SB_WRITING };
+extern const char *const sb_phase_names[];
+
 typedef struct sb_thread {
     atomic_llong started_ns; /* CLOCK_MONOTONIC of the request, 0 = idle */
+    atomic_int phase;        /* enum sb_phase, for the slow-request log */
     char request_id[64];     /* written before started_ns is published */
     char method[8];
     char path[112];
@@ -48,6 +53,7 @@ void scoreboard_begin(sb_worker_t *w, int t);
 void scoreboard_label(sb_worker_t *w, int t, const char *request_id,
                       const char *method, const char *path);
 void scoreboard_end(sb_worker_t *w, int t, int served);
+void scoreboard_phase(sb_worker_t *w, int t, enum sb_phase phase);
 
 /* Nanoseconds on CLOCK_MONOTONIC (the same clock in every process). */
 long long scoreboard_now_ns(void);

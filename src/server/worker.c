@@ -125,7 +125,9 @@ serve(FCGX_Request *fr, arena_t *arena, int t)
         rc = body_rc;
         why = NULL;
     }
+    scoreboard_phase(W.args->slot, t, SB_PROCESSING);
     chain_run(&ctx, rc, why);
+    scoreboard_phase(W.args->slot, t, SB_WRITING);
 
     head = response_head(&ctx, &head_len);
     if (FCGX_PutStr(head, (int)head_len, fr->out) >= 0 &&

@@ -5,6 +5,13 @@
 # started here, recorded by pid in that directory and stopped by that pid.
 # Nothing here touches a system service or its configuration.
 
+# The instances run as whoever runs the tests, the benchmarks or dev.sh:
+# as root, keeld refuses that unless allow_root is on (a production
+# keeld names an unprivileged [server] user instead).
+if [ "$(id -u)" = 0 ]; then
+    export KEEL_SERVER_ALLOW_ROOT=on
+fi
+
 # keel_check NAME CMD...: one test step of a shell suite; counts into pass and
 # fail and prints ok or FAIL with NAME.
 pass=0

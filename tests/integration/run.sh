@@ -129,6 +129,11 @@ if ! "$src/tests/integration/metrics.sh"; then
     status=1
     tail -n 30 "$dir/metrics/log/keeld.log" >&2
 fi
+echo "== daemon.sh"
+if ! "$src/tests/integration/daemon.sh"; then
+    status=1
+    tail -n 30 "$dir/daemon/log/keeld.log" >&2
+fi
 echo "== jobs.sh"
 if ! "$src/tests/integration/jobs.sh"; then
     status=1
