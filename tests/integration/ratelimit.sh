@@ -95,9 +95,10 @@ keel_check "Vary keeps what the resource said (Authorization, Origin)" \
 # ---- one limit across every worker -------------------------------------------
 # 21 requests from one address, 8 at a time: exactly one is refused, and
 # the 20 others see each remaining count from 19 to 0 exactly once.
-seq 1 21 | xargs -P 8 -I{} curl -s -o /dev/null -D "$rd/w{}.h" \
+seq 1 21 | xargs -P 8 -I{} curl -s -o "$rd/w{}.b" -D "$rd/w{}.h" \
     -H 'X-Forwarded-For: 198.51.100.2' "$url/v1/products?limit=1"
 n429=0
+last429=""
 : >"$rd/remaining"
 for i in $(seq 1 21); do
     c=$(code "$rd/w$i.h")
@@ -118,9 +119,10 @@ keel_check "the requests were served by more than one worker ($workers)" test "$
 after=$(hdr "$last429" Retry-After)
 keel_check "429 has Retry-After (one request's worth: 3 s) and RateLimit r=0" \
     bash -c "test '$after' -ge 1 && test '$after' -le 3 && [[ '$(hdr "$last429" RateLimit)' == '\"read\";r=0;'* ]]"
-get r429 198.51.100.2
+# (The refused answer itself: a later request could find a refilled token
+# on a slow machine, one comes back every 3 s.)
 keel_check "the envelope is 429 RATE_LIMITED" \
-    bash -c "test '$(code "$rd/r429.h")' = 429 && grep -q '\"code\":\"RATE_LIMITED\"' '$rd/r429.b'"
+    grep -q '"code":"RATE_LIMITED"' "${last429%.h}.b"
 get other 198.51.100.3
 keel_check "another address has a bucket of its own" test "$(code "$rd/other.h")" = 200
 
@@ -196,14 +198,17 @@ keel_stop_pidfile "$rd/keeld.master.pid" 20
 start "10.9.0.0/16" || exit 1
 keel_wait_for keel_http_ok "$url/health"
 # nginx (127.0.0.1) is no longer trusted: 21 requests, each claiming a
-# new address, share 127.0.0.1's bucket.
-codes=""
+# new address, share 127.0.0.1's bucket (with buckets per claimed address
+# none would be refused).  At least one 429, not exactly one: a token
+# comes back every 3 s, which a loaded machine may take.
+seq 1 21 | xargs -P 8 -I{} curl -s -o /dev/null -D "$rd/spoof{}.h" \
+    -H 'X-Forwarded-For: 203.0.113.{}' "$url/v1/products?limit=1"
+n429=0
 for i in $(seq 1 21); do
-    get spoof "203.0.113.$((100 + i))"
-    codes="$codes $(code "$rd/spoof.h")"
+    [ "$(code "$rd/spoof$i.h")" = 429 ] && n429=$((n429 + 1))
 done
-keel_check "a spoofed X-Forwarded-For from an untrusted peer is ignored" \
-    test "$(echo "$codes" | tr ' ' '\n' | grep -c 429)" = 1
+keel_check "a spoofed X-Forwarded-For from an untrusted peer is ignored ($n429 refused)" \
+    test "$n429" -ge 1
 keel_check "the log shows the peer's own address" \
     bash -c "grep '\"msg\":\"access\"' '$rd/log/keeld.log' | tail -n 1 | grep -q '\"client_ip\":\"127.0.0.1\"'"
 
@@ -245,15 +250,18 @@ done
 keel_check "the server answers afterwards" test "$ok" = 1
 # Every worker still takes from the buckets: 20 more from a fresh address,
 # then exactly one refusal.
-seq 1 20 | xargs -P 4 -I{} curl -s -o /dev/null -m 5 -D "$rd/k{}.h" \
+seq 1 21 | xargs -P 8 -I{} curl -s -o /dev/null -m 5 -D "$rd/k{}.h" \
     -H 'X-Forwarded-For: 198.51.100.201' "$url/v1/products?limit=1"
 n200=0
-for i in $(seq 1 20); do
-    [ "$(code "$rd/k$i.h")" = 200 ] && n200=$((n200 + 1))
+n429=0
+for i in $(seq 1 21); do
+    case $(code "$rd/k$i.h") in
+    200) n200=$((n200 + 1)) ;;
+    429) n429=$((n429 + 1)) ;;
+    esac
 done
-get k21 198.51.100.201
-keel_check "and the limiter still counts exactly (20 answered, the 21st 429)" \
-    bash -c "test $n200 = 20 && test '$(code "$rd/k21.h")' = 429"
+keel_check "and the limiter still counts exactly (21 at once: 20 answered, one 429)" \
+    bash -c "test $n200 = 20 && test $n429 = 1"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
