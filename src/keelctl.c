@@ -11,6 +11,7 @@
 #include "db/migrate.h"
 #include "jobs/queue.h"
 #include "http/chain.h"
+#include "server/scoreboard.h"
 #include "store/users.h"
 
 #include <errno.h>
@@ -74,6 +75,10 @@ usage(FILE *out)
                  "  jobs retry ID        re-queue a dead or failed job\n"
                  "  routes               print the route table (method, "
                  "path, auth, permission)\n"
+                 "  status               the running keeld's scoreboard: "
+                 "requests,\n"
+                 "                       threads, queue, slow requests, "
+                 "restarts, pool\n"
                  "  reload               SIGHUP to the running keeld "
                  "([server] pid_file)\n"
                  "  stop                 SIGTERM to it, and wait until it "
@@ -398,7 +403,8 @@ cmd_routes(void)
  * message (no pid file configured, none written, or its process gone).
  */
 static pid_t
-running_master(const char *path, double *stop_timeout)
+running_master(const char *path, double *stop_timeout, char *sb_path,
+               size_t sb_len)
 {
     keel_config_t cfg;
     char err[1024];
@@ -411,6 +417,8 @@ running_master(const char *path, double *stop_timeout)
         return -1;
     }
     *stop_timeout = cfg.shutdown_timeout;
+    if (sb_path != NULL)
+        scoreboard_path(cfg.pid_file, sb_path, sb_len);
     if (cfg.pid_file[0] == '\0') {
         fprintf(stderr, "keelctl: %s sets no [server] pid_file\n", path);
     } else if ((f = fopen(cfg.pid_file, "re")) == NULL) {
@@ -437,7 +445,7 @@ static int
 cmd_signal(const char *path, int stop)
 {
     double timeout = 30, waited = 0;
-    pid_t pid = running_master(path, &timeout);
+    pid_t pid = running_master(path, &timeout, NULL, 0);
 
     if (pid < 0)
         return 2;
@@ -464,6 +472,84 @@ cmd_signal(const char *path, int stop)
         waited += 0.1;
     }
     printf("keeld %ld: stopped\n", (long)pid);
+    return 0;
+}
+
+/*
+ * keelctl status: what php-fpm's status page tells, read from the running
+ * master's scoreboard file (beside its pid file) without disturbing it.
+ */
+static int
+cmd_status(const char *path)
+{
+    double timeout;
+    char sb_path[4200], when[32];
+    pid_t pid = running_master(path, &timeout, sb_path, sizeof(sb_path));
+    const scoreboard_t *sb;
+    long long accepted, up;
+    int workers = 0, jobs = 0, active = 0, idle = 0, size = 0, busy = 0;
+    time_t started;
+    struct tm tm;
+
+    if (pid <= 0)
+        return pid < 0 ? 2 : 1;
+    sb = scoreboard_open(sb_path);
+    if (sb == NULL) {
+        fprintf(stderr, "keelctl: %s: %s\n", sb_path,
+                errno == EPROTO ? "not a scoreboard of this keel version"
+                                : strerror(errno));
+        return 1;
+    }
+    accepted = atomic_load(&sb->retired_requests);
+    for (size_t s = 0; s < sb->nslots; s++) {
+        const sb_worker_t *w = &sb->slots[s];
+        if (atomic_load(&w->pid) == 0)
+            continue;
+        if (atomic_load(&w->job)) {
+            jobs++;
+            continue;
+        }
+        workers++;
+        accepted += atomic_load(&w->requests);
+        size += atomic_load(&w->pool_size);
+        busy += atomic_load(&w->pool_busy);
+        for (int t = 0; t < atomic_load(&sb->threads) && t < SB_MAX_THREADS;
+             t++) {
+            if (atomic_load(&w->threads[t].started_ns) != 0)
+                active++;
+            else
+                idle++;
+        }
+    }
+    started = (time_t)sb->started;
+    gmtime_r(&started, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    up = (long long)time(NULL) - sb->started;
+    printf("pid:                  %ld\n", (long)pid);
+    printf("start time:           %s\n", when);
+    printf("uptime:               %lldd %02lld:%02lld:%02lld\n", up / 86400,
+           up / 3600 % 24, up / 60 % 60, up % 60);
+    printf("accepted requests:    %lld\n", accepted);
+    printf("request workers:      %d (configured %d), job workers: %d\n",
+           workers, atomic_load(&sb->workers), jobs);
+    printf("active threads:       %d\n", active);
+    printf("idle threads:         %d\n", idle);
+    printf("max active threads:   %d\n", atomic_load(&sb->active_max));
+    if (atomic_load(&sb->listen_queue) < 0)
+        printf("listen queue:         - (a unix socket: the kernel does not "
+               "say)\n");
+    else
+        printf("listen queue:         %d (max %d, backlog %d)\n",
+               atomic_load(&sb->listen_queue),
+               atomic_load(&sb->listen_queue_max),
+               atomic_load(&sb->listen_backlog));
+    printf("slow requests:        %lld\n", atomic_load(&sb->slow_requests));
+    printf("worker restarts:     ");
+    for (int r = 0; r < SB_REASONS; r++)
+        printf(" %s %lld%s", sb_reason_names[r], atomic_load(&sb->restarts[r]),
+               r + 1 < SB_REASONS ? "," : "\n");
+    printf("db connections:       %d busy of %d\n", busy, size);
+    scoreboard_close(sb);
     return 0;
 }
 
@@ -511,6 +597,8 @@ main(int argc, char **argv)
         return cmd_check_config(path);
     if (strcmp(argv[i], "routes") == 0)
         return cmd_routes();
+    if (strcmp(argv[i], "status") == 0)
+        return cmd_status(path);
     if (strcmp(argv[i], "reload") == 0 || strcmp(argv[i], "stop") == 0)
         return cmd_signal(path, strcmp(argv[i], "stop") == 0);
     if (strcmp(argv[i], "version") == 0) {

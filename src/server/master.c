@@ -18,6 +18,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -68,6 +70,8 @@ static struct {
     int stopping;
     double stop_deadline;
     int next_index;
+    char sb_path[4096];
+    int sb_file; /* the scoreboard is the file sb_path */
     double crashes[EMERGENCY_MAX];
     int ncrashes, crash_head;
 } M;
@@ -121,6 +125,7 @@ worker_spawn(enum wkind kind)
     }
     w = &M.procs[slot];
     memset(&M.sb->slots[slot], 0, sizeof(M.sb->slots[slot]));
+    atomic_store(&M.sb->slots[slot].job, kind == WK_JOB);
     pid = fork();
     if (pid < 0) {
         log_printf(KLOG_ERROR, "fork: %s", strerror(errno));
@@ -200,6 +205,11 @@ reap(void)
         else
             reason = "crashed";
         metrics_restart(reason);
+        for (int r = 0; r < SB_REASONS; r++)
+            if (strcmp(reason, sb_reason_names[r]) == 0)
+                atomic_fetch_add(&M.sb->restarts[r], 1);
+        atomic_fetch_add(&M.sb->retired_requests,
+                         atomic_load(&M.sb->slots[slot].requests));
         if (w->kind == WK_REQUEST && strcmp(reason, "crashed") == 0)
             note_crash();
 
@@ -308,8 +318,10 @@ slow_request(const wproc_t *w, sb_thread_t *th, long long started,
     int phase = atomic_load_explicit(&th->phase, memory_order_relaxed);
     json_object *line;
 
-    if (!request_line(KLOG_WARN, "slow request", w, th, started, now, &line) ||
-        line == NULL)
+    if (!request_line(KLOG_WARN, "slow request", w, th, started, now, &line))
+        return;
+    atomic_fetch_add(&M.sb->slow_requests, 1);
+    if (line == NULL)
         return;
     json_object_object_add(
         line, "phase",
@@ -368,6 +380,39 @@ watchdog(void)
             kill(w->pid, SIGKILL);
             break;
         }
+    }
+}
+
+/*
+ * For keelctl status: the most request threads busy at once (sampled each
+ * tick), and the listen queue where the kernel tells it (TCP: the accept
+ * queue and its bound from TCP_INFO; unix sockets: not told).
+ */
+static void
+sample_load(void)
+{
+    int active = 0;
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+
+    for (size_t s = 0; s < M.nprocs; s++) {
+        if (M.procs[s].pid == 0 || M.procs[s].kind != WK_REQUEST)
+            continue;
+        for (int t = 0; t < M.cfg->threads && t < SB_MAX_THREADS; t++)
+            active +=
+                atomic_load_explicit(&M.sb->slots[s].threads[t].started_ns,
+                                     memory_order_relaxed) != 0;
+    }
+    if (active > atomic_load(&M.sb->active_max))
+        atomic_store(&M.sb->active_max, active);
+    memset(&ti, 0, sizeof(ti));
+    if (M.listener->unix_path == NULL &&
+        getsockopt(M.listener->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+        ti.tcpi_state == TCP_LISTEN) {
+        atomic_store(&M.sb->listen_queue, (int)ti.tcpi_unacked);
+        atomic_store(&M.sb->listen_backlog, (int)ti.tcpi_sacked);
+        if ((int)ti.tcpi_unacked > atomic_load(&M.sb->listen_queue_max))
+            atomic_store(&M.sb->listen_queue_max, (int)ti.tcpi_unacked);
     }
 }
 
@@ -530,6 +575,8 @@ reload(void)
     free(M.cfg);
     M.cfg = next;
     hashgate_init(M.cfg->hash_concurrency);
+    atomic_store(&M.sb->workers, config_workers(next));
+    atomic_store(&M.sb->threads, next->threads);
     M.gen++;
     M.gen_ready = 0;
     M.fatal = 0;
@@ -674,7 +721,25 @@ master_run(keel_config_t *cfg, const char *config_path, const keel_app_t *app,
      */
     M.max_workers = workers > WORKERS_HEADROOM ? workers : WORKERS_HEADROOM;
     M.nprocs = (size_t)M.max_workers * 2 + 2 + 2 * 16; /* + job workers */
-    M.sb = scoreboard_create(M.nprocs);
+    /* With a pid file, the scoreboard is a file beside it: keelctl status
+     * maps it too. */
+    if (cfg->pid_file[0] != '\0') {
+        scoreboard_path(cfg->pid_file, M.sb_path, sizeof(M.sb_path));
+        M.sb = scoreboard_create(M.nprocs, M.sb_path);
+        if (M.sb == NULL)
+            log_printf(KLOG_WARN,
+                       "cannot create %s (%s): keelctl status "
+                       "will not see this server",
+                       M.sb_path, strerror(errno));
+        else
+            M.sb_file = 1;
+    }
+    if (M.sb == NULL)
+        M.sb = scoreboard_create(M.nprocs, NULL);
+    if (M.sb != NULL) {
+        atomic_store(&M.sb->workers, workers);
+        atomic_store(&M.sb->threads, cfg->threads);
+    }
     /* One cursor key for every worker when [http] cursor_secret is "". */
     coll_key_init();
     /* The rate-limit buckets every worker shares (a restart resizes). */
@@ -760,6 +825,7 @@ master_run(keel_config_t *cfg, const char *config_path, const keel_app_t *app,
             continue;
         }
         watchdog();
+        sample_load();
         enforce_stop_timeout();
         maintain();
         maintain_jobs();
@@ -774,6 +840,8 @@ master_run(keel_config_t *cfg, const char *config_path, const keel_app_t *app,
         log_printf(KLOG_INFO, "master stopped");
 out:
     listener_close(listener, 1);
+    if (M.sb_file)
+        unlink(M.sb_path);
     if (M.sb)
         scoreboard_destroy(M.sb);
     free(M.procs);

@@ -3,10 +3,19 @@
 
 #include "server/scoreboard.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+
+const char *const sb_reason_names[SB_REASONS] = {
+    "crashed",         "fatal",         "recycled",
+    "request_timeout", "start_timeout", "stopped"
+};
 
 static size_t
 sb_size(size_t nslots)
@@ -15,15 +24,73 @@ sb_size(size_t nslots)
 }
 
 scoreboard_t *
-scoreboard_create(size_t nslots)
+scoreboard_create(size_t nslots, const char *path)
 {
-    scoreboard_t *sb = mmap(NULL, sb_size(nslots), PROT_READ | PROT_WRITE,
-                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    scoreboard_t *sb;
+    int fd = -1;
 
+    if (path != NULL) {
+        unlink(path); /* a stale one may be mapped by an old keelctl */
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+        if (fd < 0 || ftruncate(fd, (off_t)sb_size(nslots)) != 0) {
+            if (fd >= 0)
+                close(fd);
+            return NULL;
+        }
+    }
+    sb = mmap(NULL, sb_size(nslots), PROT_READ | PROT_WRITE,
+              fd >= 0 ? MAP_SHARED : MAP_SHARED | MAP_ANONYMOUS, fd, 0);
+    if (fd >= 0)
+        close(fd);
     if (sb == MAP_FAILED)
         return NULL;
-    sb->nslots = nslots; /* anonymous pages are already zero */
+    /* New pages (anonymous, or a file just extended) are zero. */
+    sb->slot_size = sizeof(sb_worker_t);
+    sb->nslots = nslots;
+    sb->started = (long long)time(NULL);
+    atomic_store(&sb->listen_queue, -1);
+    sb->magic = SB_MAGIC;
     return sb;
+}
+
+const scoreboard_t *
+scoreboard_open(const char *path)
+{
+    struct stat st;
+    scoreboard_t *sb;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof(scoreboard_t)) {
+        close(fd);
+        errno = EPROTO;
+        return NULL;
+    }
+    sb = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (sb == MAP_FAILED)
+        return NULL;
+    if (sb->magic != SB_MAGIC || sb->slot_size != sizeof(sb_worker_t) ||
+        sb_size(sb->nslots) != (size_t)st.st_size) {
+        munmap(sb, (size_t)st.st_size);
+        errno = EPROTO;
+        return NULL;
+    }
+    return sb;
+}
+
+void
+scoreboard_close(const scoreboard_t *sb)
+{
+    if (sb != NULL)
+        munmap((void *)sb, sb_size(sb->nslots));
+}
+
+void
+scoreboard_path(const char *pid_file, char *out, size_t len)
+{
+    snprintf(out, len, "%s.status", pid_file);
 }
 
 void

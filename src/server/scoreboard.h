@@ -29,20 +29,50 @@ typedef struct sb_thread {
 } sb_thread_t;
 
 typedef struct sb_worker {
-    atomic_int pid;   /* 0 = free slot */
-    atomic_int ready; /* 1 once the worker accepts requests */
+    atomic_int pid;                  /* 0 = free slot */
+    atomic_int ready;                /* 1 once the worker accepts requests */
+    atomic_int job;                  /* 1 for a job worker */
+    atomic_int pool_size, pool_busy; /* after its last request */
     atomic_llong requests;
     sb_thread_t threads[SB_MAX_THREADS];
 } sb_worker_t;
 
+/* Why workers ended, as counted in the scoreboard (and in the metrics). */
+#define SB_REASONS 6
+extern const char *const sb_reason_names[SB_REASONS];
+
+#define SB_MAGIC 0x6b65656c73623031ULL /* "keelsb01" */
+
 typedef struct scoreboard {
+    unsigned long long magic;
+    size_t slot_size; /* sizeof(sb_worker_t): keelctl checks the layout */
     size_t nslots;
+    long long started;             /* Unix seconds when the master started */
+    atomic_int workers, threads;   /* configured request workers, threads */
+    atomic_llong retired_requests; /* served by workers that are gone */
+    atomic_int active_max;         /* most busy threads seen at once */
+    atomic_int listen_queue;       /* -1 when the kernel does not say */
+    atomic_int listen_queue_max, listen_backlog;
+    atomic_llong slow_requests;
+    atomic_llong restarts[SB_REASONS];
     sb_worker_t slots[];
 } scoreboard_t;
 
-/* Map a scoreboard with `nslots` slots, zeroed.  NULL on failure. */
-scoreboard_t *scoreboard_create(size_t nslots);
+/*
+ * Map a scoreboard with `nslots` slots, zeroed: in `path` (created 0640,
+ * so that keelctl status can map it too) or anonymous when path is NULL.
+ * NULL on failure.
+ */
+scoreboard_t *scoreboard_create(size_t nslots, const char *path);
 void scoreboard_destroy(scoreboard_t *sb);
+
+/* keelctl: map the scoreboard file read-only; NULL with errno, EPROTO
+ * when it is not one of this build's layout.  scoreboard_close unmaps. */
+const scoreboard_t *scoreboard_open(const char *path);
+void scoreboard_close(const scoreboard_t *sb);
+
+/* The scoreboard file of a server with pid file `pid_file`. */
+void scoreboard_path(const char *pid_file, char *out, size_t len);
 
 /*
  * Thread `t` of `w` starts work on a connection (the request-timeout clock

@@ -143,6 +143,10 @@ serve(FCGX_Request *fr, arena_t *arena, int t)
         pool_stats_t ps;
         pool_stats(W.http.pool, &ps);
         metrics_pool_gauges(ps.size, ps.idle, ps.busy);
+        atomic_store_explicit(&W.args->slot->pool_size, ps.size,
+                              memory_order_relaxed);
+        atomic_store_explicit(&W.args->slot->pool_busy, ps.busy,
+                              memory_order_relaxed);
     }
     chain_access_log(&ctx, sent);
     if (ctx.crashed) {

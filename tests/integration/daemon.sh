@@ -93,7 +93,7 @@ keel_wait_for keel_http_ok "$url/health"
 curl -s -o /dev/null -H 'X-Request-Id: daemon-slow-1' "$url/test/sleep?ms=900"
 curl -s -o /dev/null -H 'X-Request-Id: daemon-fast-1' "$url/test/sleep?ms=10"
 keel_check "a request past slow_request_threshold is logged once, in its phase" \
-    bash -c "test \$(grep -c '\"msg\":\"slow request\".*\"request_id\":\"daemon-slow-1\".*\"path\":\"/test/sleep\",\"phase\":\"processing\"' '$pd/log/keeld.log') = 1"
+    bash -c "test \$(grep -c '\"msg\":\"slow request\".*\"request_id\":\"daemon-slow-1\".*\"path\":\"/test/sleep\".*\"phase\":\"processing\"' '$pd/log/keeld.log') = 1"
 keel_check "a quick one is not" bash -c "! grep -q 'slow request.*daemon-fast-1' '$pd/log/keeld.log'"
 master=$(cat "$pd/keeld.master.pid")
 keel_wait_for bash -c "test \$(ps -o pid= --ppid $master | wc -l) -ge 3"
@@ -115,7 +115,30 @@ replaced() {
 keel_wait_for replaced
 keel_check "every worker from before is replaced" replaced
 keel_check "and it serves afterwards" keel_http_ok "$url/health"
+# ---- keelctl status ---------------------------------------------------------------
+# (Once the replacements are all up.)
+keel_wait_for bash -c "'$KEEL_TEST_KEELCTL' -c '$pd/keel.conf' status | grep -q '^idle threads: *2\$'"
+keelctl status >"$pd/status.out"
+keel_check "keelctl status reads the running server's scoreboard" test $? = 0
+stat() { sed -n "s/^$1: *//p" "$pd/status.out"; }
+keel_check "its pid is the master's" test "$(stat pid)" = "$master"
+keel_check "accepted requests count every answer, also of replaced workers ($(stat 'accepted requests'))" \
+    test "$(stat 'accepted requests')" -ge 5
+keel_check "request workers: as configured, with the job workers apart" \
+    bash -c "grep -q '^request workers: *2 (configured 2), job workers: 1' '$pd/status.out'"
+keel_check "no thread is busy now, all idle" \
+    bash -c "test '$(stat 'active threads')' = 0 && test '$(stat 'idle threads')' = 2"
+keel_check "max active threads is at least one" test "$(stat 'max active threads')" -ge 1
+keel_check "the one slow request" test "$(stat 'slow requests')" = 1
+keel_check "restarts by reason: the 3 crashes, and the workers replaced by the emergency restart" \
+    bash -c "grep -q '^worker restarts: *crashed 3,.* stopped [1-9]' '$pd/status.out'"
+keel_check "a unix socket's queue: not told by the kernel" \
+    grep -q '^listen queue: *- ' "$pd/status.out"
+keel_check "database connections of the request workers" \
+    grep -q '^db connections: *[0-9]* busy of [1-9]' "$pd/status.out"
 keelctl stop >/dev/null
+keelctl status >/dev/null 2>&1
+keel_check "keelctl status with no server running: exit 1" test $? = 1
 
 keelctl stop >/dev/null 2>"$pd/stop.err"
 keel_check "keelctl stop with no server running: exit 1" test $? = 1
