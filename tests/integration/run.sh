@@ -66,6 +66,7 @@ export KEEL_TEST_KEELD="$build/tests/integration/keeld-test"
 export KEEL_TEST_KEELCTL="$build/keelctl"
 export KEEL_TEST_SINK="$build/tests/harness/sink"
 export KEEL_TEST_SRCDIR="$src"
+export KEEL_TEST_BUILDDIR="$build"
 KEEL_TEST_PGURL=$(. "$dir/pg.env" &&
     echo "host=$PGHOST port=$PGPORT dbname=$PGDATABASE user=$PGUSER")
 export KEEL_TEST_PGURL
@@ -133,6 +134,11 @@ echo "== daemon.sh"
 if ! "$src/tests/integration/daemon.sh"; then
     status=1
     tail -n 30 "$dir/daemon/log/keeld.log" >&2
+fi
+echo "== install.sh"
+if ! "$src/tests/integration/install.sh"; then
+    status=1
+    tail -n 30 "$dir/install/log/"*.log >&2
 fi
 echo "== jobs.sh"
 if ! "$src/tests/integration/jobs.sh"; then
