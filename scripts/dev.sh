@@ -18,8 +18,8 @@ packages=(
     build-essential autoconf automake pkg-config
     libfcgi-dev libpq-dev libjson-c-dev libjwt-dev libargon2-dev
     libcunit1-dev libcurl4-openssl-dev libssl-dev postgresql
-    nginx apache2 curl clang-format mandoc spawn-fcgi systemd wrk openssl
-    prometheus
+    nginx apache2 curl clang-format mandoc spawn-fcgi systemd logrotate wrk
+    openssl prometheus
 )
 
 say() { printf '==> %s\n' "$*"; }
