@@ -41,7 +41,7 @@ keel_check "the examples in \$docdir/examples" \
 keel_check "man pages in \$mandir" \
     bash -c "test -f '$dest$mandir/man8/keeld.8' && test -f '$dest$mandir/man8/keelctl.8' && test -f '$dest$mandir/man5/keel.conf.5'"
 keel_check "the installed programs run" \
-    bash -c "'$dest$sbindir/keeld' --version && '$dest$bindir/keelctl' version" >/dev/null
+    bash -c "'$dest$sbindir/keeld' --version && '$dest$bindir/keelctl' version >/dev/null"
 
 # The installed keel.conf as shipped, with what this machine differs in
 # from the environment (as a unit's Environment= or an env file would).
