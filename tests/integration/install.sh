@@ -27,6 +27,17 @@ pgbin=$(keel_pg_bin)
 
 make -s -C "$build" print-install-dirs >"$id/dirs" || exit 1
 . "$id/dirs"
+# The API reference is installed once rendered (make docs, node tools).
+tools=${KEEL_NODE_TOOLS:-$KEEL_TEST_SRCDIR/tools/node}
+docs=0
+if [ -x "$tools/node_modules/.bin/redocly" ]; then
+    make -C "$build" docs >"$id/log/docs.log" 2>&1 && docs=1
+    keel_check "make docs renders the API reference" test "$docs" = 1
+elif [ "${KEEL_REQUIRE_NODE_TOOLS:-0}" = 1 ]; then
+    keel_check "the node tools for make docs are installed" false
+else
+    echo "install.sh: no node tools; the API reference is not checked"
+fi
 make -C "$build" install DESTDIR="$dest" >"$id/log/install.log" 2>&1
 keel_check "make install DESTDIR=... succeeds" test $? = 0
 keel_check "keeld in \$sbindir ($sbindir)" test -x "$dest$sbindir/keeld"
@@ -38,6 +49,10 @@ keel_check "every migration in \$pkgdatadir/sql/migrations" \
 keel_check "README and NEWS in \$docdir" test -f "$dest$docdir/README.md"
 keel_check "the examples in \$docdir/examples" \
     test -f "$dest$docdir/examples/systemd/keeld.service"
+if [ "$docs" = 1 ]; then
+    keel_check "the HTML API reference in \$docdir" \
+        grep -q '<html' "$dest$docdir/api.html"
+fi
 keel_check "man pages in \$mandir" \
     bash -c "test -f '$dest$mandir/man8/keeld.8' && test -f '$dest$mandir/man8/keelctl.8' && test -f '$dest$mandir/man5/keel.conf.5'"
 keel_check "the installed programs run" \
