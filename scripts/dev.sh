@@ -19,7 +19,7 @@ packages=(
     libfcgi-dev libpq-dev libjson-c-dev libjwt-dev libargon2-dev
     libcunit1-dev libcurl4-openssl-dev libssl-dev postgresql
     nginx apache2 curl clang-format mandoc spawn-fcgi systemd logrotate wrk
-    openssl prometheus
+    openssl prometheus dpkg-dev debhelper
 )
 
 say() { printf '==> %s\n' "$*"; }

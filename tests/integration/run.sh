@@ -140,6 +140,11 @@ if ! "$src/tests/integration/install.sh"; then
     status=1
     tail -n 30 "$dir/install/log/"*.log >&2
 fi
+echo "== deb.sh"
+if ! "$src/tests/integration/deb.sh"; then
+    status=1
+    tail -n 30 "$dir/deb/log/"*.log >&2
+fi
 echo "== jobs.sh"
 if ! "$src/tests/integration/jobs.sh"; then
     status=1
