@@ -116,8 +116,15 @@ keel_wait_for replaced
 keel_check "every worker from before is replaced" replaced
 keel_check "and it serves afterwards" keel_http_ok "$url/health"
 # ---- keelctl status ---------------------------------------------------------------
-# (Once the replacements are all up.)
-keel_wait_for bash -c "'$KEEL_TEST_KEELCTL' -c '$pd/keel.conf' status | grep -q '^idle threads: *2\$'"
+# Once the replacements are all up and the old workers all gone (each of
+# them still counts until the master has reaped it).
+settled() {
+    keelctl status >"$pd/status.out" &&
+        grep -q '^request workers: *2 (configured 2), job workers: 1$' "$pd/status.out" &&
+        grep -q '^active threads: *0$' "$pd/status.out" &&
+        grep -q '^idle threads: *2$' "$pd/status.out"
+}
+keel_wait_for settled
 keelctl status >"$pd/status.out"
 keel_check "keelctl status reads the running server's scoreboard" test $? = 0
 stat() { sed -n "s/^$1: *//p" "$pd/status.out"; }
