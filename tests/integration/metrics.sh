@@ -132,6 +132,13 @@ keel_check "a worker killed with SIGKILL is a restart for reason crashed" \
     test "$(value 'keel_worker_restarts_total{reason="crashed"}')" = 1
 keel_check "and its requests are still counted (40)" \
     test "$(value 'keel_http_requests_total{method="GET",route="/v1/products",status="200"}')" = 40
+# Its replacement may still be starting: once it is, 4 series again,
+# and none for the dead worker (a 5th).
+four_series() {
+    scrape
+    test "$(grep -c '^keel_process_resident_memory_bytes{worker="[0-9]*",kind="request"}' "$md/m.txt")" = 4
+}
+keel_wait_for four_series
 keel_check "and it has no memory series any more" \
     bash -c "test \$(grep -c '^keel_process_resident_memory_bytes{worker=\"[0-9]*\",kind=\"request\"}' '$md/m.txt') = 4"
 

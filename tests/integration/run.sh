@@ -105,51 +105,26 @@ export KEEL_TEST_RECORD="$dir/responses.jsonl"
 
 status=0
 nsuites=0
-echo "== database.sh"
-if ! "$src/tests/integration/database.sh"; then
-    status=1
-    tail -n 30 "$dir/log/keeld.log" >&2
-fi
-echo "== cache.sh"
-if ! "$src/tests/integration/cache.sh"; then
-    status=1
-    tail -n 20 "$dir/cache/log/nginx-error.log" >&2 2>/dev/null
-fi
-echo "== ratelimit.sh"
-if ! "$src/tests/integration/ratelimit.sh"; then
-    status=1
-    tail -n 30 "$dir/rl/log/keeld.log" >&2
-fi
-echo "== hashgate.sh"
-if ! "$src/tests/integration/hashgate.sh"; then
-    status=1
-    tail -n 30 "$dir/hashgate/log/keeld.log" >&2
-fi
-echo "== metrics.sh"
-if ! "$src/tests/integration/metrics.sh"; then
-    status=1
-    tail -n 30 "$dir/metrics/log/keeld.log" >&2
-fi
-echo "== daemon.sh"
-if ! "$src/tests/integration/daemon.sh"; then
-    status=1
-    tail -n 30 "$dir/daemon/log/keeld.log" >&2
-fi
-echo "== install.sh"
-if ! "$src/tests/integration/install.sh"; then
-    status=1
-    tail -n 30 "$dir/install/log/"*.log >&2
-fi
-echo "== deb.sh"
-if ! "$src/tests/integration/deb.sh"; then
-    status=1
-    tail -n 30 "$dir/deb/log/"*.log >&2
-fi
-echo "== jobs.sh"
-if ! "$src/tests/integration/jobs.sh"; then
-    status=1
-    tail -n 30 "$dir/hooks/log/keeld.log" >&2
-fi
+# The shell suites, each with the log worth showing when it fails.
+shell_suites=(
+    database.sh:log/keeld.log
+    cache.sh:cache/log/nginx-error.log
+    ratelimit.sh:rl/log/keeld.log
+    hashgate.sh:hashgate/log/keeld.log
+    metrics.sh:metrics/log/keeld.log
+    daemon.sh:daemon/log/keeld.log
+    install.sh:install/log/*.log
+    deb.sh:deb/log/*.log
+    jobs.sh:hooks/log/keeld.log
+)
+for entry in "${shell_suites[@]}"; do
+    echo "== ${entry%%:*}"
+    if ! "$src/tests/integration/${entry%%:*}"; then
+        status=1
+        # shellcheck disable=SC2086 # the log may be a glob
+        tail -n 30 "$dir"/${entry#*:} >&2 2>/dev/null
+    fi
+done
 # The process suite runs last: its final test stops keeld.
 for suite in test_http test_apache test_listen test_jobs test_plans test_auth test_access test_posts test_products test_orders test_process; do
     echo "== $suite"
