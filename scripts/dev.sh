@@ -17,7 +17,7 @@ run_dir="$root/.run"
 packages=(
     build-essential autoconf automake pkg-config
     libfcgi-dev libpq-dev libjson-c-dev libjwt-dev libargon2-dev
-    libcunit1-dev libcurl4-openssl-dev libssl-dev postgresql
+    libcunit1-dev libcurl4-openssl-dev libssl-dev libsystemd-dev postgresql
     nginx apache2 curl clang-format mandoc spawn-fcgi systemd logrotate wrk
     openssl prometheus dpkg-dev debhelper
 )

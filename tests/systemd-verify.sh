@@ -1,11 +1,12 @@
 #!/bin/sh
-# systemd-verify.sh - examples/systemd/keeld.service and keeld.socket pass
-# `systemd-analyze verify` without a single message, and the service keeps
-# the hardening of issue #11 item 4.
+# systemd-verify.sh - examples/systemd/keeld.service (made by make from its
+# .in) and keeld.socket pass `systemd-analyze verify` without a single
+# message, the service keeps the hardening of issue #11 item 4, and its
+# Type= is the one this keeld supports (notify with sd_notify, else simple).
 #
 # verify checks that ExecStart='s program exists, so the units are copied
-# to a temporary directory with /usr/local/sbin/keeld replaced by the
-# keeld just built.  It also runs man(1) for each Documentation=man: page:
+# to a temporary directory with the configured sbindir's keeld replaced by
+# the keeld just built.  It also runs man(1) for each Documentation=man: page:
 # MANPATH points at a temporary tree holding the pages built from man/*.in,
 # so that a unit naming a page keel does not ship fails.  Works offline:
 # systemd need not be PID 1 (it is not in CI containers).
@@ -15,7 +16,6 @@ set -u
 
 srcdir=${top_srcdir:-.}
 builddir=${top_builddir:-.}
-units="$srcdir/examples/systemd"
 keeld=$(cd "$builddir" && pwd)/keeld
 
 command -v systemd-analyze >/dev/null 2>&1 || {
@@ -31,15 +31,18 @@ tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 status=0
 
-for u in keeld.service keeld.socket; do
-    sed "s|/usr/local/sbin/keeld|$keeld|g" "$units/$u" > "$tmp/$u" || exit 1
-done
-if grep -q /usr/local/sbin/keeld "$tmp/keeld.service" ||
-    ! grep -q "^ExecStart=$keeld " "$tmp/keeld.service"; then
-    echo "systemd-verify: ExecStart is not /usr/local/sbin/keeld any more;" \
-        "update this test" >&2
+service="$builddir/examples/systemd/keeld.service"
+if [ ! -f "$service" ]; then
+    echo "systemd-verify: $service has not been made" >&2
     exit 1
 fi
+eval "$(${MAKE:-make} -s -C "$builddir" print-install-dirs)" || exit 1
+if ! grep -q "^ExecStart=$sbindir/keeld " "$service"; then
+    echo "systemd-verify: ExecStart does not run $sbindir/keeld" >&2
+    exit 1
+fi
+sed "s|$sbindir/keeld|$keeld|g" "$service" > "$tmp/keeld.service" || exit 1
+cp "$srcdir/examples/systemd/keeld.socket" "$tmp/" || exit 1
 
 mkdir -p "$tmp/man/man5" "$tmp/man/man8"
 for p in keeld.8 keelctl.8 keel.conf.5; do
@@ -78,9 +81,15 @@ for want in 'NoNewPrivileges=yes' 'ProtectSystem=strict' 'ProtectHome=yes' \
     'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6' \
     'CapabilityBoundingSet=' 'SystemCallFilter=@system-service' \
     'LogsDirectory=keel' 'KillMode=mixed'; do
-    if ! grep -qx -- "$want" "$units/keeld.service"; then
+    if ! grep -qx -- "$want" "$service"; then
         echo "systemd-verify: keeld.service lacks the line '$want'" >&2
         status=1
     fi
 done
+want=Type=simple
+if "$keeld" --version | grep -qx 'sd_notify: yes'; then want=Type=notify; fi
+if ! grep -qx "$want" "$service"; then
+    echo "systemd-verify: keeld.service should say $want for this keeld" >&2
+    status=1
+fi
 exit $status

@@ -646,6 +646,8 @@ chain_run(keel_ctx_t *ctx, keel_rc parse_rc, const char *why)
         }
         goto out;
     }
+    if (ctx->routed != NULL)
+        ctx->routed(ctx->routed_arg, ctx->match.pattern);
     for (size_t i = 0; i < KEEL_ARRAY_LEN(middleware) && rc == KEEL_OK; i++) {
         double t0 = time_mono();
         rc = middleware[i].fn(ctx);

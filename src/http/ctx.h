@@ -68,6 +68,10 @@ struct keel_ctx {
     keel_request_t req;
     keel_response_t res;
     route_match_t match;
+    /* Called once the request has matched a route (the worker's
+     * scoreboard: the slow-request log names it), or NULL. */
+    void (*routed)(void *arg, const char *pattern);
+    void *routed_arg;
     json_object *details;    /* error details being collected, or NULL */
     const char *message;     /* client-facing error message, or NULL */
     const char *log_error;   /* internal detail: logged, never sent */

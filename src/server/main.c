@@ -8,6 +8,7 @@
 #include "http/openapi.h"
 #include "server/listen.h"
 #include "server/master.h"
+#include "server/notify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -171,7 +172,9 @@ keel_main(int argc, char **argv, const keel_app_t *app)
             return ok ? 0 : 1;
         }
         case 'v':
-            printf("%s %s\n", app->name, app->version);
+            /* Which unit Type= this build supports (keeld.service). */
+            printf("%s %s\nsd_notify: %s\n", app->name, app->version,
+                   notify_supported() ? "yes" : "no");
             return 0;
         case 'h':
             usage(stdout, argv[0]);

@@ -8,6 +8,7 @@
 #include "http/collection.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "server/notify.h"
 #include "server/scoreboard.h"
 #include "server/worker.h"
 #include "jobs/runner.h"
@@ -68,6 +69,7 @@ static struct {
     int fatal;     /* a worker exited with KEEL_EXIT_FATAL: spawn no more */
     int gen_ready; /* a worker of the current generation became ready */
     int stopping;
+    int announce; /* READY=1 is owed to systemd (start, reload) */
     double stop_deadline;
     int next_index;
     char sb_path[4096];
@@ -283,13 +285,15 @@ request_line(enum klog_level level, const char *msg, const wproc_t *w,
              json_object **out)
 {
     char rid[sizeof(th->request_id)], method[sizeof(th->method)];
-    char path[sizeof(th->path)];
+    char path[sizeof(th->path)], route[sizeof(th->route)];
     json_object *line;
 
     /* Copied without a lock: re-checked against started_ns below. */
     memcpy(rid, th->request_id, sizeof(rid));
     memcpy(method, th->method, sizeof(method));
     memcpy(path, th->path, sizeof(path));
+    memcpy(route, th->route, sizeof(route));
+    route[sizeof(route) - 1] = '\0';
     rid[sizeof(rid) - 1] = '\0';
     method[sizeof(method) - 1] = '\0';
     path[sizeof(path) - 1] = '\0';
@@ -302,6 +306,8 @@ request_line(enum klog_level level, const char *msg, const wproc_t *w,
     json_object_object_add(line, "request_id", json_object_new_string(rid));
     json_object_object_add(line, "method", json_object_new_string(method));
     json_object_object_add(line, "path", json_object_new_string(path));
+    json_object_object_add(
+        line, "route", route[0] != '\0' ? json_object_new_string(route) : NULL);
     json_object_object_add(
         line, "elapsed_s",
         json_object_new_double((double)(now - started) / 1e9));
@@ -440,6 +446,12 @@ maintain(void)
         } else {
             old++;
         }
+    }
+    /* Every worker of this generation accepts, none of an older one is
+     * left: started, or reloaded (systemd's start or reload job ends). */
+    if (M.announce && old == 0 && cur_ready >= target) {
+        notify_ready(target, M.cfg->threads);
+        M.announce = 0;
     }
     if (old > 0) {
         /* Reload: never fewer than `target` workers ready to accept. */
@@ -694,6 +706,7 @@ begin_stop(const char *why)
     if (M.stopping)
         return;
     M.stopping = 1;
+    notify_stopping();
     M.stop_deadline = time_mono() + M.cfg->shutdown_timeout;
     log_printf(KLOG_INFO, "%s: stopping gracefully (up to %.0fs)", why,
                M.cfg->shutdown_timeout);
@@ -777,6 +790,9 @@ master_run(keel_config_t *cfg, const char *config_path, const keel_app_t *app,
                listener->unix_path ? listener->unix_path : cfg->listen,
                listener->origin);
 
+    notify_init();
+    M.announce = 1;
+
     sigemptyset(&wait_set);
     sigaddset(&wait_set, SIGCHLD);
     sigaddset(&wait_set, SIGTERM);
@@ -798,8 +814,13 @@ master_run(keel_config_t *cfg, const char *config_path, const keel_app_t *app,
                                         : "SIGTERM");
             break;
         case SIGHUP:
-            if (!M.stopping)
+            if (!M.stopping) {
+                /* systemctl reload waits for the READY=1 that follows
+                 * (at once when the new file is refused). */
+                notify_reloading();
                 reload();
+                M.announce = 1;
+            }
             break;
         case SIGUSR1:
             if (log_reopen() != 0)
@@ -811,6 +832,7 @@ master_run(keel_config_t *cfg, const char *config_path, const keel_app_t *app,
             break;
         }
         reap();
+        notify_watchdog(time_mono());
         if (M.stopping) {
             if (live_workers() == 0)
                 break;

@@ -127,6 +127,7 @@ scoreboard_begin(sb_worker_t *w, int t)
     strcpy(s->request_id, "-");
     s->method[0] = '\0';
     s->path[0] = '\0';
+    s->route[0] = '\0';
     atomic_store_explicit(&s->started_ns, scoreboard_now_ns(),
                           memory_order_release);
 }
@@ -142,6 +143,14 @@ scoreboard_label(sb_worker_t *w, int t, const char *request_id,
     snprintf(s->request_id, sizeof(s->request_id), "%s", request_id);
     snprintf(s->method, sizeof(s->method), "%s", method ? method : "");
     snprintf(s->path, sizeof(s->path), "%s", path ? path : "");
+}
+
+void
+scoreboard_route(void *thread, const char *pattern)
+{
+    sb_thread_t *s = thread;
+
+    snprintf(s->route, sizeof(s->route), "%s", pattern ? pattern : "");
 }
 
 void

@@ -26,6 +26,7 @@ typedef struct sb_thread {
     char request_id[64];     /* written before started_ns is published */
     char method[8];
     char path[112];
+    char route[64]; /* the route's pattern once routed, else "" */
 } sb_thread_t;
 
 typedef struct sb_worker {
@@ -82,6 +83,9 @@ void scoreboard_path(const char *pid_file, char *out, size_t len);
 void scoreboard_begin(sb_worker_t *w, int t);
 void scoreboard_label(sb_worker_t *w, int t, const char *request_id,
                       const char *method, const char *path);
+/* The request of thread `thread` (an sb_thread_t) matched the route
+ * `pattern`; a keel_ctx_t routed hook. */
+void scoreboard_route(void *thread, const char *pattern);
 void scoreboard_end(sb_worker_t *w, int t, int served);
 void scoreboard_phase(sb_worker_t *w, int t, enum sb_phase phase);
 

@@ -118,6 +118,8 @@ serve(FCGX_Request *fr, arena_t *arena, int t)
     rc = request_from_params(&ctx.req, arena, fr->envp, &W.http.limits, &why);
     scoreboard_label(W.args->slot, t, ctx.req.request_id, ctx.req.method_name,
                      ctx.req.path);
+    ctx.routed = scoreboard_route;
+    ctx.routed_arg = &W.args->slot->threads[t];
     /* Always consume the body (bounded), whatever the answer will be. */
     body_rc =
         request_read_body(&ctx.req, arena, fcgi_read, fr->in, &W.http.limits);

@@ -93,7 +93,7 @@ keel_wait_for keel_http_ok "$url/health"
 curl -s -o /dev/null -H 'X-Request-Id: daemon-slow-1' "$url/test/sleep?ms=900"
 curl -s -o /dev/null -H 'X-Request-Id: daemon-fast-1' "$url/test/sleep?ms=10"
 keel_check "a request past slow_request_threshold is logged once, in its phase" \
-    bash -c "test \$(grep -c '\"msg\":\"slow request\".*\"request_id\":\"daemon-slow-1\".*\"path\":\"/test/sleep\".*\"phase\":\"processing\"' '$pd/log/keeld.log') = 1"
+    bash -c "test \$(grep -c '\"msg\":\"slow request\".*\"request_id\":\"daemon-slow-1\".*\"path\":\"/test/sleep\",\"route\":\"/test/sleep\".*\"phase\":\"processing\"' '$pd/log/keeld.log') = 1"
 keel_check "a quick one is not" bash -c "! grep -q 'slow request.*daemon-fast-1' '$pd/log/keeld.log'"
 master=$(cat "$pd/keeld.master.pid")
 keel_wait_for bash -c "test \$(ps -o pid= --ppid $master | wc -l) -ge 3"

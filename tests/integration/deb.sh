@@ -86,7 +86,9 @@ keel_check "a keel system user and group" \
 keel_check "/etc/keel/keel.conf is a conffile" \
     bash -c "dpkg-query -W -f='\${Conffiles}\n' keel | grep -q '^ /etc/keel/keel.conf '"
 keel_check "it is the shipped keel.conf (no keel.conf.dist)" \
-    bash -c "cmp -s '$KEEL_TEST_SRCDIR/conf/keel.conf' /etc/keel/keel.conf &&
+    bash -c "diff '$KEEL_TEST_SRCDIR/conf/keel.conf' /etc/keel/keel.conf |
+               grep '^[<>]' | sort | tr '\n' '|' |
+               grep -qx '< pid_file = \"\"|> pid_file = /run/keeld/keeld.pid|' &&
              ! ls /etc/keel/*.dist 2>/dev/null | grep -q ."
 keel_check "readable by root and keel only (it holds secrets)" \
     test "$(stat -c '%U:%G %a' /etc/keel/keel.conf)" = "root:keel 640"
@@ -105,6 +107,10 @@ keel_check "/var/log/keel belongs to keel" \
 keel_check "the systemd units, running /usr/sbin/keeld with /etc/keel/keel.conf" \
     bash -c "test -f /lib/systemd/system/keeld.socket &&
              grep -qx 'ExecStart=/usr/sbin/keeld --foreground --config /etc/keel/keel.conf' /lib/systemd/system/keeld.service"
+keel_check "Type=notify (built with libsystemd), the pid file in its RuntimeDirectory" \
+    bash -c "grep -qx 'Type=notify' /lib/systemd/system/keeld.service &&
+             grep -qx 'RuntimeDirectory=keeld' /lib/systemd/system/keeld.service &&
+             /usr/sbin/keeld --version | grep -q 'sd_notify: yes'"
 keel_check "neither enabled" \
     test -z "$(find /etc/systemd/system -name 'keeld.*' 2>/dev/null)"
 keel_check "nor started" \
@@ -152,6 +158,8 @@ keel_check "the installed keeld answers /ready through nginx" \
     test "$(curl -s -o /dev/null -w '%{http_code}' "$url/ready")" = 200
 master=$(cat "$id/keeld.master.pid")
 keel_check "it runs as keel" test "$(ps -o user= -p "$master")" = keel
+keel_check "the installed keelctl status reads its scoreboard" \
+    bash -c "/usr/bin/keelctl status | grep -q 'request workers'"
 keel_stop_pidfile "$id/nginx.pid" 10
 keel_stop_pidfile "$id/keeld.master.pid" 20
 

@@ -48,7 +48,10 @@ keel_check "every migration in \$pkgdatadir/sql/migrations" \
     test "$(ls "$dest$pkgdatadir/sql/migrations" | wc -l)" = "$(ls "$KEEL_TEST_SRCDIR/sql/migrations" | wc -l)"
 keel_check "README and NEWS in \$docdir" test -f "$dest$docdir/README.md"
 keel_check "the examples in \$docdir/examples" \
-    test -f "$dest$docdir/examples/systemd/keeld.service"
+    test -f "$dest$docdir/examples/systemd/keeld.socket"
+keel_check "keeld.service among them, naming the installed keeld and keel.conf" \
+    grep -qx "ExecStart=$sbindir/keeld --foreground --config $sysconfdir/keel/keel.conf" \
+    "$dest$docdir/examples/systemd/keeld.service"
 if [ "$docs" = 1 ]; then
     keel_check "the HTML API reference in \$docdir" \
         grep -q '<html' "$dest$docdir/api.html"

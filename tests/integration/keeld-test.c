@@ -17,11 +17,13 @@
 #include "server/main.h"
 #include "store/idempotency.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -450,7 +452,8 @@ static const job_type_t test_jobs[] = {
 /*
  * Worker start-up faults on demand, for the master's respawn policy:
  * KEEL_TEST_WORKER_INIT=fatal fails cleanly (exit status 2, no respawn),
- * =crash aborts (respawn with back-off).
+ * =crash aborts (respawn with back-off), =stagger makes the n-th worker to
+ * start take n x 0.25 s (n counted in the file KEEL_TEST_STAGGER_FILE).
  */
 static keel_rc
 test_worker_init(const keel_config_t *cfg, char *err, size_t errlen)
@@ -459,6 +462,16 @@ test_worker_init(const keel_config_t *cfg, char *err, size_t errlen)
 
     if (mode != NULL && strcmp(mode, "crash") == 0)
         abort();
+    if (mode != NULL && strcmp(mode, "stagger") == 0) {
+        const char *path = getenv("KEEL_TEST_STAGGER_FILE");
+        int fd = path ? open(path, O_WRONLY | O_CREAT | O_APPEND, 0600) : -1;
+        struct stat st;
+
+        if (fd >= 0 && write(fd, "w", 1) == 1 && fstat(fd, &st) == 0)
+            usleep((useconds_t)st.st_size * 250000);
+        if (fd >= 0)
+            close(fd);
+    }
     if (mode != NULL && strcmp(mode, "fatal") == 0) {
         snprintf(err, errlen, "KEEL_TEST_WORKER_INIT=fatal");
         return KEEL_EINTERNAL;

@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -377,6 +380,159 @@ test_crashing_workers_are_respawned_with_back_off(void)
     CU_ASSERT_TRUE(log_count("next start in") >= 3);
 }
 
+/* ---- sd_notify ---------------------------------------------------------- */
+
+/* A datagram socket at `path`, as systemd's $NOTIFY_SOCKET. */
+static int
+notify_socket(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    unlink(path);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/*
+ * Read datagrams for up to `timeout` seconds until one has the line
+ * `want` (e.g. "READY=1"); 1 when seen.  Every line read is appended to
+ * `seen` ("|"-separated), for the asserts and the failure message.
+ */
+static int
+notify_wait(int fd, const char *want, double timeout, char *seen,
+            size_t seen_len)
+{
+    double end = unit_now() + timeout;
+
+    while (unit_now() < end) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        char msg[1024];
+        ssize_t n;
+        int found = 0;
+
+        if (poll(&p, 1, (int)((end - unit_now()) * 1000) + 1) <= 0)
+            continue;
+        n = recv(fd, msg, sizeof(msg) - 1, 0);
+        if (n <= 0)
+            continue;
+        msg[n] = '\0';
+        for (char *save = NULL, *line = strtok_r(msg, "\n", &save);
+             line != NULL; line = strtok_r(NULL, "\n", &save)) {
+            size_t used = strlen(seen);
+            snprintf(seen + used, seen_len - used, "%s|", line);
+            found |= strcmp(line, want) == 0;
+        }
+        if (found)
+            return 1;
+    }
+    return 0;
+}
+
+/* How many times `line|` occurs in `seen`. */
+static int
+seen_count(const char *seen, const char *line)
+{
+    char needle[64];
+    int n = 0;
+
+    snprintf(needle, sizeof(needle), "%s|", line);
+    for (const char *p = strstr(seen, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/*
+ * Under a unit of Type=notify (keeld built with libsystemd): READY=1 only
+ * once every request worker accepts (three, the last of them 0.75 s
+ * late), the watchdog pinged at half WATCHDOG_USEC, RELOADING=1 then
+ * READY=1 again on SIGHUP, STOPPING=1 on SIGTERM.  Built without it,
+ * keeld sends nothing at all.
+ */
+static void
+test_tells_systemd_ready_reloading_stopping(void)
+{
+    char sock[256], conf[256], nsock[256], stagger[256], out[8192];
+    char seen[4096] = "";
+    double t0;
+    int fd, ready;
+    pid_t pid;
+
+    snprintf(sock, sizeof(sock), "%s/notify-keel.sock", dir);
+    snprintf(nsock, sizeof(nsock), "%s/notify", dir);
+    snprintf(stagger, sizeof(stagger), "%s/stagger", dir);
+    snprintf(conf, sizeof(conf), "%s/keel.conf", dir);
+    unlink(stagger);
+    write_config(sock);
+    fd = notify_socket(nsock);
+    CU_ASSERT_FATAL(fd >= 0);
+    setenv("NOTIFY_SOCKET", nsock, 1);
+    setenv("WATCHDOG_USEC", "400000", 1);
+    setenv("KEEL_SERVER_WORKERS", "3", 1);
+    setenv("KEEL_TEST_WORKER_INIT", "stagger", 1);
+    setenv("KEEL_TEST_STAGGER_FILE", stagger, 1);
+    t0 = unit_now();
+    pid = launch((char *const[]){ (char *)keeld_bin, "--foreground", "--config",
+                                  conf, NULL });
+    unsetenv("NOTIFY_SOCKET");
+    unsetenv("WATCHDOG_USEC");
+    unsetenv("KEEL_SERVER_WORKERS");
+    unsetenv("KEEL_TEST_WORKER_INIT");
+    unsetenv("KEEL_TEST_STAGGER_FILE");
+
+    ready = notify_wait(fd, "READY=1", 15, seen, sizeof(seen));
+#ifdef HAVE_SYSTEMD
+    double ready_at = unit_now() - t0;
+
+    CU_ASSERT_TRUE(ready);
+    /* Not at the first ready worker (0.25 s): at the third (0.75 s). */
+    CU_ASSERT_TRUE(ready_at >= 0.75);
+    CU_ASSERT_PTR_NOT_NULL(strstr(seen, "STATUS=Serving: 3 request worker"));
+    /* Ready means serving: the first request is answered. */
+    CU_ASSERT_TRUE(fcgi_request(sock, health, NULL, 0, out, sizeof(out)) > 0);
+    assert_healthy(out);
+    /* The watchdog every 0.2 s: a second's worth. */
+    notify_wait(fd, "never", 1.0, seen, sizeof(seen));
+    CU_ASSERT_TRUE(seen_count(seen, "WATCHDOG=1") >= 3);
+
+    seen[0] = '\0';
+    unlink(stagger); /* the new workers take 0.25, 0.5, 0.75 s again */
+    kill(pid, SIGHUP);
+    CU_ASSERT_TRUE(notify_wait(fd, "READY=1", 15, seen, sizeof(seen)));
+    /* RELOADING=1 came first, then the new workers (0.25 s and later
+     * each) before READY=1. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(seen, "RELOADING=1|"));
+    CU_ASSERT_TRUE(strstr(seen, "RELOADING=1|") < strstr(seen, "READY=1|"));
+    CU_ASSERT_EQUAL(seen_count(seen, "READY=1"), 1);
+
+    seen[0] = '\0';
+    kill(pid, SIGTERM);
+    CU_ASSERT_TRUE(notify_wait(fd, "STOPPING=1", 10, seen, sizeof(seen)));
+    CU_ASSERT_EQUAL(stop(pid), 0);
+#else
+    CU_ASSERT_FALSE(ready);
+    CU_ASSERT_TRUE(health_via(sock, out, sizeof(out)) > 0);
+    kill(pid, SIGHUP);
+    CU_ASSERT_EQUAL(stop(pid), 0);
+    notify_wait(fd, "never", 0.5, seen, sizeof(seen));
+    CU_ASSERT_EQUAL(seen_count(seen, "READY=1"), 0);
+    CU_ASSERT_STRING_EQUAL(seen, "");
+    (void)t0;
+#endif
+    close(fd);
+    unlink(nsock);
+}
+
 static const unit_test_t tests[] = {
     { "binds the configured unix socket with its mode",
       test_binds_the_configured_unix_socket },
@@ -393,6 +549,8 @@ static const unit_test_t tests[] = {
       test_fatal_worker_exit_is_not_respawned },
     { "crashing workers are respawned with back-off",
       test_crashing_workers_are_respawned_with_back_off },
+    { "tells systemd ready, reloading and stopping (sd_notify)",
+      test_tells_systemd_ready_reloading_stopping },
 };
 
 int

@@ -31,14 +31,6 @@
 static const char *base, *dir, *keeld_bin;
 static char log_path[4096], conf_path[4096];
 
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static pid_t
 master_pid(void)
 {
@@ -165,7 +157,7 @@ load_stop(load_t *loads, atomic_int *stop, int *ok, int *failed)
 static int
 wait_workers(pid_t master, pid_t *pids, double timeout)
 {
-    double end = now() + timeout;
+    double end = unit_now() + timeout;
     int n;
 
     do {
@@ -173,7 +165,7 @@ wait_workers(pid_t master, pid_t *pids, double timeout)
         if (n == WORKERS)
             return n;
         usleep(10000);
-    } while (now() < end);
+    } while (unit_now() < end);
     return n;
 }
 
@@ -194,12 +186,12 @@ test_killed_worker_is_respawned_within_a_second_under_load(void)
     n = children(master, before, 16);
     CU_ASSERT_TRUE_FATAL(n >= 1);
     victim = before[0];
-    t0 = now();
+    t0 = unit_now();
     CU_ASSERT_EQUAL(kill(victim, SIGKILL), 0);
-    while (now() - t0 < 3.0) {
+    while (unit_now() - t0 < 3.0) {
         n = children(master, after, 16);
         if (n == WORKERS && !contains(after, n, victim)) {
-            respawned = now() - t0;
+            respawned = unit_now() - t0;
             break;
         }
         usleep(5000);
@@ -273,11 +265,11 @@ test_request_past_timeout_ends_its_worker(void)
 {
     static const char *const h[] = { "X-Request-Id: timeout-probe-77", NULL };
     http_resp_t r;
-    double t0 = now(), took;
+    double t0 = unit_now(), took;
 
     /* run.sh sets request_timeout = 2s */
     http_do(base, "GET", "/test/sleep?ms=6000", h, NULL, 0, &r);
-    took = now() - t0;
+    took = unit_now() - t0;
     fprintf(stderr, "    runaway request ended after %.2fs with %ld\n", took,
             r.status);
     CU_ASSERT_TRUE(took >= 1.9 && took < 4.5);
@@ -492,14 +484,14 @@ test_sigterm_lets_inflight_requests_finish(void)
     CU_ASSERT_EQUAL(stat(pidfile, &st), 0);
     pthread_create(&s.tid, NULL, slow_request, &s);
     usleep(400000);
-    t0 = now();
+    t0 = unit_now();
     CU_ASSERT_EQUAL(kill(master, SIGTERM), 0);
     pthread_join(s.tid, NULL);
     CU_ASSERT_EQUAL(s.r.status, 200);
     CU_ASSERT_EQUAL(json_object_get_int(json_path(s.r.json, "data.slept_ms")),
                     1500);
     resp_free(&s.r);
-    while (alive(master) && now() - t0 < 8.0)
+    while (alive(master) && unit_now() - t0 < 8.0)
         usleep(20000);
     CU_ASSERT_FALSE(alive(master));
     CU_ASSERT_NOT_EQUAL(stat(sock, &st), 0);    /* socket removed */

@@ -8,6 +8,7 @@
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 #include <stdio.h>
+#include <time.h>
 
 typedef struct unit_test {
     const char *name; /* says the behaviour it proves */
@@ -17,6 +18,16 @@ typedef struct unit_test {
 #define UNIT_TESTS(arr) (arr), (sizeof(arr) / sizeof((arr)[0]))
 
 /* Run one suite; returns the process exit status (0 only if all passed). */
+/* Seconds on CLOCK_MONOTONIC, for tests that wait or time something. */
+static inline double
+unit_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static inline int
 unit_run(const char *suite_name, const unit_test_t *tests, size_t n)
 {
