@@ -4,7 +4,12 @@
 #   ./scripts/dev.sh run     install what is missing, build, start keeld
 #                            behind a private nginx on 127.0.0.1:${KEEL_PORT:-8080}
 #   ./scripts/dev.sh stop    stop what `run` started
-#   ./scripts/dev.sh check   install, build (warnings are errors), make check
+#   ./scripts/dev.sh check   install, build (warnings are errors), make check,
+#                            make distcheck, then the reliability steps
+#   ./scripts/dev.sh check --long
+#                            the same with the long reliability runs
+#   ./scripts/dev.sh check-step NAME [--long]
+#                            install, build, and one reliability step only
 #
 # Everything it starts lives under .run/ and is stopped by pid; it never
 # touches a system nginx, Apache or PostgreSQL.
@@ -162,7 +167,60 @@ ${admin_note}
 TXT
 }
 
+# A second build of the same sources in _build/NAME/keel, from a copy
+# of the distributed tree (make distdir: what a tarball holds), so that the
+# in-tree build stays as it is.  Its configure arguments follow NAME.
+side_build() {
+    local name=$1 dir
+    shift
+    dir="$root/_build/$name"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    make -s --no-print-directory distdir distdir="$dir/keel" >/dev/null
+    say "configure ($name) $*"
+    (cd "$dir/keel" && ./configure "$@" >"$dir/configure.log" 2>&1) ||
+        { tail -n 30 "$dir/configure.log" >&2; return 1; }
+    say "make ($name)"
+    make -C "$dir/keel" -j"$(nproc)" >"$dir/make.log" 2>&1 ||
+        { tail -n 30 "$dir/make.log" >&2; return 1; }
+}
+
+# The reliability steps (issue #12), in order: `check` runs each function
+# check_NAME after make check and distcheck; KEEL_LONG=1 (check --long)
+# asks each for its long version.  A step prints its own closing line.
+check_steps=(
+)
+
+check_args() {
+    KEEL_LONG=0
+    case "${1:-}" in
+    --long) KEEL_LONG=1 ;;
+    "") ;;
+    *)
+        echo "usage: $0 check [--long]" >&2
+        exit 2
+        ;;
+    esac
+    export KEEL_LONG
+}
+
+check_step() {
+    local name=${1:-}
+    shift || true
+    if ! printf '%s\n' "${check_steps[@]}" | grep -qx -- "$name"; then
+        echo "usage: $0 check-step NAME [--long]; NAME: ${check_steps[*]}" >&2
+        exit 2
+    fi
+    check_args "$@"
+    install_deps
+    export KEEL_NODE_TOOLS="$root/tools/node" KEEL_REQUIRE_NODE_TOOLS=1
+    build --enable-werror
+    say "$name"
+    "check_$name"
+}
+
 check() {
+    check_args "$@"
     install_deps
     # The lint and contract tests find the tools by absolute path (also in
     # distcheck's unpacked tarball) and must not skip when they are missing.
@@ -178,6 +236,15 @@ check() {
         make distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror \
             >distcheck.log 2>&1 || { status=$?; tail -n 60 distcheck.log >&2; }
         rm -f keel-*.tar.gz
+    fi
+    local step steps_failed=()
+    for step in "${check_steps[@]}"; do
+        say "$step"
+        "check_$step" || steps_failed+=("$step")
+    done
+    if [ ${#steps_failed[@]} -gt 0 ]; then
+        echo "dev.sh: reliability steps failed: ${steps_failed[*]}" >&2
+        status=1
     fi
     # One plain closing line for whoever reads only the end.
     local log=test-suite.log pass fail
@@ -196,10 +263,11 @@ check() {
 case "${1:-}" in
 run) run ;;
 stop) stop ;;
-check) check ;;
+check) shift; check "$@" ;;
+check-step) shift; check_step "$@" ;;
 build) install_deps; build ;;
 *)
-    echo "usage: $0 run|stop|check|build" >&2
+    echo "usage: $0 run|stop|check [--long]|check-step NAME|build" >&2
     exit 2
     ;;
 esac

@@ -36,7 +36,7 @@ if [ ! -f "$service" ]; then
     echo "systemd-verify: $service has not been made" >&2
     exit 1
 fi
-eval "$(${MAKE:-make} -s -C "$builddir" print-install-dirs)" || exit 1
+eval "$(${MAKE:-make} -s --no-print-directory -C "$builddir" print-install-dirs)" || exit 1
 if ! grep -q "^ExecStart=$sbindir/keeld " "$service"; then
     echo "systemd-verify: ExecStart does not run $sbindir/keeld" >&2
     exit 1

@@ -25,7 +25,7 @@ set -a
 set +a
 pgbin=$(keel_pg_bin)
 
-make -s -C "$build" print-install-dirs >"$id/dirs" || exit 1
+make -s --no-print-directory -C "$build" print-install-dirs >"$id/dirs" || exit 1
 . "$id/dirs"
 # The API reference is installed once rendered (make docs, node tools).
 tools=${KEEL_NODE_TOOLS:-$KEEL_TEST_SRCDIR/tools/node}
