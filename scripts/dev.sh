@@ -25,6 +25,7 @@ packages=(
     libcunit1-dev libcurl4-openssl-dev libssl-dev libsystemd-dev postgresql
     nginx apache2 curl clang-format mandoc spawn-fcgi systemd logrotate wrk
     openssl prometheus dpkg-dev debhelper
+    clang libclang-rt-14-dev
 )
 
 say() { printf '==> %s\n' "$*"; }
@@ -189,7 +190,18 @@ side_build() {
 # check_NAME after make check and distcheck; KEEL_LONG=1 (check --long)
 # asks each for its long version.  A step prints its own closing line.
 check_steps=(
+    fuzz
 )
+
+# Item 2 of #12: the libFuzzer targets (tests/fuzz) built by clang with
+# ASan and UBSan, each run for 60 s (300 s with --long) from its seeds.
+check_fuzz() {
+    local seconds=60
+    [ "${KEEL_LONG:-0}" = 1 ] && seconds=300
+    side_build fuzz CC=clang --enable-fuzzing --enable-werror || return 1
+    make -C "$root/_build/fuzz/keel" --no-print-directory fuzz \
+        FUZZ_SECONDS="$seconds" FUZZ_OUT="$root/_build/fuzz/out"
+}
 
 check_args() {
     KEEL_LONG=0
