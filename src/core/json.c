@@ -55,14 +55,52 @@ integer_overflows(const char *p, size_t n)
 }
 
 /*
+ * A number token as RFC 8259 6 writes it: -?(0|[1-9][0-9]*)(.[0-9]+)?
+ * ([eE][+-]?[0-9]+)?.  json-c's strict mode also takes "1.", "1.e5" and
+ * "-01".
+ */
+static int
+number_ok(const char *p, const char *end)
+{
+    const char *d;
+
+    if (p < end && *p == '-')
+        p++;
+    if (p < end && *p == '0')
+        p++;
+    else if (p < end && *p >= '1' && *p <= '9')
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    else
+        return 0;
+    if (p < end && *p == '.') {
+        for (d = ++p; p < end && *p >= '0' && *p <= '9'; p++)
+            ;
+        if (p == d)
+            return 0;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        for (d = p; p < end && *p >= '0' && *p <= '9'; p++)
+            ;
+        if (p == d)
+            return 0;
+    }
+    return p == end;
+}
+
+/*
  * What json-c lets through even in strict mode, found on the raw text:
  * raw control characters (U+0000..U+001F) inside strings, UTF-8 that is
  * not in shortest form (json-c's check takes "\xc0\xaf" for '/'), unpaired
  * UTF-16 surrogate escapes (json-c quietly turns them into U+FFFD), \u0000 in a
  * member name (json-c keys are C strings: "title\u0000x" would become
- * "title"), NaN and Infinity, and integers that do not fit in int64
- * (json-c clamps them).  Counts member names into *nkeys for the duplicate
- * check.  NULL when none, else the client-safe message.
+ * "title"), NaN and Infinity, numbers outside RFC 8259's grammar, and
+ * integers that do not fit in int64 (json-c clamps them).  Counts member names
+ * into *nkeys for the duplicate check.  NULL when none, else the client-safe
+ * message.
  */
 static const char *
 lexical_check(const char *buf, size_t len, size_t *nkeys)
@@ -128,6 +166,8 @@ lexical_check(const char *buf, size_t len, size_t *nkeys)
             }
             if (p < end && (*p == 'I' || *p == 'N'))
                 return not_json; /* -Infinity, -NaN */
+            if (!number_ok(s, p))
+                return not_json;
             if (integer && integer_overflows(s, (size_t)(p - s)))
                 return out_of_range;
         } else if (c == 'I' || c == 'N') {
@@ -198,13 +238,23 @@ json_parse_strict(const char *buf, size_t len, int max_depth, json_object **out,
     o = json_tokener_parse_ex(tok, buf, (int)len);
     jerr = json_tokener_get_error(tok);
     end = json_tokener_get_parse_end(tok);
+    if (o == NULL && jerr == json_tokener_continue && end == len) {
+        /*
+         * A value that ends the text without a byte after it ("5",
+         * "true", "null") could still go on in a next chunk, so json-c
+         * waits; its end-of-input mark is a NUL, handed over on its own.
+         */
+        o = json_tokener_parse_ex(tok, "", 1);
+        jerr = json_tokener_get_error(tok);
+    }
     json_tokener_free(tok);
     if (jerr == json_tokener_error_depth) {
         json_object_put(o);
         *why = "JSON nesting is too deep";
         return KEEL_EBADREQ;
     }
-    if (o == NULL || jerr != json_tokener_success) {
+    /* Success with no object is the JSON text null. */
+    if (jerr != json_tokener_success) {
         json_object_put(o);
         *why = not_json;
         return KEEL_EBADREQ;

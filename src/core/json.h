@@ -14,10 +14,11 @@
  * valid UTF-8, nesting at most `max_depth`, nothing but whitespace after
  * it.  Also refused, though json-c alone would accept them: NaN and
  * Infinity, numbers that overflow (integers beyond int64, doubles beyond
- * the finite range), unpaired surrogate escapes, \u0000 in a member name
- * and repeated member names in one object.  On success returns KEEL_OK
- * and *out (the caller puts it).  On failure returns KEEL_EBADREQ and
- * points *why at a static client-safe message.
+ * the finite range), unpaired surrogate escapes, \u0000 in a member name,
+ * repeated member names in one object, and numbers outside RFC 8259's
+ * grammar ("1.", "-01").  On success returns KEEL_OK and *out (the caller
+ * puts it; NULL for the text null, as json-c represents it).  On failure
+ * returns KEEL_EBADREQ and points *why at a static client-safe message.
  */
 keel_rc json_parse_strict(const char *buf, size_t len, int max_depth,
                           json_object **out, const char **why);

@@ -923,6 +923,53 @@ test_strict_parse_rejects_repeated_member_names(void)
                   NULL);
 }
 
+/*
+ * Found by tests/fuzz/fuzz_json (its round-trip property): a value that
+ * ends the body with no byte after it was refused as not JSON, because
+ * json-c waits for a possible next chunk; "5 " passed, "5" did not.  The
+ * fuzzer's input is tests/fuzz/corpus/fuzz_json/regress-scalar-at-end.
+ */
+static void
+test_strict_parse_takes_a_value_that_ends_the_text(void)
+{
+    json_object *o = NULL;
+    const char *why = NULL;
+
+    assert_strict("5", NULL);
+    assert_strict("5 ", NULL);
+    assert_strict("-0", NULL);
+    assert_strict("1.5e3", NULL);
+    assert_strict("true", NULL);
+    assert_strict("false", NULL);
+    assert_strict("\"x\"", NULL);
+    /* The text null is a value: KEEL_OK, and json-c's NULL for it. */
+    CU_ASSERT_EQUAL(json_parse_strict("null", 4, 32, &o, &why), KEEL_OK);
+    CU_ASSERT_PTR_NULL(o);
+    /* Cut short is still not JSON. */
+    assert_strict("[1", NOT_JSON);
+    assert_strict("{\"a\":1", NOT_JSON);
+    assert_strict("tru", NOT_JSON);
+    assert_strict("-", NOT_JSON);
+    assert_strict("\"ab", NOT_JSON);
+}
+
+/*
+ * Found by tests/fuzz/fuzz_json (its RFC 8259 grammar oracle): json-c's
+ * strict mode takes "00", "-01", "1." and "1.e3".  The fuzzer's inputs are
+ * tests/fuzz/corpus/fuzz_json/regress-number-*.
+ */
+static void
+test_strict_parse_follows_the_rfc8259_number_grammar(void)
+{
+    assert_strict("{\"stock\":00}", NOT_JSON);
+    assert_strict("{\"a\":-01}", NOT_JSON);
+    assert_strict("[1.]", NOT_JSON);
+    assert_strict("{\"a\":1.}", NOT_JSON);
+    assert_strict("[1.e3]", NOT_JSON);
+    assert_strict("1.", NOT_JSON);
+    assert_strict("[0,-0,0.5,-0.0,1e3,1E+3,1e-3,10,-10.25e-2]", NULL);
+}
+
 static const unit_test_t tests[] = {
     { "details are capped at VALIDATE_MAX_DETAILS", test_details_are_capped },
     { "strict parse rejects raw control characters in strings",
@@ -937,6 +984,10 @@ static const unit_test_t tests[] = {
       test_strict_parse_rejects_nul_in_member_names },
     { "strict parse rejects repeated member names",
       test_strict_parse_rejects_repeated_member_names },
+    { "strict parse takes a value that ends the text",
+      test_strict_parse_takes_a_value_that_ends_the_text },
+    { "strict parse follows the RFC 8259 number grammar",
+      test_strict_parse_follows_the_rfc8259_number_grammar },
     { "a valid body gives KEEL_OK and no details",
       test_valid_body_gives_ok_and_no_details },
     { "a valid body keeps earlier details and still returns KEEL_OK",
