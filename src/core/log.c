@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -269,11 +270,29 @@ write_full(int fd, const char *buf, size_t len)
 }
 
 /*
+ * Take back the n bytes a short write left at the end of a regular file,
+ * so that no other process glues its next line to them.  1 when done.
+ * With the disk full nobody can append meanwhile; only space returning in
+ * this very instant could let another line in first (it would be cut).
+ */
+static int
+untear(size_t n)
+{
+    struct stat st;
+
+    if (fstat(logger.fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_size < (off_t)n)
+        return 0;
+    return ftruncate(logger.fd, st.st_size - (off_t)n) == 0;
+}
+
+/*
  * Append one line (ending in a newline) to the log file; called with the
  * lock held.  A failed write (a full disk, a file size limit) must neither
  * stop nor slow the caller: the line is dropped and counted.  When writes
- * go through again, a line cut short is ended first, so that it spoils
- * only itself, and a warning tells how many lines were lost and why.
+ * go through again, a warning tells how many lines were lost and why.  A
+ * line cut short is taken back (untear), or else ended before the next
+ * one, so that it spoils only itself.
  */
 static void
 write_line(const char *buf, size_t len)
@@ -291,7 +310,7 @@ write_line(const char *buf, size_t len)
     if (n < len) {
         logger.lost++;
         logger.lost_errno = errno;
-        logger.torn = n > 0;
+        logger.torn = n > 0 && !untear(n);
         return;
     }
     if (logger.lost > 0) {
