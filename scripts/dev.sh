@@ -190,8 +190,22 @@ side_build() {
 # check_NAME after make check and distcheck; KEEL_LONG=1 (check --long)
 # asks each for its long version.  A step prints its own closing line.
 check_steps=(
+    fault
+    soak
     fuzz
 )
+
+# Faults under a mixed load with nothing lost: workers killed, PostgreSQL
+# restarted, the log's disk full (tests/reliability/fault.sh, ~2 min).
+check_fault() {
+    "$root/tests/reliability/fault.sh" "$root"
+}
+
+# 120 000 mixed requests (1 000 000 with --long): memory per worker and
+# no 5xx (tests/reliability/soak.sh, ~4 min; --long ~30 min).
+check_soak() {
+    "$root/tests/reliability/soak.sh" "$root"
+}
 
 # Item 2 of #12: the libFuzzer targets (tests/fuzz) built by clang with
 # ASan and UBSan, each run for 60 s (300 s with --long) from its seeds.

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,9 +26,15 @@ static struct {
     enum klog_level level;
     char role[16];
     int index;
-} logger = {
-    PTHREAD_MUTEX_INITIALIZER, STDERR_FILENO, NULL, 0, KLOG_INFO, "keel", -1
-};
+    /* Lines a failed write dropped since the last one that went through. */
+    unsigned long lost;
+    int lost_errno;
+    int torn; /* the file ends in part of a line */
+} logger = { .lock = PTHREAD_MUTEX_INITIALIZER,
+             .fd = STDERR_FILENO,
+             .level = KLOG_INFO,
+             .role = "keel",
+             .index = -1 };
 
 /*
  * Substrings that mark a member as secret.  Matching is by substring and
@@ -102,6 +109,7 @@ log_open(const char *path, enum klog_level level)
     if (logger.fd != STDERR_FILENO)
         close(logger.fd);
     logger.fd = fd;
+    logger.torn = 0;
     free(logger.path);
     logger.path = (path && *path) ? strdup(path) : NULL;
     logger.syslog = logger.path != NULL && syslog_socket(logger.path) != NULL;
@@ -123,6 +131,7 @@ log_reopen(void)
         } else {
             close(logger.fd);
             logger.fd = fd;
+            logger.torn = 0;
         }
     }
     pthread_mutex_unlock(&logger.lock);
@@ -243,6 +252,94 @@ send_syslog(json_object *line, const char *s, size_t len)
     free(msg);
 }
 
+/* Write len bytes of buf to fd; the count written, short only on error. */
+static size_t
+write_full(int fd, const char *buf, size_t len)
+{
+    size_t off = 0;
+
+    while (off < len) {
+        ssize_t w = write(fd, buf + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    return off;
+}
+
+/*
+ * Take back the n bytes a short write left at the end of a regular file,
+ * so that no other process glues its next line to them.  1 when done.
+ * With the disk full nobody can append meanwhile; only space returning in
+ * this very instant could let another line in first (it would be cut).
+ */
+static int
+untear(size_t n)
+{
+    struct stat st;
+
+    if (fstat(logger.fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_size < (off_t)n)
+        return 0;
+    return ftruncate(logger.fd, st.st_size - (off_t)n) == 0;
+}
+
+/*
+ * Append one line (ending in a newline) to the log file; called with the
+ * lock held.  A failed write (a full disk, a file size limit) must neither
+ * stop nor slow the caller: the line is dropped and counted.  When writes
+ * go through again, a warning tells how many lines were lost and why.  A
+ * line cut short is taken back (untear), or else ended before the next
+ * one, so that it spoils only itself.
+ */
+static void
+write_line(const char *buf, size_t len)
+{
+    size_t n;
+
+    if (logger.torn && write_full(logger.fd, "\n", 1) == 1)
+        logger.torn = 0;
+    if (logger.torn) {
+        logger.lost++;
+        return;
+    }
+    /* One write per line: O_APPEND keeps lines of all processes whole. */
+    n = write_full(logger.fd, buf, len);
+    if (n < len) {
+        logger.lost++;
+        logger.lost_errno = errno;
+        logger.torn = n > 0 && !untear(n);
+        return;
+    }
+    if (logger.lost > 0) {
+        char msg[160], *note;
+        json_object *o;
+        const char *s;
+
+        snprintf(msg, sizeof(msg), "%lu log line(s) lost: %s", logger.lost,
+                 strerror(logger.lost_errno));
+        o = log_new(KLOG_WARN, msg);
+        if (o == NULL) {
+            logger.lost = 0;
+            return;
+        }
+        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        len = strlen(s);
+        note = xmalloc(len + 1);
+        memcpy(note, s, len);
+        note[len] = '\n';
+        n = write_full(logger.fd, note, len + 1);
+        if (n == len + 1)
+            logger.lost = 0;
+        else
+            logger.torn = n > 0;
+        free(note);
+        json_object_put(o);
+    }
+}
+
 void
 log_emit(json_object *line)
 {
@@ -267,16 +364,7 @@ log_emit(json_object *line)
     memcpy(buf, s, len);
     buf[len] = '\n';
     pthread_mutex_lock(&logger.lock);
-    /* One write per line: O_APPEND keeps lines of all processes whole. */
-    for (size_t off = 0; off < len + 1;) {
-        ssize_t w = write(logger.fd, buf + off, len + 1 - off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        off += (size_t)w;
-    }
+    write_line(buf, len + 1);
     pthread_mutex_unlock(&logger.lock);
     free(buf);
     json_object_put(line);

@@ -199,7 +199,7 @@ code=$(status_of '/test/db-sleep?ms=0')
 keel_check "database-backed requests answer 503, not 500" test "$code" = 503
 
 keel_pg_start "$dir" fast >/dev/null
-# Each worker reconnects on its own, after at most its back-off (5 s).
+# Each worker reconnects on its own, after at most its back-off (1 s).
 ok=0
 for i in $(seq 1 100); do
     if [ "$(status_of /ready)" = 200 ]; then ok=1; break; fi

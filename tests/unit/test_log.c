@@ -1,15 +1,18 @@
 /* test_log.c - secret member names, recursive redaction, and what
  * log_emit really writes: one redacted JSON object per line, level
- * filtering, and reopening after rotation. */
+ * filtering, reopening after rotation, and writes that fail (a full
+ * disk, here a file size limit). */
 #include "keel-build.h"
 
 #include "unit.h"
 #include "core/log.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -420,6 +423,64 @@ test_open_failure_keeps_previous_destination(void)
     free(text);
 }
 
+/*
+ * A full disk, short of filling one: RLIMIT_FSIZE makes write() stop at
+ * the limit (a short count, then EFBIG) as ENOSPC would.  The part of the
+ * line cut short is taken back (another process could glue its next line
+ * to it), the lines dropped are counted, and once writes go through again
+ * they are reported and logging goes on.
+ */
+static void
+test_failed_writes_are_counted_and_logging_resumes(void)
+{
+    struct rlimit saved, lim;
+    struct stat st;
+    char *text, *line, *next;
+    int whole = 0, broken = 0, reported = 0, resumed = 0;
+
+    CU_ASSERT_EQUAL_FATAL(fresh_log(KLOG_DEBUG), 0);
+    log_printf(KLOG_INFO, "before the disk filled");
+    CU_ASSERT_EQUAL_FATAL(stat(path, &st), 0);
+    CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    signal(SIGXFSZ, SIG_IGN);
+    lim = saved;
+    lim.rlim_cur = (rlim_t)st.st_size + 40; /* room for part of a line */
+    CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    log_printf(KLOG_INFO, "cut short by the full disk");
+    log_printf(KLOG_INFO, "dropped whole");
+    CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &saved), 0);
+    signal(SIGXFSZ, SIG_DFL);
+    log_printf(KLOG_INFO, "after space returned");
+
+    text = slurp(path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    for (line = text; *line; line = next) {
+        json_object *o;
+        next = strchr(line, '\n');
+        CU_ASSERT_PTR_NOT_NULL_FATAL(next);
+        *next++ = '\0';
+        o = json_tokener_parse(line);
+        if (o == NULL) {
+            broken++;
+            continue;
+        }
+        whole++;
+        if (strcmp(member_string(o, "msg"),
+                   "2 log line(s) lost: File too large") == 0 &&
+            strcmp(member_string(o, "level"), "warn") == 0)
+            reported++;
+        if (strcmp(member_string(o, "msg"), "after space returned") == 0)
+            resumed++;
+        json_object_put(o);
+    }
+    /* before, the note, after; the 40 bytes of the cut line taken back. */
+    CU_ASSERT_EQUAL(whole, 3);
+    CU_ASSERT_EQUAL(broken, 0);
+    CU_ASSERT_EQUAL(reported, 1);
+    CU_ASSERT_EQUAL(resumed, 1);
+    free(text);
+}
+
 static const unit_test_t tests[] = {
     { "password, tokens, Authorization, Cookie, X-Api-Key are secret",
       test_secret_names_are_secret },
@@ -449,6 +510,8 @@ static const unit_test_t tests[] = {
       test_reopen_after_rename_writes_a_new_file },
     { "a failed open keeps the previous destination",
       test_open_failure_keeps_previous_destination },
+    { "failed writes are counted, a cut line taken back, logging resumes",
+      test_failed_writes_are_counted_and_logging_resumes },
 };
 
 int
