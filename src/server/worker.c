@@ -23,6 +23,9 @@
 #include <sys/prctl.h>
 #endif
 
+/* Idle limit of a kept connection when request_timeout is 0. */
+#define KEPT_IDLE_DEFAULT 60.0
+
 typedef struct accept_thread {
     pthread_t tid;
     int index;
@@ -102,6 +105,28 @@ fcgi_read(void *io, char *buf, size_t n)
     if (got <= 0)
         return FCGX_GetError(in) != 0 ? -1 : 0;
     return got;
+}
+
+/*
+ * libfcgi's ReadParams() takes a stream error (a record of another
+ * version or type, a read error, EOF) for the end of the params, and
+ * FCGX_Accept_r() then returns a request with only the params before it:
+ * a request cut short must never run.  The error stays on the input
+ * stream; drop the connection without an answer.  Returns 1 if dropped.
+ */
+static int
+drop_broken_params(FCGX_Request *fr)
+{
+    int err = FCGX_GetError(fr->in);
+
+    if (err == 0)
+        return 0;
+    log_printf(KLOG_WARN,
+               "FastCGI params cut short (stream error %d); connection "
+               "dropped",
+               err);
+    FCGX_Free(fr, 1);
+    return 1;
 }
 
 static size_t
@@ -185,6 +210,37 @@ wait_connection(void)
 }
 
 /*
+ * After a request with FCGI_KEEP_CONN, FCGX_Finish_r() leaves the
+ * connection open, and the next FCGX_Accept_r() reads the next request
+ * from it instead of accepting.  So wait for that request on the kept
+ * connection itself (not on the listening socket, where it would go
+ * unnoticed until some other connection arrived), for at most
+ * request_timeout (60 s without one) of idleness, then close it: an idle
+ * kept connection pins this thread, and must not do so for ever.
+ * Returns 1 when the peer sent something (or closed) on it.
+ */
+static int
+wait_kept_connection(FCGX_Request *fr)
+{
+    double idle = W.args->cfg->request_timeout > 0
+                      ? W.args->cfg->request_timeout
+                      : KEPT_IDLE_DEFAULT;
+    struct pollfd p[2] = { { fr->ipcFd, POLLIN, 0 }, { W.wake[0], POLLIN, 0 } };
+    int n;
+
+    if (fr->ipcFd < 0)
+        return 0;
+    do {
+        n = poll(p, 2, (int)(idle * 1000));
+    } while (n < 0 && errno == EINTR);
+    if (n > 0 && p[0].revents != 0 && p[1].revents == 0 &&
+        !atomic_load(&W.stopping))
+        return 1;
+    FCGX_Free(fr, 1);
+    return 0;
+}
+
+/*
  * One accept thread.  The listening socket is non-blocking (the master
  * sets it): poll() waits for a connection or the wake pipe, and
  * FCGX_Accept_r() then never blocks in accept(): when another worker took
@@ -199,11 +255,12 @@ accept_loop(void *arg)
     FCGX_Request fr;
     arena_t arena;
     long long max = W.args->cfg->max_requests;
+    int kept = 0;
 
     arena_init(&arena);
     FCGX_InitRequest(&fr, W.args->listen_fd, 0);
 
-    while (wait_connection()) {
+    while (kept || wait_connection()) {
         int rc;
 
         /*
@@ -211,6 +268,7 @@ accept_loop(void *arg)
          * stalled peer: the scoreboard shows the thread busy from here, so
          * the master's request_timeout watchdog bounds it.
          */
+        kept = 0;
         scoreboard_begin(W.args->slot, self->index);
         rc = FCGX_Accept_r(&fr);
         if (rc < 0) {
@@ -232,14 +290,19 @@ accept_loop(void *arg)
             }
             break;
         }
+        if (drop_broken_params(&fr)) {
+            scoreboard_end(W.args->slot, self->index, 0);
+            continue;
+        }
         serve(&fr, &arena, self->index);
         arena_reset(&arena);
         if (max > 0 && atomic_fetch_add(&W.served, 1) + 1 >= max) {
             request_stop(0);
             break;
         }
+        kept = wait_kept_connection(&fr);
     }
-    FCGX_Free(&fr, 0);
+    FCGX_Free(&fr, 1);
     arena_destroy(&arena);
     atomic_store(&self->done, 1);
     return NULL;
