@@ -189,7 +189,25 @@ side_build() {
 # check_NAME after make check and distcheck; KEEL_LONG=1 (check --long)
 # asks each for its long version.  A step prints its own closing line.
 check_steps=(
+    fcgi
 )
+
+# FastCGI protocol abuse (#12 item 3): tests/integration/test_fcgi_abuse
+# against the in-tree keeld-test on a private socket, no web server and no
+# database (make check runs it too, from run.sh); about 25 s.
+check_fcgi() {
+    local log rc=0
+    make -s tests/integration/test_fcgi_abuse tests/integration/keeld-test
+    log=$(mktemp /tmp/keel-fcgi-step.XXXXXX)
+    KEEL_TEST_KEELD="$root/tests/integration/keeld-test" \
+        "$root/tests/integration/test_fcgi_abuse" >"$log" 2>&1 || rc=$?
+    grep -E '^  Test:|^    ' "$log" || true
+    [ "$rc" = 0 ] || tail -n 40 "$log" >&2
+    awk '/^ +tests +[0-9]/ {t=1; printf "%d passed, %d failed\n", $4, $5}
+         END {if (!t) print "0 passed, 1 failed"}' "$log"
+    rm -f "$log"
+    return "$rc"
+}
 
 check_args() {
     KEEL_LONG=0

@@ -67,21 +67,28 @@ conn_open(void)
     return fcgi_connect(sock);
 }
 
-/* One record of any version, type, id and padding (zero bytes). */
+/* One record of any version, type, id and padding (zero bytes), in one
+ * write: keeld may close as soon as it has read a record, and a record
+ * written piecemeal would then fail half-way. */
 static int
 rec(int fd, int version, int type, int id, const void *data, size_t len,
     int pad)
 {
-    unsigned char h[8] = { (unsigned char)version,    (unsigned char)type,
-                           (unsigned char)(id >> 8),  (unsigned char)id,
-                           (unsigned char)(len >> 8), (unsigned char)len,
-                           (unsigned char)pad,        0 };
-    unsigned char zeros[256] = { 0 };
+    unsigned char *r = calloc(1, 8 + len + (size_t)pad);
+    int rc;
 
-    if (fcgi_write_all(fd, h, 8) != 0 ||
-        (len > 0 && fcgi_write_all(fd, data, len) != 0))
-        return -1;
-    return pad > 0 ? fcgi_write_all(fd, zeros, (size_t)pad) : 0;
+    r[0] = (unsigned char)version;
+    r[1] = (unsigned char)type;
+    r[2] = (unsigned char)(id >> 8);
+    r[3] = (unsigned char)id;
+    r[4] = (unsigned char)(len >> 8);
+    r[5] = (unsigned char)len;
+    r[6] = (unsigned char)pad;
+    if (len > 0)
+        memcpy(r + 8, data, len);
+    rc = fcgi_write_all(fd, r, 8 + len + (size_t)pad);
+    free(r);
+    return rc;
 }
 
 static int
@@ -809,9 +816,10 @@ test_padded_records_are_served(void)
         CU_ASSERT_FATAL(fd >= 0);
         CU_ASSERT_EQUAL(
             rec(fd, 1, BEGIN_REQUEST, 1, b, sizeof(b), pad_begin ? 255 : 0), 0);
-        CU_ASSERT_EQUAL(rec(fd, 1, PARAMS, 1, buf, n, 0), 0);
-        CU_ASSERT_EQUAL(rec(fd, 1, PARAMS, 1, NULL, 0, pad_begin ? 0 : 7), 0);
-        CU_ASSERT_EQUAL(rec(fd, 1, STDIN, 1, NULL, 0, 0), 0);
+        /* keeld may have dropped it already: writes may fail. */
+        rec(fd, 1, PARAMS, 1, buf, n, 0);
+        rec(fd, 1, PARAMS, 1, NULL, 0, pad_begin ? 0 : 7);
+        rec(fd, 1, STDIN, 1, NULL, 0, 0);
         shutdown(fd, SHUT_WR);
         if (read_answer(fd, 1, a, PROMPT)) {
             CU_ASSERT_EQUAL(strncmp(a->out, "Status: 400 ", 12), 0);
