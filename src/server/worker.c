@@ -18,6 +18,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -129,6 +131,31 @@ drop_broken_params(FCGX_Request *fr)
     return 1;
 }
 
+/*
+ * libfcgi reads and writes the connection with blocking calls and no
+ * timeout: a peer that stops sending the body, or never reads the
+ * answer, would hold this thread until the master's request_timeout
+ * watchdog kills the whole worker (and every other request it serves).
+ * Each read or write that waits longer than half of request_timeout
+ * fails instead; libfcgi then marks the stream broken, the answer is cut
+ * and the connection closed, and the thread serves the next one.
+ */
+static void
+bound_connection_io(const FCGX_Request *fr)
+{
+    double limit = W.args->cfg->request_timeout / 2;
+    struct timeval tv;
+
+    if (limit <= 0 || fr->ipcFd < 0)
+        return;
+    tv.tv_sec = (time_t)limit;
+    tv.tv_usec = (suseconds_t)((limit - (double)tv.tv_sec) * 1e6);
+    if (tv.tv_sec == 0 && tv.tv_usec < 1000)
+        tv.tv_usec = 1000;
+    setsockopt(fr->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fr->ipcFd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
 static size_t
 serve(FCGX_Request *fr, arena_t *arena, int t)
 {
@@ -161,6 +188,11 @@ serve(FCGX_Request *fr, arena_t *arena, int t)
         ctx.req.method != HTTP_HEAD && ctx.res.body_len > 0 &&
         FCGX_PutStr(ctx.res.body, (int)ctx.res.body_len, fr->out) >= 0)
         sent = ctx.res.body_len;
+    /* A write that failed (or timed out: bound_connection_io) ends the
+     * connection: FCGX_Finish_r() must not wait again to write the
+     * closing records to a peer that does not read. */
+    if (FCGX_GetError(fr->out) != 0)
+        shutdown(fr->ipcFd, SHUT_RDWR);
     FCGX_Finish_r(fr);
     scoreboard_end(W.args->slot, t, 1);
     metrics_request_end(http_route_index(&W.http, ctx.match.route),
@@ -294,6 +326,7 @@ accept_loop(void *arg)
             scoreboard_end(W.args->slot, self->index, 0);
             continue;
         }
+        bound_connection_io(&fr);
         serve(&fr, &arena, self->index);
         arena_reset(&arena);
         if (max > 0 && atomic_fetch_add(&W.served, 1) + 1 >= max) {

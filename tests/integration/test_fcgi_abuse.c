@@ -149,6 +149,32 @@ send_request(int fd, int id, int flags, const char *const *params)
            rec(fd, 1, STDIN, id, NULL, 0, 0);
 }
 
+/*
+ * A new connection with a POST announcing 100 bytes of body, of which
+ * only 9 are sent (the rest never comes): the fd, or -1.
+ */
+static int
+open_cut_post(void)
+{
+    static const char *const post[] = { "REQUEST_METHOD=POST",
+                                        "REQUEST_URI=/test/echo",
+                                        "CONTENT_TYPE=application/json",
+                                        "CONTENT_LENGTH=100", NULL };
+    unsigned char buf[1024];
+    size_t n = params_encode(buf, post);
+    int fd = conn_open();
+
+    if (fd < 0)
+        return -1;
+    if (begin(fd, 1, 0) || rec(fd, 1, PARAMS, 1, buf, n, 0) ||
+        rec(fd, 1, PARAMS, 1, NULL, 0, 0) ||
+        rec(fd, 1, STDIN, 1, "{\"name\":\"", 9, 0)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* Read exactly n bytes within `secs`: 0, or -1 on EOF, error, timeout. */
 static int
 get(int fd, void *buf, size_t n, double secs)
@@ -388,7 +414,6 @@ test_truncated_records_are_dropped(void)
         1, BEGIN_REQUEST, 0, 1, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0
     };
     unsigned char buf[512];
-    size_t n;
     double t0 = unit_now();
 
     /* A header cut after 5 bytes. */
@@ -405,21 +430,12 @@ test_truncated_records_are_dropped(void)
     buf[24] = 0x80;
     buf[25] = 0;
     CU_ASSERT_TRUE(truncated_is_dropped(buf, 26));
-    /* Complete params, then STDIN cut: CONTENT_LENGTH 100, 10 sent. */
+    /* Complete params, then STDIN cut: CONTENT_LENGTH 100, 9 sent. */
     {
-        static const char *const post[] = { "REQUEST_METHOD=POST",
-                                            "REQUEST_URI=/test/echo",
-                                            "CONTENT_TYPE=application/json",
-                                            "CONTENT_LENGTH=100", NULL };
-        int fd = conn_open();
+        int fd = open_cut_post();
         answer_t *a = malloc(sizeof(*a));
 
-        n = params_encode(buf, post);
         CU_ASSERT_FATAL(fd >= 0);
-        CU_ASSERT_EQUAL(begin(fd, 1, 0), 0);
-        CU_ASSERT_EQUAL(rec(fd, 1, PARAMS, 1, buf, n, 0), 0);
-        CU_ASSERT_EQUAL(rec(fd, 1, PARAMS, 1, NULL, 0, 0), 0);
-        CU_ASSERT_EQUAL(rec(fd, 1, STDIN, 1, "{\"name\":\"", 9, 0), 0);
         shutdown(fd, SHUT_WR);
         /* Answered (a 400: the body is short) or dropped; never a 5xx. */
         if (read_answer(fd, 1, a, REQUEST_TIMEOUT + WEDGE_MARGIN))
@@ -628,12 +644,8 @@ test_abort_request_mid_request(void)
 
     /* Mid-stdin: answered (400, the body is cut short) or dropped, and
      * the connection closed; never a 5xx, never a wait. */
-    fd = conn_open();
+    fd = open_cut_post();
     CU_ASSERT_FATAL(fd >= 0);
-    CU_ASSERT_EQUAL(begin(fd, 1, 0), 0);
-    CU_ASSERT_EQUAL(rec(fd, 1, PARAMS, 1, buf, n, 0), 0);
-    CU_ASSERT_EQUAL(rec(fd, 1, PARAMS, 1, NULL, 0, 0), 0);
-    CU_ASSERT_EQUAL(rec(fd, 1, STDIN, 1, "{\"name\":", 8, 0), 0);
     usleep(200000);
     CU_ASSERT_EQUAL(rec(fd, 1, ABORT_REQUEST, 1, NULL, 0, 0), 0);
     if (read_answer(fd, 1, a, PROMPT))
@@ -726,29 +738,49 @@ test_silent_and_stalled_peers_are_dropped_by_request_timeout(void)
 }
 
 /*
- * A peer that asks for a 4 MiB response and never reads it: the writer
- * must not hold the worker past request_timeout.
+ * Peers that ask for a 4 MiB answer and never read it, and a peer that
+ * stops sending its body half-way: each read or write keeld waits on
+ * gives up at half of request_timeout, so the thread is freed without
+ * the watchdog killing its worker.
  */
 static void
-test_peer_that_never_reads_does_not_hold_a_worker(void)
+test_stalled_body_and_unread_answer_free_the_thread(void)
 {
     static const char *const big[] = { "REQUEST_METHOD=GET",
                                        "REQUEST_URI=/test/big?kb=4096", NULL };
-    int fds[2];
-    double t0 = unit_now();
+    int kills = log_count("\"reason\":\"request_timeout\"");
+    answer_t *a = malloc(sizeof(*a));
+    double t0 = unit_now(), took;
+    int fds[WORKERS - 1], fd;
 
-    /* One for each worker. */
-    for (int i = 0; i < 2; i++) {
+    /* All workers but one: the answer is far beyond the socket buffer. */
+    for (int i = 0; i < WORKERS - 1; i++) {
         fds[i] = conn_open();
         CU_ASSERT_FATAL(fds[i] >= 0);
         CU_ASSERT_EQUAL(send_request(fds[i], 1, 0, big), 0);
     }
-    /* A small receive buffer on our side does not matter for AF_UNIX,
-     * the sender's buffer does: 4 MiB is far beyond it. */
-    sleep(1);
+    usleep(300000);
+    CU_ASSERT_TRUE(served_promptly());
+
+    /* The body stops after 9 of 100 bytes: 400 at half the timeout. */
+    fd = open_cut_post();
+    CU_ASSERT_FATAL(fd >= 0);
+    t0 = unit_now();
+    CU_ASSERT_TRUE(read_answer(fd, 1, a, REQUEST_TIMEOUT + WEDGE_MARGIN));
+    took = unit_now() - t0;
+    fprintf(stderr, "    stalled body answered after %.2fs\n", took);
+    CU_ASSERT_EQUAL(strncmp(a->out, "Status: 400 ", 12), 0);
+    CU_ASSERT_TRUE(took < REQUEST_TIMEOUT);
+    close(fd);
+
     assert_unharmed(t0);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < WORKERS - 1; i++)
         close(fds[i]);
+    /* Past request_timeout: still no worker killed for any of them. */
+    while (unit_now() - t0 < REQUEST_TIMEOUT + 1)
+        usleep(100000);
+    CU_ASSERT_EQUAL(log_count("\"reason\":\"request_timeout\""), kills);
+    free(a);
 }
 
 static void
@@ -941,8 +973,8 @@ static const unit_test_t tests[] = {
       test_abort_request_mid_request },
     { "silent and stalled peers are dropped by request_timeout",
       test_silent_and_stalled_peers_are_dropped_by_request_timeout },
-    { "a peer that never reads does not hold a worker",
-      test_peer_that_never_reads_does_not_hold_a_worker },
+    { "a stalled body or an unread answer frees the thread, no kill",
+      test_stalled_body_and_unread_answer_free_the_thread },
     { "a flood of connections opened and closed", test_connection_flood },
     { "padded records are served", test_padded_records_are_served },
     { "multiplexed ids and kept connections",
@@ -1008,7 +1040,9 @@ main(void)
         if (system(cmd) != 0)
             fprintf(stderr, "(no keeld log)\n");
     }
-    {
+    if (getenv("KEEL_KEEP_TEST_DIR") != NULL) {
+        fprintf(stderr, "test directory kept: %s\n", dir);
+    } else {
         char cmd[400];
         snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
         if (system(cmd) != 0)
