@@ -18,10 +18,15 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
+
+/* Idle limit of a kept connection when request_timeout is 0. */
+#define KEPT_IDLE_DEFAULT 60.0
 
 typedef struct accept_thread {
     pthread_t tid;
@@ -104,6 +109,53 @@ fcgi_read(void *io, char *buf, size_t n)
     return got;
 }
 
+/*
+ * libfcgi's ReadParams() takes a stream error (a record of another
+ * version or type, a read error, EOF) for the end of the params, and
+ * FCGX_Accept_r() then returns a request with only the params before it:
+ * a request cut short must never run.  The error stays on the input
+ * stream; drop the connection without an answer.  Returns 1 if dropped.
+ */
+static int
+drop_broken_params(FCGX_Request *fr)
+{
+    int err = FCGX_GetError(fr->in);
+
+    if (err == 0)
+        return 0;
+    log_printf(KLOG_WARN,
+               "FastCGI params cut short (stream error %d); connection "
+               "dropped",
+               err);
+    FCGX_Free(fr, 1);
+    return 1;
+}
+
+/*
+ * libfcgi reads and writes the connection with blocking calls and no
+ * timeout: a peer that stops sending the body, or never reads the
+ * answer, would hold this thread until the master's request_timeout
+ * watchdog kills the whole worker (and every other request it serves).
+ * Each read or write that waits longer than half of request_timeout
+ * fails instead; libfcgi then marks the stream broken, the answer is cut
+ * and the connection closed, and the thread serves the next one.
+ */
+static void
+bound_connection_io(const FCGX_Request *fr)
+{
+    double limit = W.args->cfg->request_timeout / 2;
+    struct timeval tv;
+
+    if (limit <= 0 || fr->ipcFd < 0)
+        return;
+    tv.tv_sec = (time_t)limit;
+    tv.tv_usec = (suseconds_t)((limit - (double)tv.tv_sec) * 1e6);
+    if (tv.tv_sec == 0 && tv.tv_usec < 1000)
+        tv.tv_usec = 1000;
+    setsockopt(fr->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fr->ipcFd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
 static size_t
 serve(FCGX_Request *fr, arena_t *arena, int t)
 {
@@ -136,6 +188,11 @@ serve(FCGX_Request *fr, arena_t *arena, int t)
         ctx.req.method != HTTP_HEAD && ctx.res.body_len > 0 &&
         FCGX_PutStr(ctx.res.body, (int)ctx.res.body_len, fr->out) >= 0)
         sent = ctx.res.body_len;
+    /* A write that failed (or timed out: bound_connection_io) ends the
+     * connection: FCGX_Finish_r() must not wait again to write the
+     * closing records to a peer that does not read. */
+    if (FCGX_GetError(fr->out) != 0)
+        shutdown(fr->ipcFd, SHUT_RDWR);
     FCGX_Finish_r(fr);
     scoreboard_end(W.args->slot, t, 1);
     metrics_request_end(http_route_index(&W.http, ctx.match.route),
@@ -185,6 +242,37 @@ wait_connection(void)
 }
 
 /*
+ * After a request with FCGI_KEEP_CONN, FCGX_Finish_r() leaves the
+ * connection open, and the next FCGX_Accept_r() reads the next request
+ * from it instead of accepting.  So wait for that request on the kept
+ * connection itself (not on the listening socket, where it would go
+ * unnoticed until some other connection arrived), for at most
+ * request_timeout (60 s without one) of idleness, then close it: an idle
+ * kept connection pins this thread, and must not do so for ever.
+ * Returns 1 when the peer sent something (or closed) on it.
+ */
+static int
+wait_kept_connection(FCGX_Request *fr)
+{
+    double idle = W.args->cfg->request_timeout > 0
+                      ? W.args->cfg->request_timeout
+                      : KEPT_IDLE_DEFAULT;
+    struct pollfd p[2] = { { fr->ipcFd, POLLIN, 0 }, { W.wake[0], POLLIN, 0 } };
+    int n;
+
+    if (fr->ipcFd < 0)
+        return 0;
+    do {
+        n = poll(p, 2, (int)(idle * 1000));
+    } while (n < 0 && errno == EINTR);
+    if (n > 0 && p[0].revents != 0 && p[1].revents == 0 &&
+        !atomic_load(&W.stopping))
+        return 1;
+    FCGX_Free(fr, 1);
+    return 0;
+}
+
+/*
  * One accept thread.  The listening socket is non-blocking (the master
  * sets it): poll() waits for a connection or the wake pipe, and
  * FCGX_Accept_r() then never blocks in accept(): when another worker took
@@ -199,11 +287,12 @@ accept_loop(void *arg)
     FCGX_Request fr;
     arena_t arena;
     long long max = W.args->cfg->max_requests;
+    int kept = 0;
 
     arena_init(&arena);
     FCGX_InitRequest(&fr, W.args->listen_fd, 0);
 
-    while (wait_connection()) {
+    while (kept || wait_connection()) {
         int rc;
 
         /*
@@ -211,6 +300,7 @@ accept_loop(void *arg)
          * stalled peer: the scoreboard shows the thread busy from here, so
          * the master's request_timeout watchdog bounds it.
          */
+        kept = 0;
         scoreboard_begin(W.args->slot, self->index);
         rc = FCGX_Accept_r(&fr);
         if (rc < 0) {
@@ -232,14 +322,20 @@ accept_loop(void *arg)
             }
             break;
         }
+        if (drop_broken_params(&fr)) {
+            scoreboard_end(W.args->slot, self->index, 0);
+            continue;
+        }
+        bound_connection_io(&fr);
         serve(&fr, &arena, self->index);
         arena_reset(&arena);
         if (max > 0 && atomic_fetch_add(&W.served, 1) + 1 >= max) {
             request_stop(0);
             break;
         }
+        kept = wait_kept_connection(&fr);
     }
-    FCGX_Free(&fr, 0);
+    FCGX_Free(&fr, 1);
     arena_destroy(&arena);
     atomic_store(&self->done, 1);
     return NULL;

@@ -17,13 +17,13 @@ enum {
     STDERR = 7
 };
 
-static int
-write_all(int fd, const void *buf, size_t n)
+int
+fcgi_write_all(int fd, const void *buf, size_t n)
 {
     const char *p = buf;
 
     while (n > 0) {
-        ssize_t w = write(fd, p, n);
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
         if (w <= 0)
             return -1;
         p += w;
@@ -59,9 +59,9 @@ record(int fd, int type, const void *data, size_t len)
                            0,
                            0 };
 
-    if (write_all(fd, h, 8) != 0)
+    if (fcgi_write_all(fd, h, 8) != 0)
         return -1;
-    return len ? write_all(fd, data, len) : 0;
+    return len ? fcgi_write_all(fd, data, len) : 0;
 }
 
 static size_t
@@ -76,6 +76,25 @@ put_len(unsigned char *p, size_t n)
     p[2] = (unsigned char)(n >> 8);
     p[3] = (unsigned char)n;
     return 4;
+}
+
+int
+fcgi_connect(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int fd;
+
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return -1;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 static long send_request(const char *path, const char *const *params,
@@ -101,21 +120,15 @@ send_request(const char *path, const char *const *params, int pause_ms,
              const char *body, size_t body_len, char *out, size_t len)
 {
     static const unsigned char begin[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };
-    struct sockaddr_un sa;
     struct timeval tv = { 10, 0 };
     unsigned char buf[65536];
     size_t used = 0, got = 0;
     int fd;
 
-    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    fd = fcgi_connect(path);
     if (fd < 0)
         return -1;
-    memset(&sa, 0, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-        goto fail;
     if (record(fd, BEGIN_REQUEST, begin, sizeof(begin)) != 0)
         goto fail;
     for (int i = 0; params && params[i]; i++) {

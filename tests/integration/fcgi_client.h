@@ -24,4 +24,10 @@ long fcgi_request(const char *path, const char *const *params, const char *body,
 long fcgi_request_paused(const char *path, const char *const *params,
                          int pause_ms, char *out, size_t len);
 
+/* A blocking connection to the unix socket `path`, or -1. */
+int fcgi_connect(const char *path);
+
+/* Write all n bytes (never raising SIGPIPE): 0, or -1. */
+int fcgi_write_all(int fd, const void *buf, size_t n);
+
 #endif

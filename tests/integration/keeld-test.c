@@ -115,6 +115,29 @@ test_sleep(keel_ctx_t *ctx)
     return KEEL_OK;
 }
 
+/* A response of ?kb= KiB (at most 16 MiB): for peers that never read. */
+static keel_rc
+test_big(keel_ctx_t *ctx)
+{
+    const char *kb = request_query(&ctx->req, "kb");
+    long long v = 0;
+    json_object *o;
+    char *fill;
+
+    if (kb == NULL || parse_ll(kb, 1, 16384, &v) != 0) {
+        ctx_detail(ctx, "kb", "must be an integer in 1..16384");
+        return ctx_fail(ctx, KEEL_EINVAL, NULL);
+    }
+    fill = xmalloc((size_t)v * 1024);
+    memset(fill, 'x', (size_t)v * 1024);
+    o = json_object_new_object();
+    json_object_object_add(o, "fill",
+                           json_object_new_string_len(fill, (int)(v * 1024)));
+    free(fill);
+    ctx_respond_data(ctx, 200, o);
+    return KEEL_OK;
+}
+
 static keel_rc
 test_crash(keel_ctx_t *ctx)
 {
@@ -353,6 +376,11 @@ static const route_t test_rows[] = {
       .pattern = "/test/sleep",
       .any_query = 1,
       .handler = test_sleep,
+      .auth = AUTH_NONE },
+    { .method = HTTP_GET,
+      .pattern = "/test/big",
+      .any_query = 1,
+      .handler = test_big,
       .auth = AUTH_NONE },
     { .method = HTTP_GET,
       .pattern = "/test/crash",

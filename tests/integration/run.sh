@@ -126,7 +126,7 @@ for entry in "${shell_suites[@]}"; do
     fi
 done
 # The process suite runs last: its final test stops keeld.
-for suite in test_http test_apache test_listen test_jobs test_plans test_auth test_access test_posts test_products test_orders test_process; do
+for suite in test_http test_apache test_listen test_fcgi_abuse test_jobs test_plans test_auth test_access test_posts test_products test_orders test_process; do
     echo "== $suite"
     nsuites=$((nsuites + 1))
     if ! "$build/tests/integration/$suite"; then

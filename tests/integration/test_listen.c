@@ -307,18 +307,10 @@ test_exhausted_pool_answers_503_after_the_acquire_timeout(void)
 static int
 log_count(const char *needle)
 {
-    char path[256], line[4096];
-    FILE *f;
-    int n = 0;
+    char path[256];
 
     snprintf(path, sizeof(path), "%s/keeld.log", dir);
-    f = fopen(path, "r");
-    if (f == NULL)
-        return 0;
-    while (fgets(line, sizeof(line), f))
-        n += strstr(line, needle) != NULL;
-    fclose(f);
-    return n;
+    return unit_count_lines(path, needle);
 }
 
 static pid_t

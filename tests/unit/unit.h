@@ -8,6 +8,7 @@
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 typedef struct unit_test {
@@ -26,6 +27,22 @@ unit_now(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* How many lines of the file at `path` contain `needle` (0 if none). */
+static inline int
+unit_count_lines(const char *path, const char *needle)
+{
+    char line[8192];
+    FILE *f = fopen(path, "r");
+    int n = 0;
+
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof(line), f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
 }
 
 static inline int
