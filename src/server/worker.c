@@ -156,6 +156,26 @@ bound_connection_io(const FCGX_Request *fr)
     setsockopt(fr->ipcFd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+/*
+ * The pool's size and use as it is now, for /metrics and keelctl status:
+ * after each request and on every tick of the main thread, so that an idle
+ * worker's figures are current too.
+ */
+static void
+publish_pool(void)
+{
+    pool_stats_t ps;
+
+    if (W.http.pool == NULL)
+        return;
+    pool_stats(W.http.pool, &ps);
+    metrics_pool_gauges(ps.size, ps.idle, ps.busy);
+    atomic_store_explicit(&W.args->slot->pool_size, ps.size,
+                          memory_order_relaxed);
+    atomic_store_explicit(&W.args->slot->pool_busy, ps.busy,
+                          memory_order_relaxed);
+}
+
 static size_t
 serve(FCGX_Request *fr, arena_t *arena, int t)
 {
@@ -198,21 +218,13 @@ serve(FCGX_Request *fr, arena_t *arena, int t)
     metrics_request_end(http_route_index(&W.http, ctx.match.route),
                         (int)ctx.req.method, ctx.res.status,
                         time_mono() - ctx.started);
-    if (W.http.pool != NULL) {
-        pool_stats_t ps;
-        pool_stats(W.http.pool, &ps);
-        metrics_pool_gauges(ps.size, ps.idle, ps.busy);
-        atomic_store_explicit(&W.args->slot->pool_size, ps.size,
-                              memory_order_relaxed);
-        atomic_store_explicit(&W.args->slot->pool_busy, ps.busy,
-                              memory_order_relaxed);
-    }
     chain_access_log(&ctx, sent);
     if (ctx.crashed) {
         chain_crash_guard_disarm();
         request_stop(KEEL_EXIT_CRASHED);
     }
-    ctx_release(&ctx);
+    ctx_release(&ctx); /* gives its connection back to the pool */
+    publish_pool();
     return sent;
 }
 
@@ -429,8 +441,10 @@ worker_main(const worker_args_t *args)
         }
         if (getppid() != args->master)
             request_stop(0);
-        if (!atomic_load(&W.stopping))
+        if (!atomic_load(&W.stopping)) {
+            publish_pool();
             continue;
+        }
         /* request_stop() has written to the wake pipe: wait for threads
          * to finish the requests they are serving. */
         for (int i = 0; i < nthreads; i++)
