@@ -25,6 +25,7 @@ packages=(
     libcunit1-dev libcurl4-openssl-dev libssl-dev libsystemd-dev postgresql
     nginx apache2 curl clang-format mandoc spawn-fcgi systemd logrotate wrk
     openssl prometheus dpkg-dev debhelper
+    sqlmap
 )
 
 say() { printf '==> %s\n' "$*"; }
@@ -189,7 +190,20 @@ side_build() {
 # check_NAME after make check and distcheck; KEEL_LONG=1 (check --long)
 # asks each for its long version.  A step prints its own closing line.
 check_steps=(
+    sqlmap
 )
+
+# The injection scan (scripts/security-scan.sh): sqlmap against the
+# endpoints that take query parameters or JSON, and its negative control
+# in keeld-test; reduced (~3 minutes), or every endpoint with --long.
+check_sqlmap() {
+    make -s tests/integration/keeld-test
+    if [ "$KEEL_LONG" = 1 ]; then
+        "$root/scripts/security-scan.sh" --full
+    else
+        "$root/scripts/security-scan.sh" --reduced
+    fi
+}
 
 check_args() {
     KEEL_LONG=0
