@@ -5,30 +5,32 @@
 #
 #   scripts/security-scan.sh [--full|--reduced]
 #
-#   --full     (or KEEL_LONG=1): every list endpoint's filters, sort,
-#              fields, limit, page and cursor; every JSON body (auth,
-#              users, roles, posts, products, orders); the path parameters
-#              of the single-resource reads.  About an hour on 2 cores.
+#   --full     (or KEEL_LONG=1): 45 targets: every list endpoint's
+#              filters, sort, fields, limit, page, count and cursor; every
+#              JSON body (auth, users, roles, posts, products, orders);
+#              fields and the path ids of the single-resource reads.
+#              About 10 minutes on 2 busy cores (README.md, Reliability).
 #   --reduced  (the default; `dev.sh check` and CI): one list endpoint's
 #              filters and sort (GET /v1/products), one JSON body
-#              (POST /v1/posts) and login.  About five minutes.
+#              (POST /v1/posts) and login.  About 2 minutes.
 #
 # It starts everything itself, all private to one temporary directory and
 # stopped by pid: a PostgreSQL cluster (tests/harness/lib.sh), keeld - the
 # product binary - behind nginx on a free 127.0.0.1 port, and beside it
 # tests/integration/keeld-test behind a second nginx for the negative
-# control.  It migrates, creates an admin and a user with keelctl, logs in,
-# creates posts, products and an order so that the lists have rows, and
-# lifts the rate limits (keel_lift_rate_limits) so that sqlmap's probes
-# reach the handlers instead of being refused with 429.
+# control.  It migrates, creates an admin and users with keelctl, logs in,
+# creates posts, products, orders and registrations so that the lists
+# have rows, and lifts the rate limits (keel_lift_rate_limits) and the
+# login lockout so that sqlmap's probes reach the handlers instead of
+# being refused with 429.
 #
 # A target passes when sqlmap reports each of its parameters "does not
 # seem to be injectable", ends with "all tested parameters do not appear
-# to be injectable", finds nothing ("is vulnerable", "appears to be ...
-# injectable", an injection point "Parameter: ..."), and keeld answered no
-# probe with a 5xx.  A target that tested fewer parameters than listed,
-# ran out of time, or whose first request did not succeed, fails: a scan
-# that tested nothing must not pass.
+# to be injectable", reports no injection (see findings() below), its
+# bearer token still works at the end, and keeld answered no probe with a
+# 5xx.  A target that tested fewer parameters than listed, ran out of
+# time, or whose first request did not get the expected answer, fails: a
+# scan that tested nothing must not pass.
 #
 # The negative control: keeld-test's /test/sqli (GET ?name= and POST
 # {"name": ...}) pastes the value into its SQL text.  Both modes scan it
