@@ -25,7 +25,7 @@ packages=(
     libcunit1-dev libcurl4-openssl-dev libssl-dev libsystemd-dev postgresql
     nginx apache2 curl clang-format mandoc spawn-fcgi systemd logrotate wrk
     openssl prometheus dpkg-dev debhelper
-    clang libclang-rt-14-dev
+    clang libclang-rt-14-dev sqlmap
 )
 
 say() { printf '==> %s\n' "$*"; }
@@ -193,6 +193,7 @@ check_steps=(
     fault
     soak
     fuzz
+    sqlmap
 )
 
 # Faults under a mixed load with nothing lost: workers killed, PostgreSQL
@@ -215,6 +216,18 @@ check_fuzz() {
     side_build fuzz CC=clang --enable-fuzzing --enable-werror || return 1
     make -C "$root/_build/fuzz/keel" --no-print-directory fuzz \
         FUZZ_SECONDS="$seconds" FUZZ_OUT="$root/_build/fuzz/out"
+}
+
+# The injection scan (scripts/security-scan.sh): sqlmap against the
+# endpoints that take query parameters or JSON, and its negative control
+# in keeld-test; reduced (~3 minutes), or every endpoint with --long.
+check_sqlmap() {
+    make -s tests/integration/keeld-test
+    if [ "$KEEL_LONG" = 1 ]; then
+        "$root/scripts/security-scan.sh" --full
+    else
+        "$root/scripts/security-scan.sh" --reduced
+    fi
 }
 
 check_args() {

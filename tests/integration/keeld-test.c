@@ -344,7 +344,64 @@ test_whoami(keel_ctx_t *ctx)
     return KEEL_OK;
 }
 
+/*
+ * GET /test/sqli?name= and POST /test/sqli {"name": ...}: the names of
+ * the products called `name`.  DELIBERATELY INJECTABLE: the value is
+ * pasted into the SQL text.  It is the negative control of
+ * scripts/security-scan.sh, which must find this injection, or its clean
+ * result on the real routes proves nothing.  keeld-test only; nothing in
+ * src/ may ever build SQL from request text.
+ */
+static const schema_prop_t sqli_props[] = {
+    { .name = "name", .type = SCHEMA_STRING, .flags = SCHEMA_REQUIRED },
+};
+static const schema_t sqli_schema = SCHEMA_OF(sqli_props);
+
+static keel_rc
+test_sqli(keel_ctx_t *ctx)
+{
+    const char *name = ctx->req.json ? ctx_body_str(ctx, "name")
+                                     : request_query(&ctx->req, "name");
+    json_object *a;
+    db_conn_t *c;
+    PGresult *res;
+    keel_rc rc;
+
+    if (name == NULL) {
+        ctx_detail(ctx, "name", "is required");
+        return ctx_fail(ctx, KEEL_EINVAL, NULL);
+    }
+    rc = ctx_db(ctx, &c);
+    if (rc != KEEL_OK)
+        return rc;
+    res = PQexec(db_pg(c),
+                 arena_sprintf(ctx->arena,
+                               "SELECT name FROM products WHERE name = '%s' "
+                               "ORDER BY id",
+                               name));
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        PQclear(res);
+        return ctx_fail_internal(ctx, "the control query failed");
+    }
+    a = json_object_new_array();
+    for (int i = 0; i < PQntuples(res); i++)
+        json_object_array_add(a, json_object_new_string(PQgetvalue(res, i, 0)));
+    PQclear(res);
+    ctx_respond_data(ctx, 200, a);
+    return KEEL_OK;
+}
+
 static const route_t test_rows[] = {
+    { .method = HTTP_GET,
+      .pattern = "/test/sqli",
+      .any_query = 1,
+      .handler = test_sqli,
+      .auth = AUTH_NONE },
+    { .method = HTTP_POST,
+      .pattern = "/test/sqli",
+      .handler = test_sqli,
+      .auth = AUTH_NONE,
+      .body = &sqli_schema },
     { .method = HTTP_GET,
       .pattern = "/test/auth-echo",
       .handler = test_whoami,
