@@ -133,7 +133,7 @@ settled() {
         grep -q '^active threads: *0$' "$pd/status.out" &&
         grep -q '^idle threads: *2$' "$pd/status.out"
 }
-KEEL_WAIT=30 keel_wait_for settled || cat "$pd/status.out" >&2
+KEEL_WAIT=$((30 * scale)) keel_wait_for settled || cat "$pd/status.out" >&2
 keelctl status >"$pd/status.out"
 keel_check "keelctl status reads the running server's scoreboard" test $? = 0
 stat() { sed -n "s/^$1: *//p" "$pd/status.out"; }
