@@ -234,7 +234,8 @@ check_sanitizers() {
     export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:log_path=$reports/asan:log_exe_name=1"
     export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan:log_exe_name=1"
     export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
-    # Slower programs: the rate-limit suite stretches its read window.
+    # Slower programs: ratelimit.sh and daemon.sh stretch the windows they
+    # time against (KEEL_TEST_TIME_SCALE).
     export KEEL_TEST_TIME_SCALE=5
     export KEEL_SKIP_SUITES="deb.sh"
     export KEEL_SKIP_REASON="in the sanitizer run: dpkg-buildpackage builds its own .deb without sanitizers"
