@@ -194,6 +194,7 @@ check_steps=(
     soak
     fuzz
     sqlmap
+    sanitizers
 )
 
 # Faults under a mixed load with nothing lost: workers killed, PostgreSQL
@@ -228,6 +229,93 @@ check_sqlmap() {
     else
         "$root/scripts/security-scan.sh" --reduced
     fi
+}
+
+# sanitizers: the whole make check again on a build with AddressSanitizer,
+# LeakSanitizer and UndefinedBehaviorSanitizer (--enable-sanitizers), in
+# _build/asan.  Every keel program in it is sanitized: the unit suites,
+# keeld-test's master and the request and job workers it forks (through
+# nginx and Apache), keelctl, the installed keeld of install.sh.  Each
+# process writes its reports to a file of its own in _build/asan/reports
+# (workers' stderr goes to keeld's log or nowhere); the step fails on any
+# report file, on any failed test, and when the canary (tests/sanitizers.sh:
+# faults put on purpose in a request worker, a job worker, the master and
+# keelctl) is not caught.  deb.sh builds its own package without
+# sanitizers: skipped here (KEEL_SKIP_SUITES, said in the log).
+check_sanitizers() {
+    local dir="$root/_build/asan" reports t0=$SECONDS status=0 n=0
+    local canary="not run" ok=0 bad=0
+    reports="$dir/reports"
+    # clang: its one runtime writes UBSan's reports to log_path as well;
+    # GCC's separate libubsan ignores log_path beside libasan (the reports
+    # of a worker would go to its stderr, /dev/null under a daemon).
+    side_build asan CC=clang --enable-sanitizers --enable-werror || {
+        echo "sanitizers: 0 passed, 1 failed (the build failed)"
+        return 1
+    }
+    # The test programs (keeld-test), then the canary: it proves that a
+    # fault would be reported.
+    make -C "$dir/keel" -j"$(nproc)" check TESTS= >"$dir/make-check-progs.log" 2>&1 || {
+        tail -n 30 "$dir/make-check-progs.log" >&2
+        echo "sanitizers: 0 passed, 1 failed (the test programs did not build)"
+        return 1
+    }
+    say "sanitizer canary (tests/sanitizers.sh)"
+    bash "$root/tests/sanitizers.sh" "$dir/keel" >"$dir/canary.log" 2>&1 ||
+        status=1
+    canary=$(tail -n 1 "$dir/canary.log")
+    [ "$status" = 0 ] || cat "$dir/canary.log" >&2
+    mkdir -p "$reports"
+    # keeld may run as another user (daemon.sh: nobody).
+    chmod 1777 "$reports"
+    # One report file per process, named PREFIX.PROGRAM.PID; clang's one
+    # runtime takes UBSAN_OPTIONS' log_path for ASan's reports too.
+    export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:log_path=$reports/asan:log_exe_name=1"
+    export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan:log_exe_name=1"
+    export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
+    # Slower programs: ratelimit.sh and daemon.sh stretch the windows they
+    # time against (KEEL_TEST_TIME_SCALE).
+    export KEEL_TEST_TIME_SCALE=5
+    export KEEL_SKIP_SUITES="deb.sh"
+    export KEEL_SKIP_REASON="in the sanitizer run: dpkg-buildpackage builds its own .deb without sanitizers"
+    say "make check (sanitizers)"
+    make -C "$dir/keel" check -j1 >"$dir/check.log" 2>&1 || status=1
+    unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS KEEL_SKIP_SUITES KEEL_SKIP_REASON \
+        KEEL_TEST_TIME_SCALE
+    n=$(find "$reports" -type f | wc -l)
+    if [ "$n" -gt 0 ]; then
+        echo "sanitizers: $n report(s) in $reports:" >&2
+        find "$reports" -type f -exec head -n 40 {} + >&2
+        status=1
+    fi
+    if grep -q '^# FAIL: *0$' "$dir/keel/test-suite.log" 2>/dev/null &&
+       grep -q '^# ERROR: *0$' "$dir/keel/test-suite.log"; then
+        :
+    else
+        status=1
+        tail -n 60 "$dir/check.log" >&2
+        cat "$dir/keel/test-suite.log" >&2 2>/dev/null || true
+    fi
+    ok=$(grep -h -E '^ +tests +[0-9]' "$dir"/keel/tests/unit/*.log \
+        "$dir"/keel/tests/integration/*.log 2>/dev/null |
+        awk '{s+=$4} END {print s+0}')
+    bad=$(grep -h -E '^ +tests +[0-9]' "$dir"/keel/tests/unit/*.log \
+        "$dir"/keel/tests/integration/*.log 2>/dev/null |
+        awk '{s+=$5} END {print s+0}')
+    ok=$((ok + $(grep -h -E '^[0-9]+ passed, [0-9]+ failed$' \
+        "$dir"/keel/tests/integration/run.sh.log | awk '{s+=$1} END {print s+0}')))
+    bad=$((bad + $(grep -h -E '^[0-9]+ passed, [0-9]+ failed$' \
+        "$dir"/keel/tests/integration/run.sh.log | awk '{s+=$3} END {print s+0}')))
+    echo "sanitizers: canary: $canary; make check: $(grep -E '^# (PASS|FAIL|ERROR):' \
+        "$dir/keel/test-suite.log" 2>/dev/null | tr -s ' ' | tr '\n' ' ')"
+    echo "sanitizers: $n report(s); $((SECONDS - t0)) s"
+    if [[ "$canary" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        ok=$((ok + BASH_REMATCH[1]))
+        bad=$((bad + BASH_REMATCH[2]))
+    fi
+    [ "$status" = 0 ] || bad=$((bad > 0 ? bad : 1))
+    echo "$ok passed, $bad failed"
+    return "$status"
 }
 
 check_args() {

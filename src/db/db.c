@@ -169,21 +169,21 @@ db_track_seconds(void)
     return track.seconds;
 }
 
-/*
- * The first words of a statement, whitespace folded, for the slow-query
- * log: statements are parameterized, so the text holds no values.
- */
-static void
-first_words(const char *sql, char *out, size_t len)
+void
+db_first_words(const char *sql, char *out, size_t len)
 {
     size_t o = 0;
     int space = 0;
 
-    for (; *sql && o + 4 < len; sql++) {
+    for (; *sql; sql++) {
         if (*sql == ' ' || *sql == '\n' || *sql == '\t' || *sql == '\r') {
             space = o > 0;
             continue;
         }
+        /* Room for the folded space, this character, "..." and the NUL
+         * (the space made it two characters at once: one past the end). */
+        if (o + (size_t)space + 1 + 3 + 1 > len)
+            break;
         if (space)
             out[o++] = ' ';
         space = 0;
@@ -207,7 +207,7 @@ timed(double t0, const char *sql)
         json_object *line = log_new(KLOG_WARN, "slow query");
         if (line == NULL)
             return;
-        first_words(sql, words, sizeof(words));
+        db_first_words(sql, words, sizeof(words));
         if (track.request_id[0])
             json_object_object_add(line, "request_id",
                                    json_object_new_string(track.request_id));

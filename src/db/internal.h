@@ -26,5 +26,11 @@ void db_error_from(db_error_t *err, const PGresult *res, PGconn *pg);
 void db_error_set(db_error_t *err, const char *sqlstate, const char *constraint,
                   const char *message);
 int pool_prepared(const db_pool_t *p);
+/*
+ * The first words of a statement, whitespace folded, for the slow-query
+ * log (statements are parameterized, so the text holds no values): at most
+ * len - 1 characters and a NUL into out, ending in "..." when cut; len >= 5.
+ */
+void db_first_words(const char *sql, char *out, size_t len);
 
 #endif

@@ -145,6 +145,51 @@ test_crash(keel_ctx_t *ctx)
     return KEEL_OK;
 }
 
+/*
+ * The sanitizer canary (tests/sanitizers.sh): in a build with
+ * AddressSanitizer only, GET /test/sanitizer?fault=heap reads freed memory
+ * and ?fault=ub overflows a signed int, in the request worker, so that the
+ * sanitizer step proves a fault in a worker is reported and collected.
+ * The job type test.sanitizer does the same in a job worker.  Neither
+ * exists in other builds.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define KEEL_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KEEL_TEST_SANITIZED 1
+#endif
+#endif
+
+#ifdef KEEL_TEST_SANITIZED
+static int
+sanitizer_fault(const char *fault)
+{
+    if (fault != NULL && strcmp(fault, "ub") == 0) {
+        volatile int big = INT32_MAX;
+        return big + (int)strlen(fault);
+    }
+    {
+        char *p = malloc(16), *volatile q = p;
+
+        if (p == NULL)
+            return 0;
+        memset(p, 'x', 16);
+        free(p);
+        return q[(int)strlen(fault ? fault : "")];
+    }
+}
+
+static keel_rc
+test_sanitizer(keel_ctx_t *ctx)
+{
+    int v = sanitizer_fault(request_query(&ctx->req, "fault"));
+
+    ctx_respond_data(ctx, 200, json_object_new_int(v));
+    return KEEL_OK;
+}
+#endif
+
 static keel_rc
 test_fail(keel_ctx_t *ctx)
 {
@@ -443,6 +488,13 @@ static const route_t test_rows[] = {
       .pattern = "/test/crash",
       .handler = test_crash,
       .auth = AUTH_NONE },
+#ifdef KEEL_TEST_SANITIZED
+    { .method = HTTP_GET,
+      .pattern = "/test/sanitizer",
+      .any_query = 1,
+      .handler = test_sanitizer,
+      .auth = AUTH_NONE },
+#endif
     { .method = HTTP_GET,
       .pattern = "/test/fail",
       .handler = test_fail,
@@ -525,6 +577,16 @@ job_noop(const keel_config_t *cfg, const job_t *job, char *why, size_t whylen)
     return KEEL_OK;
 }
 
+#ifdef KEEL_TEST_SANITIZED
+static keel_rc
+job_sanitizer(const keel_config_t *cfg, const job_t *job, char *why,
+              size_t whylen)
+{
+    snprintf(why, whylen, "%d", sanitizer_fault("heap"));
+    return KEEL_EINTERNAL;
+}
+#endif
+
 static const job_type_t test_jobs[] = {
     { "test.noop", job_noop },
     { "email.send", email_send_job },
@@ -532,6 +594,9 @@ static const job_type_t test_jobs[] = {
     { IDEM_PURGE_JOB, idem_purge_job },
     { "test.touch", job_touch },
     { "test.sleep_touch", job_sleep_touch },
+#ifdef KEEL_TEST_SANITIZED
+    { "test.sanitizer", job_sanitizer },
+#endif
 };
 
 /*

@@ -1225,6 +1225,7 @@ test_users_page_by_cursor_and_estimate(void)
         CU_ASSERT_TRUE(json_object_is_type(
             json_path(r.json, "meta.next_cursor"), json_type_null));
         CU_ASSERT_EQUAL(walked, total);
+        resp_free(&r);
     }
     /* The same cursor under another sort. */
     snprintf(path, sizeof(path),

@@ -108,8 +108,20 @@ test_head_is_answered_where_get_is(void)
     CU_ASSERT_EQUAL(h.status, 200);
     CU_ASSERT_EQUAL(h.body_len, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(resp_header(&h, "Content-Length", len, 32));
-    CU_ASSERT_EQUAL((size_t)atoi(len), g.body_len);
+    CU_ASSERT_TRUE(atoi(len) > 0);
     assert_security_headers(&h);
+    resp_free(&g);
+    resp_free(&h);
+    /* The length GET would send, on a route whose body does not change
+     * (the one of /health carries the database's latency, which may take
+     * a digit more between two requests). */
+    get("/test/items/a/parts/b", &g);
+    http_do(base, "HEAD", "/test/items/a/parts/b", NULL, NULL, 0, &h);
+    CU_ASSERT_EQUAL(h.status, 200);
+    CU_ASSERT_EQUAL(h.body_len, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(resp_header(&h, "Content-Length", len, 32));
+    CU_ASSERT_EQUAL((size_t)atoi(len), g.body_len);
+    CU_ASSERT_TRUE(g.body_len > 0);
     resp_free(&g);
     resp_free(&h);
     /* HEAD on an unknown path is still a 404 (without a body). */
@@ -365,8 +377,8 @@ test_nul_and_bad_unicode_in_json_strings_are_400(void)
         "{\"name\":\"\\ud800\"}",      /* an unpaired surrogate escape */
         "{\"name\":\"x\\udc00\"}",
         "{\"name\\u0000x\":\"x\"}", /* NUL in a member name */
-        "{\"name\":\"a\0"
-        "b\"}", /* a raw NUL byte */
+        ("{\"name\":\"a\0"
+         "b\"}"), /* a raw NUL byte */
     };
     http_resp_t r;
 

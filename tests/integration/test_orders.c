@@ -1842,7 +1842,7 @@ test_patch_refuses_bad_bodies_and_ids(void)
     CU_ASSERT_STRING_EQUAL(st, "pending");
     /* Ids that are none: 404. */
     static const char *const none[] = {
-        "/v1/orders/" NOBODY_ID,
+        ("/v1/orders/" NOBODY_ID),
         "/v1/orders/not-a-uuid",
         "/v1/orders/123",
         "/v1/orders/00000000-0000-4000-8000-00000000000",
@@ -1938,7 +1938,7 @@ test_reading_one_order_follows_the_read_rule(void)
                          "status", "pending");
     /* Ids that are none: 404, for the admin too. */
     static const char *const none[] = {
-        "/v1/orders/" NOBODY_ID,
+        ("/v1/orders/" NOBODY_ID),
         "/v1/orders/not-a-uuid",
         "/v1/orders/" NOBODY_ID "/items",
         "/v1/orders/not-a-uuid/items",

@@ -496,7 +496,7 @@ test_reading_follows_the_read_rule(void)
     /* Ids that are none. */
     static const char *const bad[] = {
         "/v1/posts/not-a-uuid",
-        "/v1/posts/" NOBODY_ID,
+        ("/v1/posts/" NOBODY_ID),
         "/v1/posts/123",
         "/v1/posts/00000000-0000-4000-8000-00000000000",
         "/v1/posts/00000000-0000-4000-8000-0000000000000",

@@ -927,7 +927,7 @@ test_put_replaces_and_patch_changes_a_subset(void)
     assert_refused("PUT", "/v1/products/123", tok(ADMIN), b, 404, "NOT_FOUND");
     free(b);
     static const char *const none[] = {
-        "/v1/products/" NOBODY_ID,
+        ("/v1/products/" NOBODY_ID),
         "/v1/products/not-a-uuid",
         "/v1/products/00000000-0000-4000-8000-00000000000",
     };

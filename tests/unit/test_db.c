@@ -5,6 +5,7 @@
 #include "unit.h"
 #include "api/routes.h"
 #include "db/db.h"
+#include "db/internal.h"
 #include "db/migrate.h"
 #include "jobs/queue.h"
 
@@ -207,7 +208,58 @@ test_job_backoff_doubles_with_jitter_up_to_the_cap(void)
     }
 }
 
+/*
+ * The slow-query log's statement: cut to the buffer whatever the spacing.
+ * A folded space and the character after it came two at once, and with
+ * "..." wrote the NUL one byte past the buffer (found by the sanitizer
+ * step: a stack-buffer-overflow in every slow-query line of a worker).
+ * The buffer here is exactly len bytes on the heap, followed by guard
+ * bytes that must stay as they were (also without sanitizers).
+ */
+static void
+test_slow_query_words_stay_in_their_buffer(void)
+{
+    static const char *const sql[] = {
+        "SELECT count(*) FILTER (WHERE status IN ('queued', 'failed')), "
+        "count(*) FILTER (WHERE status = 'dead') FROM jobs",
+        "INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3) "
+        "RETURNING id, email, name, created_at, updated_at, version",
+        "a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d e f g h",
+        "  SELECT\n\t 1  ",
+        "SELECT 1",
+    };
+
+    for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+        for (size_t len = 5; len <= 120; len++) {
+            unsigned char *buf = malloc(len + 8);
+            size_t n;
+
+            CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+            memset(buf, 0x7f, len + 8);
+            db_first_words(sql[i], (char *)buf, len);
+            n = strlen((char *)buf);
+            CU_ASSERT_TRUE(n < len);
+            for (size_t g = len; g < len + 8; g++)
+                CU_ASSERT_EQUAL(buf[g], 0x7f);
+            /* Cut text ends in "..."; whole text has no space at its ends. */
+            if (n >= 3 && strcmp((char *)buf + n - 3, "...") == 0)
+                CU_ASSERT_TRUE(n + 6 >= len || strlen(sql[i]) > n);
+            CU_ASSERT_TRUE(n == 0 || buf[0] != ' ');
+            free(buf);
+        }
+    }
+    {
+        char out[96];
+        db_first_words("  SELECT\n\t 1  ", out, sizeof(out));
+        CU_ASSERT_STRING_EQUAL(out, "SELECT 1");
+        db_first_words(sql[2], out, 12);
+        CU_ASSERT_STRING_EQUAL(out, "a b c d...");
+    }
+}
+
 static const unit_test_t tests[] = {
+    { "slow-query words stay in their buffer",
+      test_slow_query_words_stay_in_their_buffer },
     { "job back-off doubles with jitter up to the cap",
       test_job_backoff_doubles_with_jitter_up_to_the_cap },
     { "constraint names give the field", test_constraint_names_give_the_field },
