@@ -597,6 +597,12 @@ test_rate_limits_follow_the_apps_paths_and_login_member(void)
     run_on(&rw_http, "GET", "/v1/nope", NULL, NULL, NULL, "10.9.1.2");
     run_on(&rw_http, "GET", "/v1/nope", NULL, NULL, NULL, "10.9.1.2");
     CU_ASSERT_EQUAL(ctx.res.status, 404);
+    /* keel's default prefix is /v1/ (API.md 1.7). */
+    run_on(&http, "GET", "/v1/nope", NULL, NULL, NULL, "10.9.1.3");
+    CU_ASSERT_EQUAL(ctx.res.status, 404);
+    CU_ASSERT_EQUAL(strncmp(hdr("RateLimit-Policy"), "\"read\";", 7), 0);
+    run_on(&http, "GET", "/api/nope", NULL, NULL, NULL, "10.9.1.3");
+    CU_ASSERT_STRING_EQUAL(hdr("RateLimit-Policy"), "");
     /* The email inside {"user": ...} is a bucket of its own, whatever the
      * address. */
     for (int i = 0; i < 3; i++) {
