@@ -194,6 +194,7 @@ check_steps=(
     soak
     fuzz
     sqlmap
+    realworld
     sanitizers
 )
 
@@ -316,6 +317,24 @@ check_sanitizers() {
     [ "$status" = 0 ] || bad=$((bad > 0 ? bad : 1))
     echo "$ok passed, $bad failed"
     return "$status"
+}
+
+# RealWorld's Conduit on libkeel (#13): the Bruno suite against
+# examples/realworld/conduitd behind nginx and PostgreSQL, through the
+# pinned runner in tools/bruno (npm ci when its lock changed).  The folders
+# conduitd serves so far; all 13 once it serves them.
+check_realworld() {
+    local dir="$root/tools/bruno" stamp="$root/tools/bruno/node_modules/.keel-lock"
+    local want
+    want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+    if [ ! -d "$dir/node_modules" ] ||
+       [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+        say "npm ci (tools/bruno)"
+        npm ci --prefix "$dir" --no-audit --no-fund || return 1
+        echo "$want" > "$stamp"
+    fi
+    make examples/realworld/conduitd keelctl >/dev/null || return 1
+    bash examples/realworld/bruno.sh auth errors-auth
 }
 
 check_args() {

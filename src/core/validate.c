@@ -8,10 +8,108 @@
 
 #define PATH_MAX_LEN 256
 
+/* One validation: where problems go and how they are worded. */
+typedef struct vstate {
+    json_object *details;
+    const valid_messages_t *m;
+} vstate_t;
+
 static void validate_value(const schema_prop_t *p, json_object *v,
-                           const char *path, json_object *details);
+                           const char *path, const vstate_t *st);
 static void validate_object(const schema_t *s, json_object *o, const char *path,
-                            json_object *details);
+                            const vstate_t *st);
+
+/* keel's own wording (API.md), the default of every application. */
+static const char *const keel_messages[VMSG__MAX] = {
+    [VMSG_REQUIRED] = "is required",
+    [VMSG_NULL] = "must not be null",
+    [VMSG_UNKNOWN] = "is not a known field",
+    [VMSG_NOT_OBJECT] = "must be a JSON object",
+    [VMSG_MIN_MEMBERS] = "must have at least {min} member(s)",
+    [VMSG_TYPE_STRING] = "must be a string",
+    [VMSG_TYPE_INTEGER] = "must be an integer",
+    [VMSG_TYPE_NUMBER] = "must be a number",
+    [VMSG_TYPE_BOOLEAN] = "must be a boolean",
+    [VMSG_TYPE_OBJECT] = "must be an object",
+    [VMSG_TYPE_ARRAY] = "must be an array",
+    [VMSG_NUL] = "must not contain NUL characters",
+    [VMSG_BLANK] = NULL,
+    [VMSG_LEN_EXACT] = "must be exactly {min} characters",
+    [VMSG_LEN_MAX] = "must be at most {max} characters",
+    [VMSG_LEN_RANGE] = "must be {min} to {max} characters",
+    [VMSG_ENUM] = "must be one of: {list}",
+    [VMSG_CHARSET] = "may contain only [{list}]",
+    [VMSG_EMAIL] = "must be a valid email address",
+    [VMSG_UUID] = "must be a valid UUID",
+    [VMSG_TIMESTAMP] = "must be an RFC 3339 timestamp",
+    [VMSG_RANGE] = "must be between {min} and {max}",
+    [VMSG_ITEMS_MAX] = "must have at most {max} items",
+    [VMSG_ITEMS_RANGE] = "must have {min} to {max} items",
+    [VMSG_REPEAT] = "must not repeat an earlier item",
+    [VMSG_TAKEN] = "is already taken",
+    [VMSG_REFERENCE] =
+        "refers to something that does not exist or is still in use",
+};
+
+const char *
+valid_message(const valid_messages_t *m, enum valid_msg k)
+{
+    if ((int)k < 0 || k >= VMSG__MAX)
+        return "is invalid";
+    if (m != NULL && m->msg[k] != NULL)
+        return m->msg[k];
+    return keel_messages[k];
+}
+
+/*
+ * Append the message `k` for `path`, its {min}, {max} and {list} filled
+ * in (a template, not a printf format: an application's table is data).
+ */
+static void
+say(const vstate_t *st, const char *path, enum valid_msg k, long long min,
+    long long max, const char *list)
+{
+    const char *t = valid_message(st->m, k);
+    char out[320];
+    size_t o = 0;
+
+    if (t == NULL)
+        t = valid_message(NULL, VMSG_LEN_RANGE);
+    while (*t != '\0' && o < sizeof(out) - 1) {
+        char num[24];
+        const char *sub = NULL;
+        size_t skip = 0;
+        if (strncmp(t, "{min}", 5) == 0) {
+            snprintf(num, sizeof(num), "%lld", min);
+            sub = num;
+            skip = 5;
+        } else if (strncmp(t, "{max}", 5) == 0) {
+            snprintf(num, sizeof(num), "%lld", max);
+            sub = num;
+            skip = 5;
+        } else if (strncmp(t, "{list}", 6) == 0) {
+            sub = list ? list : "";
+            skip = 6;
+        }
+        if (sub == NULL) {
+            out[o++] = *t++;
+            continue;
+        }
+        o += (size_t)snprintf(out + o, sizeof(out) - o, "%s", sub);
+        if (o >= sizeof(out))
+            o = sizeof(out) - 1;
+        t += skip;
+    }
+    out[o] = '\0';
+    details_add(st->details, path, out);
+}
+
+/* A message without numbers or list. */
+static void
+say0(const vstate_t *st, const char *path, enum valid_msg k)
+{
+    say(st, path, k, 0, 0, NULL);
+}
 
 static int
 details_full(json_object *details)
@@ -192,24 +290,24 @@ in_charset(const char *set, unsigned char c)
     return 0;
 }
 
-static const char *
-type_name(enum schema_type t)
+static enum valid_msg
+type_message(enum schema_type t)
 {
     switch (t) {
     case SCHEMA_STRING:
-        return "must be a string";
+        return VMSG_TYPE_STRING;
     case SCHEMA_INTEGER:
-        return "must be an integer";
+        return VMSG_TYPE_INTEGER;
     case SCHEMA_NUMBER:
-        return "must be a number";
+        return VMSG_TYPE_NUMBER;
     case SCHEMA_BOOLEAN:
-        return "must be a boolean";
+        return VMSG_TYPE_BOOLEAN;
     case SCHEMA_OBJECT:
-        return "must be an object";
+        return VMSG_TYPE_OBJECT;
     case SCHEMA_ARRAY:
-        return "must be an array";
+        return VMSG_TYPE_ARRAY;
     }
-    return "has the wrong type";
+    return VMSG__MAX;
 }
 
 static int
@@ -233,14 +331,6 @@ type_matches(enum schema_type t, json_object *v)
     return 0;
 }
 
-/* Add a detail with a formatted message (a macro keeps format checks). */
-#define add(details, path, ...)                                                \
-    do {                                                                       \
-        char msg_[160];                                                        \
-        snprintf(msg_, sizeof(msg_), __VA_ARGS__);                             \
-        details_add((details), (path), msg_);                                  \
-    } while (0)
-
 int
 valid_blank(char c)
 {
@@ -249,14 +339,14 @@ valid_blank(char c)
 
 static void
 validate_string(const schema_prop_t *p, json_object *v, const char *path,
-                json_object *details)
+                const vstate_t *st)
 {
     const char *s = json_object_get_string(v);
     size_t len = (size_t)json_object_get_string_len(v);
     size_t start = 0, end = len, chars;
 
     if (strlen(s) != len) {
-        details_add(details, path, "must not contain NUL characters");
+        say0(st, path, VMSG_NUL);
         return;
     }
     if (p->flags & SCHEMA_TRIM) {
@@ -268,34 +358,33 @@ validate_string(const schema_prop_t *p, json_object *v, const char *path,
     chars = utf8_length(s + start, end - start);
     if (p->bounded &&
         ((long long)chars < p->min || (long long)chars > p->max)) {
-        if (p->min == p->max)
-            add(details, path, "must be exactly %lld characters", p->min);
+        if (chars == 0 && valid_message(st->m, VMSG_BLANK) != NULL)
+            say0(st, path, VMSG_BLANK);
+        else if (p->min == p->max)
+            say(st, path, VMSG_LEN_EXACT, p->min, p->max, NULL);
         else if (p->min <= 0)
-            add(details, path, "must be at most %lld characters", p->max);
+            say(st, path, VMSG_LEN_MAX, p->min, p->max, NULL);
         else
-            add(details, path, "must be %lld to %lld characters", p->min,
-                p->max);
+            say(st, path, VMSG_LEN_RANGE, p->min, p->max, NULL);
         return;
     }
     if (p->enums != NULL) {
-        char msg[256] = "must be one of:";
-        size_t n = strlen(msg);
+        char list[256] = "";
+        size_t n = 0;
         for (const char *const *e = p->enums; *e; e++) {
             if (strcmp(*e, s) == 0)
                 return;
-            if (n < sizeof(msg)) /* truncated lists stop growing */
-                n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s %s",
-                                      e == p->enums ? "" : ",", *e);
+            if (n < sizeof(list)) /* truncated lists stop growing */
+                n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+                                      e == p->enums ? "" : ", ", *e);
         }
-        details_add(details, path, msg);
+        say(st, path, VMSG_ENUM, 0, 0, list);
         return;
     }
     if (p->charset != NULL) {
         for (size_t i = 0; i < len; i++) {
             if (!in_charset(p->charset, (unsigned char)s[i])) {
-                char msg[160];
-                snprintf(msg, sizeof(msg), "may contain only [%s]", p->charset);
-                details_add(details, path, msg);
+                say(st, path, VMSG_CHARSET, 0, 0, p->charset);
                 return;
             }
         }
@@ -303,15 +392,15 @@ validate_string(const schema_prop_t *p, json_object *v, const char *path,
     switch (p->format) {
     case FORMAT_EMAIL:
         if (!valid_email(s))
-            details_add(details, path, "must be a valid email address");
+            say0(st, path, VMSG_EMAIL);
         break;
     case FORMAT_UUID:
         if (!valid_uuid(s))
-            details_add(details, path, "must be a valid UUID");
+            say0(st, path, VMSG_UUID);
         break;
     case FORMAT_TIMESTAMP:
         if (!valid_timestamp(s))
-            details_add(details, path, "must be an RFC 3339 timestamp");
+            say0(st, path, VMSG_TIMESTAMP);
         break;
     case FORMAT_NONE:
         break;
@@ -320,29 +409,27 @@ validate_string(const schema_prop_t *p, json_object *v, const char *path,
 
 static void
 validate_array(const schema_prop_t *p, json_object *v, const char *path,
-               json_object *details)
+               const vstate_t *st)
 {
     size_t n = json_object_array_length(v);
     char ipath[PATH_MAX_LEN];
 
     if (p->bounded && ((long long)n < p->min || (long long)n > p->max)) {
-        if (p->min <= 0)
-            add(details, path, "must have at most %lld items", p->max);
-        else
-            add(details, path, "must have %lld to %lld items", p->min, p->max);
+        say(st, path, p->min <= 0 ? VMSG_ITEMS_MAX : VMSG_ITEMS_RANGE, p->min,
+            p->max, NULL);
         return;
     }
-    for (size_t i = 0; i < n && !details_full(details); i++) {
+    for (size_t i = 0; i < n && !details_full(st->details); i++) {
         json_object *item = json_object_array_get_idx(v, i);
         snprintf(ipath, sizeof(ipath), "%s.%zu", path, i);
         if (p->items != NULL)
-            validate_value(p->items, item, ipath, details);
+            validate_value(p->items, item, ipath, st);
     }
     if (!(p->flags & SCHEMA_UNIQUE))
         return;
     /* The check is pairwise: bound its cost. */
     if (n > 1000) {
-        details_add(details, path, "must have at most 1000 items");
+        say(st, path, VMSG_ITEMS_MAX, 0, 1000, NULL);
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -357,7 +444,7 @@ validate_array(const schema_prop_t *p, json_object *v, const char *path,
                 snprintf(ipath, sizeof(ipath), "%s.%zu%s%s", path, i,
                          p->unique_by ? "." : "",
                          p->unique_by ? p->unique_by : "");
-                details_add(details, ipath, "must not repeat an earlier item");
+                say0(st, ipath, VMSG_REPEAT);
                 return;
             }
         }
@@ -366,88 +453,98 @@ validate_array(const schema_prop_t *p, json_object *v, const char *path,
 
 static void
 validate_value(const schema_prop_t *p, json_object *v, const char *path,
-               json_object *details)
+               const vstate_t *st)
 {
     if (v == NULL) { /* json-c represents JSON null as NULL */
         if (!(p->flags & SCHEMA_NULLABLE))
-            details_add(details, path, "must not be null");
+            say0(st, path, VMSG_NULL);
         return;
     }
     if (!type_matches(p->type, v)) {
-        details_add(details, path, type_name(p->type));
+        if (type_message(p->type) == VMSG__MAX)
+            details_add(st->details, path, "has the wrong type");
+        else
+            say0(st, path, type_message(p->type));
         return;
     }
     switch (p->type) {
     case SCHEMA_STRING:
-        validate_string(p, v, path, details);
+        validate_string(p, v, path, st);
         break;
     case SCHEMA_INTEGER: {
         long long x = json_object_get_int64(v);
         if (p->bounded && (x < p->min || x > p->max))
-            add(details, path, "must be between %lld and %lld", p->min, p->max);
+            say(st, path, VMSG_RANGE, p->min, p->max, NULL);
         break;
     }
     case SCHEMA_NUMBER: {
         double x = json_object_get_double(v);
         if (p->bounded && (x < (double)p->min || x > (double)p->max))
-            add(details, path, "must be between %lld and %lld", p->min, p->max);
+            say(st, path, VMSG_RANGE, p->min, p->max, NULL);
         break;
     }
     case SCHEMA_BOOLEAN:
         break;
     case SCHEMA_OBJECT:
         if (p->object != NULL)
-            validate_object(p->object, v, path, details);
+            validate_object(p->object, v, path, st);
         break;
     case SCHEMA_ARRAY:
-        validate_array(p, v, path, details);
+        validate_array(p, v, path, st);
         break;
     }
 }
 
 static void
 validate_object(const schema_t *s, json_object *o, const char *path,
-                json_object *details)
+                const vstate_t *st)
 {
     char mpath[PATH_MAX_LEN];
 
     json_object_object_foreach(o, key, val)
     {
         const schema_prop_t *p = NULL;
-        if (details_full(details))
+        if (details_full(st->details))
             return;
         for (size_t i = 0; i < s->nprops; i++)
             if (strcmp(s->props[i].name, key) == 0)
                 p = &s->props[i];
         snprintf(mpath, sizeof(mpath), "%s%s%s", path, *path ? "." : "", key);
         if (p == NULL)
-            details_add(details, mpath, "is not a known field");
+            say0(st, mpath, VMSG_UNKNOWN);
         else
-            validate_value(p, val, mpath, details);
+            validate_value(p, val, mpath, st);
     }
     for (size_t i = 0; i < s->nprops; i++) {
         if ((s->props[i].flags & SCHEMA_REQUIRED) &&
             !json_object_object_get_ex(o, s->props[i].name, NULL)) {
             snprintf(mpath, sizeof(mpath), "%s%s%s", path, *path ? "." : "",
                      s->props[i].name);
-            details_add(details, mpath, "is required");
+            say0(st, mpath, VMSG_REQUIRED);
         }
     }
-    if ((size_t)json_object_object_length(o) < s->min_members) {
-        add(details, *path ? path : "body", "must have at least %lld member(s)",
-            (long long)s->min_members);
+    if ((size_t)json_object_object_length(o) < s->min_members)
+        say(st, *path ? path : "body", VMSG_MIN_MEMBERS,
+            (long long)s->min_members, 0, NULL);
+}
+
+keel_rc
+validate_json_msgs(const schema_t *schema, json_object *value,
+                   json_object *details, const valid_messages_t *m)
+{
+    size_t before = json_object_array_length(details);
+    vstate_t st = { details, m };
+
+    if (!json_object_is_type(value, json_type_object)) {
+        say0(&st, "body", VMSG_NOT_OBJECT);
+        return KEEL_EINVAL;
     }
+    validate_object(schema, value, "", &st);
+    return json_object_array_length(details) > before ? KEEL_EINVAL : KEEL_OK;
 }
 
 keel_rc
 validate_json(const schema_t *schema, json_object *value, json_object *details)
 {
-    size_t before = json_object_array_length(details);
-
-    if (!json_object_is_type(value, json_type_object)) {
-        details_add(details, "body", "must be a JSON object");
-        return KEEL_EINVAL;
-    }
-    validate_object(schema, value, "", details);
-    return json_object_array_length(details) > before ? KEEL_EINVAL : KEEL_OK;
+    return validate_json_msgs(schema, value, details, NULL);
 }

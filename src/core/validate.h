@@ -72,11 +72,63 @@ struct schema {
     }
 
 /*
+ * The messages of the validator (and of a refused unique or foreign key,
+ * ctx_fail_db), one per kind of problem, so that an application speaks
+ * its own API's language ("can't be blank") without another validator.
+ * "{min}" and "{max}" stand for the bounds, "{list}" for the allowed
+ * values or characters.
+ */
+enum valid_msg {
+    VMSG_REQUIRED,     /* "is required" */
+    VMSG_NULL,         /* "must not be null" */
+    VMSG_UNKNOWN,      /* "is not a known field" */
+    VMSG_NOT_OBJECT,   /* the body itself: "must be a JSON object" */
+    VMSG_MIN_MEMBERS,  /* "must have at least {min} member(s)" */
+    VMSG_TYPE_STRING,  /* "must be a string" */
+    VMSG_TYPE_INTEGER, /* "must be an integer" */
+    VMSG_TYPE_NUMBER,  /* "must be a number" */
+    VMSG_TYPE_BOOLEAN, /* "must be a boolean" */
+    VMSG_TYPE_OBJECT,  /* "must be an object" */
+    VMSG_TYPE_ARRAY,   /* "must be an array" */
+    VMSG_NUL,          /* "must not contain NUL characters" */
+    /* A string with no characters (outer blanks left out under SCHEMA_TRIM)
+     * where at least one is needed; no default: the length message. */
+    VMSG_BLANK,
+    VMSG_LEN_EXACT,   /* "must be exactly {min} characters" */
+    VMSG_LEN_MAX,     /* "must be at most {max} characters" */
+    VMSG_LEN_RANGE,   /* "must be {min} to {max} characters" */
+    VMSG_ENUM,        /* "must be one of: {list}" */
+    VMSG_CHARSET,     /* "may contain only [{list}]" */
+    VMSG_EMAIL,       /* "must be a valid email address" */
+    VMSG_UUID,        /* "must be a valid UUID" */
+    VMSG_TIMESTAMP,   /* "must be an RFC 3339 timestamp" */
+    VMSG_RANGE,       /* a number: "must be between {min} and {max}" */
+    VMSG_ITEMS_MAX,   /* "must have at most {max} items" */
+    VMSG_ITEMS_RANGE, /* "must have {min} to {max} items" */
+    VMSG_REPEAT,      /* "must not repeat an earlier item" */
+    VMSG_TAKEN,       /* unique violation: "is already taken" */
+    VMSG_REFERENCE,   /* foreign key: "refers to something that ..." */
+    VMSG__MAX
+};
+
+/* An application's messages: NULL entries keep keel's (API.md). */
+typedef struct valid_messages {
+    const char *msg[VMSG__MAX];
+} valid_messages_t;
+
+/* The message for `k` in `m` (NULL: keel's); NULL only for VMSG_BLANK
+ * when neither has one. */
+const char *valid_message(const valid_messages_t *m, enum valid_msg k);
+
+/*
  * Check `value` against `schema`.  Appends problems to `details` (a json
  * array owned by the caller).  Returns KEEL_OK or KEEL_EINVAL.
+ * validate_json_msgs words them with `m` (NULL: keel's messages).
  */
 keel_rc validate_json(const schema_t *schema, json_object *value,
                       json_object *details);
+keel_rc validate_json_msgs(const schema_t *schema, json_object *value,
+                           json_object *details, const valid_messages_t *m);
 
 /* The format checks, also used for query parameters and path ids. */
 int valid_email(const char *s);

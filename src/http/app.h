@@ -36,6 +36,32 @@ typedef struct periodic_job {
     double every;
 } periodic_job_t;
 
+/*
+ * An error answer as the chain has it (chain_error), for an application's
+ * renderer: the status and API.md code of `rc`, the client-facing message
+ * (never NULL) and the details, an array of {"field", "message"} (never
+ * NULL; borrowed).  For a 5xx the message is the table's default and the
+ * details are empty whatever the handler said: the core, not each
+ * renderer, keeps internals out of answers.
+ */
+typedef struct keel_error {
+    keel_rc rc;
+    int status;
+    const char *code;
+    const char *message;
+    json_object *details;
+    const char *request_id;
+} keel_error_t;
+
+/*
+ * Render the body of an error answer: a new JSON value the chain serializes
+ * and puts.  It may change e->status (an API that answers validation
+ * errors with 422, say).  It must not take e->details (json_object_get to
+ * keep a part) nor write to ctx->res: headers (Allow, WWW-Authenticate,
+ * Retry-After) stay the chain's.
+ */
+typedef json_object *(*error_render_fn)(const keel_ctx_t *ctx, keel_error_t *e);
+
 typedef struct route_table {
     const route_t *routes;
     size_t nroutes;
@@ -75,6 +101,27 @@ struct keel_app {
      * revocation check cannot be made).  NULL: every token is refused.
      */
     keel_rc (*authenticate)(keel_ctx_t *ctx, const char *token);
+    /*
+     * The application's HTTP conventions, where they may differ from
+     * keel's own (API.md).  NULL (0) in each: keel's.
+     *
+     * auth_scheme: the Authorization scheme the chain takes a token from,
+     * compared in any case ("Bearer"; RealWorld's Conduit says "Token");
+     * auth_realm: the realm of WWW-Authenticate on a 401 ("keel").
+     */
+    const char *auth_scheme;
+    const char *auth_realm;
+    /* Unknown paths under this prefix are rate limited like the API's
+     * (probing is traffic): "/v1/". */
+    const char *path_prefix;
+    /* The body of every error answer: error_envelope() (API.md 1.2). */
+    error_render_fn render_error;
+    /* The wording of validation problems and of refused unique or foreign
+     * keys (validate.h), entry by entry: keel's where NULL. */
+    const valid_messages_t *messages;
+    /* The body member the auth rate class also counts by (API.md 1.7): a
+     * dotted path into the JSON body, "email". */
+    const char *rate_email_member;
     /* Background job types; job workers run only when there are some. */
     const job_type_t *job_types;
     size_t njob_types;

@@ -146,21 +146,36 @@ mw_body(keel_ctx_t *ctx)
                         "Request body must be a JSON object");
     if (ctx->details == NULL)
         ctx->details = json_object_new_array();
-    return validate_json(route->body, req->json, ctx->details);
+    return validate_json_msgs(route->body, req->json, ctx->details,
+                              ctx_messages(ctx));
+}
+
+/* The application's auth scheme and realm (keel_app_t). */
+static const char *
+auth_scheme(const keel_app_t *app)
+{
+    return app->auth_scheme ? app->auth_scheme : "Bearer";
+}
+
+static const char *
+auth_realm(const keel_app_t *app)
+{
+    return app->auth_realm ? app->auth_realm : "keel";
 }
 
 /*
- * Authentication (API.md 1.2, RFC 6750): "Authorization: Bearer <token>",
- * the scheme in any case, exactly one token of token68 characters, one
- * Authorization header.  The application checks the token itself.
+ * Authentication (API.md 1.2, RFC 6750): "Authorization: Bearer <token>"
+ * (or the application's scheme), the scheme in any case, exactly one token
+ * of token68 characters, one Authorization header.  The application checks
+ * the token itself.
  */
 static keel_rc
 mw_auth(keel_ctx_t *ctx)
 {
     const route_t *route = ctx->match.route;
     const keel_app_t *app = ctx->http->app;
-    const char *h = NULL, *tok;
-    size_t n = 0;
+    const char *h = NULL, *tok, *scheme = auth_scheme(app);
+    size_t n = 0, slen = strlen(scheme);
     keel_rc rc;
 
     if (route->auth == AUTH_NONE)
@@ -176,9 +191,9 @@ mw_auth(keel_ctx_t *ctx)
                    ? KEEL_OK
                    : ctx_fail(ctx, KEEL_EUNAUTH, "Authentication required");
     ctx->token_invalid = 1;
-    if (n > 1 || ascii_ncasecmp(h, "Bearer ", 7) != 0)
+    if (n > 1 || ascii_ncasecmp(h, scheme, slen) != 0 || h[slen] != ' ')
         return ctx_fail(ctx, KEEL_EUNAUTH, "Invalid or expired token");
-    tok = h + 7;
+    tok = h + slen + 1;
     while (*tok == ' ')
         tok++;
     if (*tok == '\0' ||
@@ -318,13 +333,22 @@ mw_rate_email(keel_ctx_t *ctx)
     const char *cls = NULL;
     const keel_rate_t *p =
         rate_policy(ctx->http->cfg, ctx->match.route->rate, &cls);
-    json_object *v;
+    const char *member = ctx->http->app->rate_email_member;
+    json_object *v = ctx->req.json;
     char *email;
 
-    if (p == NULL || ctx->match.route->rate != RATE_AUTH ||
-        ctx->req.json == NULL ||
-        !json_object_object_get_ex(ctx->req.json, "email", &v) ||
-        !json_object_is_type(v, json_type_string))
+    if (p == NULL || ctx->match.route->rate != RATE_AUTH || v == NULL)
+        return KEEL_OK;
+    /* A dotted path: RealWorld's login says {"user": {"email": ...}}. */
+    for (const char *m = member ? member : "email"; v != NULL && *m;) {
+        size_t len = strcspn(m, ".");
+        char *key = arena_strndup(ctx->arena, m, len);
+        if (!json_object_is_type(v, json_type_object) ||
+            !json_object_object_get_ex(v, key, &v))
+            v = NULL;
+        m += len + (m[len] == '.');
+    }
+    if (v == NULL || !json_object_is_type(v, json_type_string))
         return KEEL_OK;
     email = arena_sprintf(ctx->arena, "email:%s", json_object_get_string(v));
     for (char *q = email; *q; q++)
@@ -481,6 +505,12 @@ void
 chain_error(keel_ctx_t *ctx, keel_rc rc)
 {
     const keel_error_info_t *info = keel_error_info(rc);
+    const keel_app_t *app = ctx->http->app;
+    keel_error_t e = {
+        rc,           info->status,
+        info->code,   ctx->message ? ctx->message : info->message,
+        ctx->details, ctx->req.request_id
+    };
     json_object *env;
     char allow[96];
 
@@ -504,10 +534,21 @@ chain_error(keel_ctx_t *ctx, keel_rc rc)
             log_emit(line);
         }
     }
-    /* The envelope takes over the details array. */
-    env = error_envelope(rc, ctx->message, ctx->details, ctx->req.request_id);
+    /* A 500 never carries details or a handler's message: they could leak
+     * internals, whoever renders them. */
+    if (e.details == NULL || info->status >= 500) {
+        json_object_put(e.details);
+        e.details = json_object_new_array();
+    }
+    if (info->status >= 500)
+        e.message = info->message;
     ctx->details = NULL;
-    ctx_respond_json(ctx, info->status, env);
+    env = app->render_error != NULL
+              ? app->render_error(ctx, &e)
+              : error_envelope(rc, e.message, json_object_get(e.details),
+                               e.request_id);
+    json_object_put(e.details);
+    ctx_respond_json(ctx, e.status, env);
     json_object_put(env);
     if (rc == KEEL_EMETHOD) {
         router_allow_string(ctx->match.allow, allow, sizeof(allow));
@@ -515,9 +556,11 @@ chain_error(keel_ctx_t *ctx, keel_rc rc)
     }
     if (rc == KEEL_EUNAUTH)
         ctx_header_set(ctx, "WWW-Authenticate",
-                       ctx->token_invalid
-                           ? "Bearer realm=\"keel\", error=\"invalid_token\""
-                           : "Bearer realm=\"keel\"");
+                       arena_sprintf(ctx->arena, "%s realm=\"%s\"%s",
+                                     auth_scheme(app), auth_realm(app),
+                                     ctx->token_invalid
+                                         ? ", error=\"invalid_token\""
+                                         : ""));
     if (rc == KEEL_EUNAVAIL && ctx_header_get(ctx, "Retry-After") == NULL)
         ctx_header_set(ctx, "Retry-After", "1");
 }
@@ -635,8 +678,10 @@ chain_run(keel_ctx_t *ctx, keel_rc parse_rc, const char *why)
         return;
     }
     if (rc != KEEL_OK) {
-        /* Unknown /v1 paths count too, by address: probing is traffic. */
-        if (strncmp(req->path, "/v1/", 4) == 0) {
+        /* Unknown API paths count too, by address: probing is traffic. */
+        const char *prefix =
+            ctx->http->app->path_prefix ? ctx->http->app->path_prefix : "/v1/";
+        if (strncmp(req->path, prefix, strlen(prefix)) == 0) {
             keel_rc r2 = rate_limit_class(ctx, req->method == HTTP_GET ||
                                                        req->method == HTTP_HEAD
                                                    ? RATE_READ

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/validate.h"
 #include "db/db.h"
+#include "http/app.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,9 +67,10 @@ ctx_respond_json(keel_ctx_t *ctx, int status, json_object *root)
 void
 ctx_respond_data(keel_ctx_t *ctx, int status, json_object *data)
 {
+    const route_t *r = ctx->match.route;
     json_object *root = json_object_new_object();
 
-    json_object_object_add(root, "data", data);
+    json_object_object_add(root, r && r->envelope ? r->envelope : "data", data);
     ctx_respond_json(ctx, status, root);
     json_object_put(root);
 }
@@ -106,6 +108,14 @@ ctx_detail(keel_ctx_t *ctx, const char *field, const char *message)
     if (ctx->details == NULL)
         ctx->details = json_object_new_array();
     details_add(ctx->details, field, message);
+}
+
+const valid_messages_t *
+ctx_messages(const keel_ctx_t *ctx)
+{
+    return ctx->http != NULL && ctx->http->app != NULL
+               ? ctx->http->app->messages
+               : NULL;
 }
 
 const char *
@@ -151,10 +161,10 @@ ctx_fail_db(keel_ctx_t *ctx, keel_rc rc, const db_error_t *err)
         if (db_constraint_field(err->constraint, err->table, field,
                                 sizeof(field)) == 0)
             ctx_detail(ctx, field,
-                       strcmp(err->sqlstate, "23505") == 0
-                           ? "is already taken"
-                           : "refers to something that does not exist or "
-                             "is still in use");
+                       valid_message(ctx_messages(ctx),
+                                     strcmp(err->sqlstate, "23505") == 0
+                                         ? VMSG_TAKEN
+                                         : VMSG_REFERENCE));
     }
     if (rc != KEEL_EINTERNAL && rc != KEEL_EUNAVAIL) {
         /* 4xx from the database (a conflict) is logged at warn level. */

@@ -107,7 +107,8 @@ const char *ctx_header_get(const keel_ctx_t *ctx, const char *name);
  * root), Content-Type application/json; charset=utf-8.
  */
 void ctx_respond_json(keel_ctx_t *ctx, int status, json_object *root);
-/* Respond {"data": data}; takes ownership of data. */
+/* Respond {"data": data} (the route's envelope member in place of
+ * "data" when it names one); takes ownership of data. */
 void ctx_respond_data(keel_ctx_t *ctx, int status, json_object *data);
 /* Respond with no body (204, 304). */
 void ctx_respond_empty(keel_ctx_t *ctx, int status);
@@ -122,6 +123,9 @@ keel_rc ctx_fail_internal(keel_ctx_t *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Add one {"field","message"} entry to the error details. */
 void ctx_detail(keel_ctx_t *ctx, const char *field, const char *message);
+/* The application's messages (keel_app_t.messages), NULL for keel's: for
+ * valid_message(). */
+const valid_messages_t *ctx_messages(const keel_ctx_t *ctx);
 
 /*
  * This request's database connection, taken from the worker's pool on the

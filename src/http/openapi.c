@@ -530,15 +530,19 @@ static json_object *
 success_schema(const route_t *r)
 {
     json_object *o, *props;
+    const char *key;
 
     if (r->response != NULL)
         return parse_schema(r->response);
     if (r->query == NULL && r->select == NULL)
         return NULL;
+    /* A page of a collection is {"data", "meta"}; one resource is wrapped
+     * in the route's envelope member. */
+    key = r->query == NULL && r->envelope != NULL ? r->envelope : "data";
     o = typed("object");
     props = json_object_new_object();
     put(o, "required", json_object_new_array());
-    json_object_array_add(json_object_object_get(o, "required"), str("data"));
+    json_object_array_add(json_object_object_get(o, "required"), str(key));
     if (r->query != NULL) {
         json_object *arr = typed("array"), *meta;
         put(arr, "items", ref(REF_SCHEMAS, r->query->resource));
@@ -559,7 +563,7 @@ success_schema(const route_t *r)
         json_object_array_add(json_object_object_get(o, "required"),
                               str("meta"));
     } else {
-        put(props, "data", ref(REF_SCHEMAS, r->select->resource));
+        put(props, key, ref(REF_SCHEMAS, r->select->resource));
     }
     put(o, "properties", props);
     put(o, "additionalProperties", json_object_new_boolean(0));

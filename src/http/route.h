@@ -73,6 +73,9 @@ typedef struct route {
     /* A create that takes an Idempotency-Key (API.md 1.6): its handler
      * keeps and replays answers (store/idempotency.h). */
     int idempotent;
+    /* The member ctx_respond_data wraps this route's success body in:
+     * "data" when NULL (API.md 1.1); RealWorld's "user", "article"... */
+    const char *envelope;
     const char *summary; /* one line for the API description */
     /*
      * For the API description (http/openapi.h), nothing the chain reads.

@@ -4,6 +4,7 @@
 
 #include "unit.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "db/db.h"
 #include "http/chain.h"
 
@@ -33,6 +34,14 @@ internal_handler(keel_ctx_t *ctx)
     return ctx_fail_internal(ctx, "db said: password=hunter2");
 }
 
+/* A 500 whose handler left a message and details behind. */
+static keel_rc
+leaky_handler(keel_ctx_t *ctx)
+{
+    ctx_detail(ctx, "dsn", "password=hunter2");
+    return ctx_fail(ctx, KEEL_EINTERNAL, "db said: password=hunter2");
+}
+
 static keel_rc
 silent_handler(keel_ctx_t *ctx)
 {
@@ -52,6 +61,17 @@ cached_handler(keel_ctx_t *ctx)
 {
     ctx_header_set(ctx, "Cache-Control", "public, max-age=60");
     return ok_handler(ctx);
+}
+
+/* Accepts the one token "good". */
+static keel_rc
+test_authenticate(keel_ctx_t *ctx, const char *token)
+{
+    if (strcmp(token, "good") != 0)
+        return KEEL_EUNAUTH;
+    snprintf(ctx->user_buf.id, sizeof(ctx->user_buf.id), "u1");
+    ctx->user = &ctx->user_buf;
+    return KEEL_OK;
 }
 
 static const schema_prop_t props[] = {
@@ -94,23 +114,141 @@ static const route_t rows[] = {
       .pattern = "/conflict",
       .handler = conflict_handler,
       .auth = AUTH_NONE },
+    { .method = HTTP_GET,
+      .pattern = "/me",
+      .handler = ok_handler,
+      .auth = AUTH_BEARER },
 };
 static const route_table_t tables[] = { ROUTE_TABLE(rows) };
-static const keel_app_t app = {
-    .name = "test", .version = "9.9.9", .tables = tables, .ntables = 1
+static const keel_app_t app = { .name = "test",
+                                .version = "9.9.9",
+                                .tables = tables,
+                                .ntables = 1,
+                                .authenticate = test_authenticate };
+
+/*
+ * A second application with RealWorld's conventions (examples/realworld):
+ * "Token" credentials, {"user": ...} bodies and envelopes, errors as
+ * {"errors": {"field": ["message"]}} with 422 for validation, its own
+ * wording.  Each hook of keel_app_t it sets is checked below against keel's
+ * default, so that a hook the core ignores fails a test.
+ */
+static const valid_messages_t rw_messages = {
+    .msg = { [VMSG_REQUIRED] = "can't be blank",
+             [VMSG_BLANK] = "can't be blank",
+             [VMSG_TAKEN] = "has already been taken" },
 };
 
-static keel_config_t cfg;
-static keel_http_t http;
+/* {"errors": {"username": ["can't be blank"]}}: fields without the body's
+ * wrapper ("user.username"), the message alone when there are none. */
+static json_object *
+rw_render_error(const keel_ctx_t *c, keel_error_t *e)
+{
+    json_object *root = json_object_new_object();
+    json_object *errs = json_object_new_object();
+    size_t n = json_object_array_length(e->details);
+
+    if (e->rc == KEEL_EINVAL)
+        e->status = 422;
+    for (size_t i = 0; i < n; i++) {
+        json_object *d = json_object_array_get_idx(e->details, i), *f, *m, *l;
+        const char *field, *dot;
+        json_object_object_get_ex(d, "field", &f);
+        json_object_object_get_ex(d, "message", &m);
+        field = json_object_get_string(f);
+        dot = strchr(field, '.');
+        if (dot != NULL)
+            field = dot + 1;
+        if (!json_object_object_get_ex(errs, field, &l)) {
+            l = json_object_new_array();
+            json_object_object_add(errs, field, l);
+        }
+        json_object_array_add(l, json_object_get(m));
+    }
+    if (n == 0) {
+        json_object *l = json_object_new_array();
+        json_object_array_add(l, json_object_new_string(e->message));
+        json_object_object_add(errs, "body", l);
+    }
+    json_object_object_add(root, "errors", errs);
+    return root;
+}
+
+static const schema_prop_t rw_user_props[] = {
+    { .name = "username",
+      .type = SCHEMA_STRING,
+      .flags = SCHEMA_REQUIRED | SCHEMA_TRIM,
+      .bounded = 1,
+      .min = 1,
+      .max = 20 },
+    { .name = "email",
+      .type = SCHEMA_STRING,
+      .flags = SCHEMA_REQUIRED,
+      .format = FORMAT_EMAIL },
+};
+static const schema_t rw_user = SCHEMA_OF(rw_user_props);
+static const schema_prop_t rw_body_props[] = {
+    { .name = "user",
+      .type = SCHEMA_OBJECT,
+      .flags = SCHEMA_REQUIRED,
+      .object = &rw_user },
+};
+static const schema_t rw_body = SCHEMA_OF(rw_body_props);
+
+static const route_t rw_rows[] = {
+    { .method = HTTP_GET,
+      .pattern = "/api/user",
+      .handler = ok_handler,
+      .auth = AUTH_BEARER,
+      .envelope = "user" },
+    { .method = HTTP_POST,
+      .pattern = "/api/users",
+      .handler = ok_handler,
+      .auth = AUTH_NONE,
+      .rate = RATE_AUTH,
+      .body = &rw_body,
+      .envelope = "user" },
+    { .method = HTTP_GET,
+      .pattern = "/api/internal",
+      .handler = internal_handler,
+      .auth = AUTH_NONE },
+    { .method = HTTP_GET,
+      .pattern = "/api/leaky",
+      .handler = leaky_handler,
+      .auth = AUTH_NONE },
+    { .method = HTTP_GET,
+      .pattern = "/api/conflict",
+      .handler = conflict_handler,
+      .auth = AUTH_NONE },
+};
+static const route_table_t rw_tables[] = { ROUTE_TABLE(rw_rows) };
+static const keel_app_t rw_app = { .name = "conduit-test",
+                                   .version = "1.0.0",
+                                   .tables = rw_tables,
+                                   .ntables = 1,
+                                   .authenticate = test_authenticate,
+                                   .auth_scheme = "Token",
+                                   .auth_realm = "conduit",
+                                   .path_prefix = "/api/",
+                                   .render_error = rw_render_error,
+                                   .messages = &rw_messages,
+                                   .rate_email_member = "user.email" };
+
+static keel_config_t cfg, rw_cfg;
+static keel_http_t http, rw_http;
 static arena_t A;
 static keel_ctx_t ctx;
 
-/* Run one request through the chain; the response stays in `ctx`. */
+/*
+ * Run one request through the chain of `h` with an Authorization header
+ * and a client address when not NULL; the response stays in `ctx`.
+ */
 static void
-run(const char *method, const char *uri, const char *ctype, const char *body)
+run_on(const keel_http_t *h, const char *method, const char *uri,
+       const char *ctype, const char *body, const char *auth, const char *ip)
 {
-    char m[64], u[4096], c[128];
-    char *env[6];
+    char m[64], u[4096], c[128], a[256], r[64];
+    char *env[8];
     int n = 0;
     const char *why = NULL;
     keel_rc rc;
@@ -125,15 +263,29 @@ run(const char *method, const char *uri, const char *ctype, const char *body)
         snprintf(c, sizeof(c), "CONTENT_TYPE=%s", ctype);
         env[n++] = c;
     }
+    if (auth) {
+        snprintf(a, sizeof(a), "HTTP_AUTHORIZATION=%s", auth);
+        env[n++] = a;
+    }
+    if (ip) {
+        snprintf(r, sizeof(r), "REMOTE_ADDR=%s", ip);
+        env[n++] = r;
+    }
     env[n++] = "HTTP_X_REQUEST_ID=test-rid";
     env[n] = NULL;
-    ctx_init(&ctx, &http, &A);
+    ctx_init(&ctx, h, &A);
     rc = request_from_params(&ctx.req, &A, env, &http.limits, &why);
     if (body) {
         ctx.req.body = arena_strdup(&A, body);
         ctx.req.body_len = strlen(body);
     }
     chain_run(&ctx, rc, why);
+}
+
+static void
+run(const char *method, const char *uri, const char *ctype, const char *body)
+{
+    run_on(&http, method, uri, ctype, body, NULL, NULL);
 }
 
 static json_object *
@@ -250,6 +402,9 @@ test_body_checks_in_order(void)
     run("POST", "/ok", "application/json", "[]");
     CU_ASSERT_EQUAL(ctx.res.status, 400);
     CU_ASSERT_STRING_EQUAL(err_code(), "BAD_REQUEST");
+    /* A 4xx without details keeps its own message. */
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(ctx.res.body, "\"Request body must be a JSON object\""));
     run("POST", "/ok", "application/json", NULL);
     CU_ASSERT_EQUAL(ctx.res.status, 400);
     run("POST", "/ok", "application/json", "{\"name\":\"toolong\",\"x\":1}");
@@ -331,6 +486,135 @@ test_response_head_is_cgi_style(void)
     CU_ASSERT_PTR_NULL(strstr(head, "Content-Length"));
 }
 
+/* ---- an application's own conventions (keel_app_t hooks) ------------ */
+
+/* Response header `name`, "" when absent (a failed check, not a crash). */
+static const char *
+hdr(const char *name)
+{
+    const char *v = ctx_header_get(&ctx, name);
+    return v ? v : "";
+}
+
+static void
+test_auth_scheme_is_the_apps(void)
+{
+    run_on(&http, "GET", "/me", NULL, NULL, "Bearer good", NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 200);
+    run_on(&http, "GET", "/me", NULL, NULL, "Token good", NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 401);
+    CU_ASSERT_STRING_EQUAL(hdr("WWW-Authenticate"),
+                           "Bearer realm=\"keel\", error=\"invalid_token\"");
+    run_on(&http, "GET", "/me", NULL, NULL, NULL, NULL);
+    CU_ASSERT_STRING_EQUAL(hdr("WWW-Authenticate"), "Bearer realm=\"keel\"");
+
+    run_on(&rw_http, "GET", "/api/user", NULL, NULL, "Token good", NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 200);
+    run_on(&rw_http, "GET", "/api/user", NULL, NULL, "token good", NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 200);
+    run_on(&rw_http, "GET", "/api/user", NULL, NULL, "Tokengood", NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 401);
+    run_on(&rw_http, "GET", "/api/user", NULL, NULL, "Bearer good", NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 401);
+    CU_ASSERT_STRING_EQUAL(hdr("WWW-Authenticate"),
+                           "Token realm=\"conduit\", error=\"invalid_token\"");
+}
+
+static void
+test_error_renderer_and_messages_are_the_apps(void)
+{
+    run_on(&rw_http, "POST", "/api/users", "application/json",
+           "{\"user\":{\"username\":\" \",\"email\":\"a@b.co\"}}", NULL,
+           "10.9.0.11");
+    CU_ASSERT_EQUAL(ctx.res.status, 422);
+    CU_ASSERT_STRING_EQUAL(ctx.res.body,
+                           "{\"errors\":{\"username\":[\"can't be blank\"]}}");
+    run_on(&rw_http, "POST", "/api/users", "application/json", "[]", NULL,
+           "10.9.0.12");
+    CU_ASSERT_STRING_EQUAL(
+        ctx.res.body,
+        "{\"errors\":{\"body\":[\"Request body must be a JSON object\"]}}");
+    run_on(&rw_http, "POST", "/api/users", "application/json",
+           "{\"user\":{\"username\":\"ann\"}}", NULL, "10.9.0.13");
+    CU_ASSERT_EQUAL(ctx.res.status, 422);
+    CU_ASSERT_STRING_EQUAL(ctx.res.body,
+                           "{\"errors\":{\"email\":[\"can't be blank\"]}}");
+    /* keel's own wording and envelope are untouched. */
+    run("POST", "/ok", "application/json", "{\"name\":\"\"}");
+    CU_ASSERT_EQUAL(ctx.res.status, 400);
+    CU_ASSERT_STRING_EQUAL(err_code(), "VALIDATION_ERROR");
+    CU_ASSERT_PTR_NOT_NULL(strstr(ctx.res.body, "\"field\":\"name\","
+                                                "\"message\":\"must be 1 to 5 "
+                                                "characters\""));
+}
+
+static void
+test_app_renderer_never_sees_internals(void)
+{
+    static const char *const paths[] = { "/api/internal", "/api/leaky" };
+
+    for (size_t i = 0; i < KEEL_ARRAY_LEN(paths); i++) {
+        run_on(&rw_http, "GET", paths[i], NULL, NULL, NULL, NULL);
+        CU_ASSERT_EQUAL(ctx.res.status, 500);
+        CU_ASSERT_STRING_EQUAL(
+            ctx.res.body,
+            "{\"errors\":{\"body\":[\"Internal server error\"]}}");
+    }
+}
+
+static void
+test_conflict_message_is_the_apps(void)
+{
+    run_on(&rw_http, "GET", "/api/conflict", NULL, NULL, NULL, NULL);
+    CU_ASSERT_EQUAL(ctx.res.status, 409);
+    CU_ASSERT_STRING_EQUAL(
+        ctx.res.body, "{\"errors\":{\"email\":[\"has already been taken\"]}}");
+    run("GET", "/conflict", NULL, NULL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ctx.res.body, "\"is already taken\""));
+}
+
+static void
+test_success_envelope_is_the_routes(void)
+{
+    run_on(&rw_http, "GET", "/api/user", NULL, NULL, "Token good", NULL);
+    CU_ASSERT_STRING_EQUAL(ctx.res.body, "{\"user\":{\"ok\":true}}");
+    run_on(&rw_http, "POST", "/api/users", "application/json",
+           "{\"user\":{\"username\":\"ann\",\"email\":\"a@b.co\"}}", NULL,
+           "10.9.0.2");
+    CU_ASSERT_EQUAL(ctx.res.status, 200);
+    CU_ASSERT_STRING_EQUAL(ctx.res.body, "{\"user\":{\"ok\":true}}");
+}
+
+static void
+test_rate_limits_follow_the_apps_paths_and_login_member(void)
+{
+    /* rw_cfg: one read per address, two auth requests per address and per
+     * email.  Unknown paths under the app's prefix count as reads. */
+    run_on(&rw_http, "GET", "/api/nope", NULL, NULL, NULL, "10.9.1.1");
+    CU_ASSERT_EQUAL(ctx.res.status, 404);
+    run_on(&rw_http, "GET", "/api/nope", NULL, NULL, NULL, "10.9.1.1");
+    CU_ASSERT_EQUAL(ctx.res.status, 429);
+    run_on(&rw_http, "GET", "/v1/nope", NULL, NULL, NULL, "10.9.1.2");
+    run_on(&rw_http, "GET", "/v1/nope", NULL, NULL, NULL, "10.9.1.2");
+    CU_ASSERT_EQUAL(ctx.res.status, 404);
+    /* keel's default prefix is /v1/ (API.md 1.7). */
+    run_on(&http, "GET", "/v1/nope", NULL, NULL, NULL, "10.9.1.3");
+    CU_ASSERT_EQUAL(ctx.res.status, 404);
+    CU_ASSERT_EQUAL(strncmp(hdr("RateLimit-Policy"), "\"read\";", 7), 0);
+    run_on(&http, "GET", "/api/nope", NULL, NULL, NULL, "10.9.1.3");
+    CU_ASSERT_STRING_EQUAL(hdr("RateLimit-Policy"), "");
+    /* The email inside {"user": ...} is a bucket of its own, whatever the
+     * address. */
+    for (int i = 0; i < 3; i++) {
+        char ip[32];
+        snprintf(ip, sizeof(ip), "10.9.2.%d", i + 1);
+        run_on(&rw_http, "POST", "/api/users", "application/json",
+               "{\"user\":{\"username\":\"bo\",\"email\":\"Bo@b.co\"}}", NULL,
+               ip);
+        CU_ASSERT_EQUAL(ctx.res.status, i < 2 ? 200 : 429);
+    }
+}
+
 static const unit_test_t tests[] = {
     { "success gets data and security headers",
       test_success_gets_data_and_security_headers },
@@ -348,6 +632,17 @@ static const unit_test_t tests[] = {
     { "a unique violation is 409 naming the field",
       test_unique_violation_is_409_naming_the_field },
     { "response head is CGI style", test_response_head_is_cgi_style },
+    { "the auth scheme and realm are the app's", test_auth_scheme_is_the_apps },
+    { "the error renderer and validation messages are the app's",
+      test_error_renderer_and_messages_are_the_apps },
+    { "an app's renderer never sees a 500's internals",
+      test_app_renderer_never_sees_internals },
+    { "a unique violation speaks the app's words",
+      test_conflict_message_is_the_apps },
+    { "the success envelope is the route's",
+      test_success_envelope_is_the_routes },
+    { "rate limits follow the app's path prefix and login member",
+      test_rate_limits_follow_the_apps_paths_and_login_member },
 };
 
 int
@@ -358,7 +653,14 @@ main(void)
 
     log_open("/dev/null", KLOG_DEBUG);
     config_defaults(&cfg);
-    if (http_init(&http, &cfg, &app, -1, err, sizeof(err)) != KEEL_OK) {
+    config_defaults(&rw_cfg);
+    rw_cfg.rl_enabled = 1;
+    rw_cfg.rl_read = (keel_rate_t){ 1, 600 };
+    rw_cfg.rl_auth = (keel_rate_t){ 2, 600 };
+    rw_cfg.rl_write = (keel_rate_t){ 100, 600 };
+    if (http_init(&http, &cfg, &app, -1, err, sizeof(err)) != KEEL_OK ||
+        http_init(&rw_http, &rw_cfg, &rw_app, -1, err, sizeof(err)) !=
+            KEEL_OK) {
         fprintf(stderr, "http_init: %s\n", err);
         return 1;
     }
@@ -368,6 +670,8 @@ main(void)
     ctx_release(&ctx);
     arena_destroy(&A);
     http_free(&http);
+    http_free(&rw_http);
     config_free(&cfg);
+    config_free(&rw_cfg);
     return rc;
 }

@@ -970,7 +970,63 @@ test_strict_parse_follows_the_rfc8259_number_grammar(void)
     assert_strict("[0,-0,0.5,-0.0,1e3,1E+3,1e-3,10,-10.25e-2]", NULL);
 }
 
+/* The first message validating `text` against `post` in wording `m`. */
+static const char *
+first_message(const valid_messages_t *m, const char *text)
+{
+    static char out[160];
+    json_object *v = json_tokener_parse(text);
+    json_object *d = json_object_new_array();
+
+    validate_json_msgs(&post, v, d, m);
+    snprintf(out, sizeof(out), "%s", detail(d, 0, "message"));
+    json_object_put(v);
+    json_object_put(d);
+    return out;
+}
+
+/* An application's wording (keel_app_t.messages): its entries replace
+ * keel's with the bounds and lists filled in; the rest stay keel's. */
+static void
+test_app_messages_replace_keels_entry_by_entry(void)
+{
+    static const valid_messages_t m = {
+        .msg = { [VMSG_REQUIRED] = "can't be blank",
+                 [VMSG_BLANK] = "can't be blank",
+                 [VMSG_LEN_RANGE] = "is too long (maximum is {max}, "
+                                    "minimum {min})",
+                 [VMSG_ENUM] = "is not included in the list ({list})",
+                 [VMSG_UNKNOWN] = NULL },
+    };
+    json_object *v = json_tokener_parse(
+        "{\"title\":\"much too long\",\"status\":\"x\",\"zz\":1}");
+    json_object *d = json_object_new_array();
+
+    CU_ASSERT_EQUAL(validate_json_msgs(&post, v, d, &m), KEEL_EINVAL);
+    CU_ASSERT_EQUAL_FATAL(json_object_array_length(d), 3);
+    CU_ASSERT_STRING_EQUAL(detail(d, 0, "message"),
+                           "is too long (maximum is 5, minimum 1)");
+    CU_ASSERT_STRING_EQUAL(detail(d, 1, "message"),
+                           "is not included in the list (draft, published)");
+    CU_ASSERT_STRING_EQUAL(detail(d, 2, "message"), "is not a known field");
+    json_object_put(v);
+    json_object_put(d);
+
+    /* A blank string and a missing member: "can't be blank" for the app,
+     * the length and "is required" for keel. */
+    CU_ASSERT_STRING_EQUAL(first_message(&m, "{\"title\":\"  \"}"),
+                           "can't be blank");
+    CU_ASSERT_STRING_EQUAL(first_message(NULL, "{\"title\":\"  \"}"),
+                           "must be 1 to 5 characters");
+    CU_ASSERT_STRING_EQUAL(first_message(&m, "{}"), "can't be blank");
+    CU_ASSERT_STRING_EQUAL(first_message(NULL, "{}"), "is required");
+    CU_ASSERT_STRING_EQUAL(valid_message(NULL, VMSG_TAKEN), "is already taken");
+    CU_ASSERT_PTR_NULL(valid_message(NULL, VMSG_BLANK));
+}
+
 static const unit_test_t tests[] = {
+    { "an app's messages replace keel's entry by entry",
+      test_app_messages_replace_keels_entry_by_entry },
     { "details are capped at VALIDATE_MAX_DETAILS", test_details_are_capped },
     { "strict parse rejects raw control characters in strings",
       test_strict_parse_rejects_raw_control_characters },

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# bruno.sh [FOLDER...] - run RealWorld's Bruno suite against conduitd behind
+# a private nginx and PostgreSQL (tests/harness/lib.sh), one folder at a
+# time as the suite's own run-api-tests-bruno.sh does (default: every
+# folder).  Exits non-zero when any request or assertion fails; the last
+# line says "N passed, N failed" (folders).
+#
+# The pinned runner is tools/bruno (npm ci --prefix tools/bruno, or
+# $KEEL_BRUNO_TOOLS); the suite is $REALWORLD_SPEC/bruno (default
+# ../shared/realworld/specs/api beside the source tree, as in CI).
+# Everything listens on loopback only.
+set -u
+
+src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${top_builddir:-.}
+src=$(cd "$src" && pwd)
+build=$(cd "$build" && pwd)
+# shellcheck source=../../tests/harness/lib.sh
+. "$src/tests/harness/lib.sh"
+
+spec=${REALWORLD_SPEC:-$src/../shared/realworld/specs/api}
+tools=${KEEL_BRUNO_TOOLS:-$src/tools/bruno}
+bru="$tools/node_modules/.bin/bru"
+for need in "$bru" "$build/examples/realworld/conduitd" "$build/keelctl"; do
+    if [ ! -x "$need" ]; then
+        echo "bruno.sh: $need is missing (make; npm ci --prefix tools/bruno)" >&2
+        exit 1   # a failure, never a skip
+    fi
+done
+if [ ! -d "$spec/bruno" ]; then
+    echo "bruno.sh: no RealWorld suite in $spec/bruno (set REALWORLD_SPEC)" >&2
+    exit 1
+fi
+export PATH="$PATH:/usr/sbin:/sbin"
+keel_lift_rate_limits
+
+dir=$(mktemp -d /tmp/keel-rw.XXXXXX)
+chmod 755 "$dir"
+mkdir -p "$dir/log"
+stop_all() {
+    keel_stop_pidfile "$dir/nginx.pid" 10
+    keel_stop_pidfile "$dir/keeld.master.pid" 20
+    keel_pg_stop "$dir"
+    if [ -n "${KEEL_KEEP_TEST_DIR:-}" ]; then
+        echo "bruno.sh: test directory kept: $dir" >&2
+    else
+        rm -rf "$dir"
+    fi
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+
+keel_pg_start "$dir" fast || exit 1
+# conduitd's own migrations (examples/realworld/sql/migrations).
+keel_write_config "$dir" "$dir/keel.sock" "request_timeout = 10s" \
+    "$src/examples/realworld"
+"$build/keelctl" -c "$dir/keel.conf" migrate up >"$dir/log/migrate.log" 2>&1 || {
+    cat "$dir/log/migrate.log" >&2
+    exit 1
+}
+keel_start_keeld "$build/examples/realworld/conduitd" "$dir" || exit 1
+KEEL_TEST_SRCDIR=$src keel_front "$dir" bruno.sh || exit 1
+
+# The collection is copied: the runner may write beside it.
+cp -r "$spec/bruno" "$dir/bruno"
+folders=("$@")
+if [ ${#folders[@]} -eq 0 ]; then
+    for f in "$dir"/bruno/*/; do
+        f=${f%/}
+        [ "${f##*/}" = environments ] || folders+=("${f##*/}")
+    done
+fi
+# The runner's summary table in one line: "Requests 20 (20 Passed), ...".
+summary() {
+    sed -n 's/^│ *\(Requests\|Tests\|Assertions\) *│ *\(.*[^ ]\) *│$/\1 \2/p' "$1" |
+        paste -sd, | sed 's/,/, /g'
+}
+for f in "${folders[@]}"; do
+    echo "== $f"
+    # Bounded: a folder is a few dozen requests on loopback.
+    if (cd "$dir/bruno" && timeout 300 "$bru" run "$f" --env local \
+            --env-var "host=$url" --sandbox safe) >"$dir/log/bru-$f.log" 2>&1; then
+        keel_check "$f: $(summary "$dir/log/bru-$f.log")" true
+    else
+        cat "$dir/log/bru-$f.log"
+        keel_check "$f (bru exit status non-zero)" false
+    fi
+done
+if [ "$fail" -gt 0 ]; then
+    echo "bruno.sh: conduitd's log:" >&2
+    grep -v '"msg":"access"' "$dir/log/keeld.log" | tail -n 20 >&2
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

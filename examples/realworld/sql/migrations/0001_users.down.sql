@@ -1,0 +1,2 @@
+-- 0001_users: remove Conduit's accounts.
+DROP TABLE users;
