@@ -7,7 +7,7 @@
 #
 # The pinned runner is tools/bruno (npm ci --prefix tools/bruno, or
 # $KEEL_BRUNO_TOOLS); the suite is $REALWORLD_SPEC/bruno (default
-# ../shared/realworld/specs/api beside the source tree, as in CI).
+# examples/realworld/spec, vendored with its MIT licence).
 # Everything listens on loopback only.
 set -u
 
@@ -18,7 +18,7 @@ build=$(cd "$build" && pwd)
 # shellcheck source=../../tests/harness/lib.sh
 . "$src/tests/harness/lib.sh"
 
-spec=${REALWORLD_SPEC:-$src/../shared/realworld/specs/api}
+spec=${REALWORLD_SPEC:-$src/examples/realworld/spec}
 tools=${KEEL_BRUNO_TOOLS:-$src/tools/bruno}
 bru="$tools/node_modules/.bin/bru"
 for need in "$bru" "$build/examples/realworld/conduitd" "$build/keelctl"; do
