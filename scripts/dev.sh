@@ -365,6 +365,21 @@ check_step() {
     "check_$name"
 }
 
+# failed_tests LABEL DIR: each test program of the make check tree DIR
+# that failed, with the lines of its log naming the failed suites and
+# assertions (CUnit's "FAILED" and "file:line - ...", the harness's
+# "FAIL:", run.sh's "== suite FAILED").
+failed_tests() {
+    local trs
+    while IFS= read -r trs; do
+        grep -qE '^:test-result: (FAIL|ERROR|XPASS)' "$trs" || continue
+        echo "  $1: ${trs%.trs}"
+        grep -E 'FAILED|FAIL:|^ +[0-9]+\. .*:[0-9]+ +- |^run\.sh: |^== ' \
+            "${trs%.trs}.log" 2>/dev/null | grep -vE '^== [A-Za-z0-9_.-]+$' |
+            head -n 40 | sed 's/^/    /'
+    done < <(find "$2" -name '*.trs' 2>/dev/null | sort)
+}
+
 check() {
     check_args "$@"
     install_deps
@@ -392,12 +407,20 @@ check() {
         echo "dev.sh: reliability steps failed: ${steps_failed[*]}" >&2
         status=1
     fi
-    # One plain closing line for whoever reads only the end.
+    # Plain closing lines for whoever reads only the end: what failed,
+    # where, and the lines of its log that say so.
     local log=test-suite.log pass fail
     pass=$(grep -E '^# PASS:' "$log" | awk '{print $3}' || echo 0)
     fail=$(grep -E '^# (FAIL|ERROR|XPASS):' "$log" | awk '{s+=$3} END {print s+0}')
     if [ "$status" != 0 ]; then
-        cat "$log" >&2 || true
+        echo "dev.sh: what failed:" >&2
+        failed_tests make-check . >&2
+        # distcheck leaves its unpacked tree behind when it fails.
+        for d in keel-*/_build/sub; do
+            [ -d "$d" ] && failed_tests distcheck "$d" >&2
+        done
+        [ ${#steps_failed[@]} -eq 0 ] ||
+            echo "  steps: ${steps_failed[*]} (their output is above)" >&2
     fi
     echo "automake: ${pass:-0} test programs passed, ${fail:-0} failed"
     # The closing line counts CUnit tests across every suite.
