@@ -4,6 +4,10 @@
 #   ./scripts/dev.sh run     install what is missing, build, start keeld
 #                            behind a private nginx on 127.0.0.1:${KEEL_PORT:-8080}
 #   ./scripts/dev.sh stop    stop what `run` started
+#   ./scripts/dev.sh run realworld
+#                            the same for RealWorld's Conduit API
+#                            (examples/realworld) on ${KEEL_PORT:-8081}
+#   ./scripts/dev.sh stop realworld
 #   ./scripts/dev.sh check   install, build (warnings are errors), make check,
 #                            make distcheck, then the reliability steps
 #   ./scripts/dev.sh check --long
@@ -103,13 +107,71 @@ build() {
 # shellcheck source=../tests/harness/lib.sh
 . "$root/tests/harness/lib.sh"
 
+# stop_dir DIR: stop what run (or run realworld) started in DIR.
+stop_dir() {
+    keel_stop_pidfile "$1/nginx.pid" 10
+    keel_stop_pidfile "$1/keeld.master.pid" 35
+    keel_pg_stop "$1"
+}
+
 stop() {
-    keel_stop_pidfile "$run_dir/nginx.pid" 10
-    keel_stop_pidfile "$run_dir/keeld.master.pid" 35
-    keel_pg_stop "$run_dir"
+    case "${1:-}" in
+    "") stop_dir "$run_dir" ;;
+    realworld) stop_dir "$run_dir/realworld" ;;
+    *) echo "usage: $0 stop [realworld]" >&2; exit 2 ;;
+    esac
+}
+
+# run realworld: RealWorld's Conduit API (examples/realworld/conduitd) on
+# its own private PostgreSQL in .run/realworld, behind its own nginx on
+# 127.0.0.1:${KEEL_PORT:-8081}, so that it can run beside keel's.
+run_realworld() {
+    local port=${KEEL_PORT:-8081} dir="$run_dir/realworld"
+    install_deps
+    build
+    make examples/realworld/conduitd
+    stop_dir "$dir"
+    mkdir -p "$dir/log"
+    chmod 755 "$run_dir" "$dir"
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        echo "dev.sh: port $port is in use; set KEEL_PORT" >&2
+        exit 1
+    fi
+    keel_pg_start "$dir"
+    # conduitd's own migrations (examples/realworld/sql/migrations).
+    keel_write_config "$dir" "$dir/keel.sock" "" "$root/examples/realworld"
+    "$root/keelctl" -c "$dir/keel.conf" migrate up
+    keel_start_keeld "$root/examples/realworld/conduitd" "$dir"
+    KEEL_NGINX_ERRORS="$root/examples/realworld/conduit-errors.conf" \
+        keel_nginx_conf "$dir" "$port" "$dir/keel.sock" "$root"
+    keel_start_nginx "$dir"
+    if ! keel_wait_for keel_http_ok "http://127.0.0.1:$port/health"; then
+        echo "dev.sh: /health did not answer; logs in $dir/log" >&2
+        exit 1
+    fi
+    cat <<TXT
+
+Conduit (RealWorld API) is running on http://127.0.0.1:$port/api (conduitd master pid $(cat "$dir/keeld.master.pid")).
+
+  curl -s http://127.0.0.1:$port/api/users -H 'Content-Type: application/json' \\
+      -d '{"user":{"username":"jake","email":"jake@example.org","password":"jakejake"}}'
+  curl -s http://127.0.0.1:$port/api/articles
+  curl -s http://127.0.0.1:$port/api/tags
+
+  # Any RealWorld front end: point its API URL at http://127.0.0.1:$port/api
+
+PostgreSQL: $(. "$dir/pg.env"; echo "psql -h $PGHOST -p $PGPORT -U $PGUSER $PGDATABASE")
+
+Config: $dir/keel.conf   Logs: $dir/log/   Stop: ./scripts/dev.sh stop realworld
+TXT
 }
 
 run() {
+    case "${1:-}" in
+    "") ;;
+    realworld) run_realworld; return ;;
+    *) echo "usage: $0 run [realworld]" >&2; exit 2 ;;
+    esac
     local port=${KEEL_PORT:-8080}
     install_deps
     build
@@ -430,13 +492,13 @@ check() {
 }
 
 case "${1:-}" in
-run) run ;;
-stop) stop ;;
+run) shift; run "$@" ;;
+stop) shift; stop "$@" ;;
 check) shift; check "$@" ;;
 check-step) shift; check_step "$@" ;;
 build) install_deps; build ;;
 *)
-    echo "usage: $0 run|stop|check [--long]|check-step NAME|build" >&2
+    echo "usage: $0 run [realworld]|stop [realworld]|check [--long]|check-step NAME|build" >&2
     exit 2
     ;;
 esac

@@ -3,7 +3,8 @@
 # a private nginx and PostgreSQL (tests/harness/lib.sh), one folder at a
 # time as the suite's own run-api-tests-bruno.sh does (default: every
 # folder).  Exits non-zero when any request or assertion fails; the last
-# line says "N passed, N failed" (folders).
+# line says "N passed, N failed" (folders, then two checks of nginx's own
+# errors in Conduit's body: conduit-errors.conf).
 #
 # The pinned runner is tools/bruno (npm ci --prefix tools/bruno, or
 # $KEEL_BRUNO_TOOLS); the suite is $REALWORLD_SPEC/bruno (default
@@ -59,7 +60,8 @@ keel_write_config "$dir" "$dir/keel.sock" "request_timeout = 10s" \
     exit 1
 }
 keel_start_keeld "$build/examples/realworld/conduitd" "$dir" || exit 1
-KEEL_TEST_SRCDIR=$src keel_front "$dir" bruno.sh || exit 1
+KEEL_NGINX_ERRORS="$src/examples/realworld/conduit-errors.conf" \
+    KEEL_TEST_SRCDIR=$src keel_front "$dir" bruno.sh || exit 1
 
 # The collection is copied: the runner may write beside it.
 cp -r "$spec/bruno" "$dir/bruno"
@@ -86,6 +88,15 @@ for f in "${folders[@]}"; do
         keel_check "$f (bru exit status non-zero)" false
     fi
 done
+# nginx's own answers speak Conduit too (conduit-errors.conf): a path
+# nginx refuses, then the API with conduitd stopped.
+body=$(curl -s -o - -w ' %{http_code}' "$url/api/%zz")
+keel_check "nginx's 400 in Conduit's error body ($body)" \
+    test "$body" = '{"errors":{"body":["malformed request"]}} 400'
+keel_stop_pidfile "$dir/keeld.master.pid" 20
+body=$(curl -s -o - -w ' %{http_code}' "$url/api/tags")
+keel_check "nginx's 503 in Conduit's error body when conduitd is down ($body)" \
+    test "$body" = '{"errors":{"body":["service temporarily unavailable"]}} 503'
 if [ "$fail" -gt 0 ]; then
     echo "bruno.sh: conduitd's log:" >&2
     grep -v '"msg":"access"' "$dir/log/keeld.log" | tail -n 20 >&2

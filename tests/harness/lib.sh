@@ -162,7 +162,8 @@ keel_start_keeld() {
 # keel_nginx_conf DIR PORT SOCKET SRCDIR [HTTP] [LOCATION]: DIR/nginx.conf
 # with the shipped FastCGI snippets from SRCDIR/conf; HTTP and LOCATION are
 # extra lines for the http {} context and for the location passing to
-# keeld (cache.sh adds the cache snippets there).
+# keeld (cache.sh adds the cache snippets there).  $KEEL_NGINX_ERRORS names
+# another error snippet than SRCDIR/conf/keel-errors.conf (conduitd's).
 keel_nginx_conf() {
     local dir=$1 port=$2 sock=$3 src=$4 http=${5:-} location=${6:-} user=""
     mkdir -p "$dir/nginx-tmp" "$dir/log"
@@ -192,7 +193,7 @@ http {
 $http
     server {
         listen 127.0.0.1:$port;
-        include $src/conf/keel-errors.conf;
+        include ${KEEL_NGINX_ERRORS:-$src/conf/keel-errors.conf};
         # The ceiling for anything behind nginx (bench/run.sh).
         location = /__nginx_static { return 200 "ok\n"; }
         location / {
