@@ -5,9 +5,12 @@
 #
 #   bench_init NAME         temporary directory /tmp/keel-NAME-bench.*, the
 #                           cleanup trap, $workers (one per CPU)
-#   bench_stack             PostgreSQL (fsync off), migrations, keeld-test
+#   bench_stack [DIR BINARY ROOT [ERRORS]]
+#                           PostgreSQL (fsync off), migrations, keeld-test
 #                           with $workers workers and no access log, nginx;
-#                           sets $url
+#                           sets $url.  Another application: BINARY with
+#                           ROOT's sql/migrations in DIR (under $tmp), and
+#                           ERRORS as nginx's error snippet
 #   bench_rps ARGS...       requests/s of one wrk run (a non-2xx answer is a
 #                           failure); $duration seconds, $conns connections
 #   bench_pgbench_select    pgbench -S -M prepared -c8 -j2 TPS: PostgreSQL's
@@ -42,11 +45,13 @@ bench_init() {
 }
 
 bench_cleanup() {
-    local rc=$?
+    local rc=$? d
     set +e
-    keel_stop_pidfile "$tmp/nginx.pid" 10
-    keel_stop_pidfile "$tmp/keeld.master.pid" 35
-    keel_pg_stop "$tmp"
+    for d in "$tmp" "${bench_dirs[@]}"; do
+        keel_stop_pidfile "$d/nginx.pid" 10
+        keel_stop_pidfile "$d/keeld.master.pid" 35
+        keel_pg_stop "$d"
+    done
     if [ -n "${BENCH_KEEP:-}" ]; then
         echo "bench: kept $tmp" >&2
     else
@@ -55,19 +60,26 @@ bench_cleanup() {
     exit "$rc"
 }
 
+bench_dirs=()
 bench_stack() {
-    keel_pg_start "$tmp" fast || die "PostgreSQL did not start"
-    keel_write_config "$tmp" "$tmp/keel.sock" "" "$srcdir"
-    sed -i "s/^workers = 2$/workers = $workers/" "$tmp/keel.conf"
-    "$builddir/keelctl" -c "$tmp/keel.conf" migrate up \
-        >"$tmp/log/migrate.log" 2>&1 || die "migrate failed"
+    local d=${1:-$tmp} bin=${2:-$builddir/tests/integration/keeld-test}
+    local root=${3:-$srcdir} errors=${4:-$srcdir/conf/keel-errors.conf}
+    if [ "$d" != "$tmp" ]; then
+        mkdir -p "$d/log"
+        chmod 0755 "$d"
+        bench_dirs+=("$d")
+    fi
+    keel_pg_start "$d" fast || die "PostgreSQL did not start"
+    keel_write_config "$d" "$d/keel.sock" "" "$root"
+    sed -i "s/^workers = 2$/workers = $workers/" "$d/keel.conf"
+    "$builddir/keelctl" -c "$d/keel.conf" migrate up \
+        >"$d/log/migrate.log" 2>&1 || die "migrate failed"
     KEEL_LOG_ACCESS_LOG=off KEEL_JOBS_WORKERS=0 \
-        keel_start_keeld "$builddir/tests/integration/keeld-test" "$tmp" ||
-        die "keeld-test did not start"
+        keel_start_keeld "$bin" "$d" || die "${bin##*/} did not start"
     local port
     port=$(keel_free_port)
-    keel_nginx_conf "$tmp" "$port" "$tmp/keel.sock" "$srcdir"
-    keel_start_nginx "$tmp" || die "nginx did not start"
+    KEEL_NGINX_ERRORS=$errors keel_nginx_conf "$d" "$port" "$d/keel.sock" "$srcdir"
+    keel_start_nginx "$d" || die "nginx did not start"
     url="http://127.0.0.1:$port"
     keel_wait_for keel_http_ok "$url/health" || die "the stack did not come up"
 }
