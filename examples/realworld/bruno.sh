@@ -2,8 +2,9 @@
 # bruno.sh [FOLDER...] - run RealWorld's Bruno suite against conduitd behind
 # a private nginx and PostgreSQL (tests/harness/lib.sh), one folder at a
 # time as the suite's own run-api-tests-bruno.sh does (default: every
-# folder).  Exits non-zero when any request or assertion fails; the last
-# line says "N passed, N failed" (folders).
+# folder, then conduitd's own checks, checks.sh; "checks" names them
+# alone).  Exits non-zero when any request, assertion or check fails; the
+# last line says "N passed, N failed" (folders of the suite).
 #
 # The pinned runner is tools/bruno (npm ci --prefix tools/bruno, or
 # $KEEL_BRUNO_TOOLS); the suite is $REALWORLD_SPEC/bruno (default
@@ -17,6 +18,8 @@ src=$(cd "$src" && pwd)
 build=$(cd "$build" && pwd)
 # shellcheck source=../../tests/harness/lib.sh
 . "$src/tests/harness/lib.sh"
+# shellcheck source=checks.sh
+. "$src/examples/realworld/checks.sh"
 
 spec=${REALWORLD_SPEC:-$src/examples/realworld/spec}
 tools=${KEEL_BRUNO_TOOLS:-$src/tools/bruno}
@@ -63,8 +66,13 @@ KEEL_TEST_SRCDIR=$src keel_front "$dir" bruno.sh || exit 1
 
 # The collection is copied: the runner may write beside it.
 cp -r "$spec/bruno" "$dir/bruno"
-folders=("$@")
-if [ ${#folders[@]} -eq 0 ]; then
+folders=()
+checks=0
+for f in "$@"; do
+    if [ "$f" = checks ]; then checks=1; else folders+=("$f"); fi
+done
+if [ $# -eq 0 ]; then
+    checks=1
     for f in "$dir"/bruno/*/; do
         f=${f%/}
         [ "${f##*/}" = environments ] || folders+=("${f##*/}")
@@ -86,9 +94,14 @@ for f in "${folders[@]}"; do
         keel_check "$f (bru exit status non-zero)" false
     fi
 done
-if [ "$fail" -gt 0 ]; then
+if [ "$checks" = 1 ]; then
+    echo "== conduitd's own checks (checks.sh)"
+    rw_checks "$url"
+    echo "conduitd's own checks: $rw_pass passed, $rw_fail failed"
+fi
+if [ "$fail" -gt 0 ] || [ "$rw_fail" -gt 0 ]; then
     echo "bruno.sh: conduitd's log:" >&2
     grep -v '"msg":"access"' "$dir/log/keeld.log" | tail -n 20 >&2
 fi
 echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+[ "$fail" -eq 0 ] && [ "$rw_fail" -eq 0 ]
