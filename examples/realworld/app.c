@@ -13,6 +13,7 @@
 #include "users.h"
 #include "api/health.h"
 #include "core/validate.h"
+#include "db/db.h"
 
 #include <string.h>
 
@@ -136,6 +137,70 @@ rw_answer(keel_ctx_t *ctx, keel_rc rc, const db_error_t *err, int status,
         ctx_respond_json(ctx, status, out);
         json_object_put(out);
     }
+    return KEEL_OK;
+}
+
+keel_rc
+rw_lookup(keel_ctx_t *ctx, rw_lookup_fn fn, const char *param,
+          const char *missing)
+{
+    json_object *out = NULL;
+    db_conn_t *c;
+    db_error_t err;
+    keel_rc rc = ctx_db(ctx, &c);
+
+    if (rc != KEEL_OK)
+        return rc;
+    rc = fn(c, rw_viewer(ctx), ctx_param(ctx, param), &out, &err);
+    return rw_answer(ctx, rc, &err, 200, out, missing);
+}
+
+keel_rc
+rw_owned(keel_ctx_t *ctx, json_object *obj, const char *what)
+{
+    json_object *author;
+
+    if (!json_object_object_get_ex(obj, "author", &author) ||
+        strcmp(json_object_get_string(author), ctx->user->id) != 0) {
+        json_object_put(obj);
+        ctx_detail(ctx, what, "forbidden");
+        return KEEL_EFORBIDDEN;
+    }
+    json_object_put(ctx->resource);
+    ctx->resource = obj;
+    return KEEL_OK;
+}
+
+const char *
+rw_resource_str(const keel_ctx_t *ctx, const char *key)
+{
+    json_object *v;
+
+    return ctx->resource != NULL &&
+                   json_object_object_get_ex(ctx->resource, key, &v) &&
+                   v != NULL
+               ? json_object_get_string(v)
+               : NULL;
+}
+
+keel_rc
+rw_remove(keel_ctx_t *ctx, rw_remove_fn fn, const char *key,
+          const char *missing)
+{
+    const char *id = rw_resource_str(ctx, key);
+    db_conn_t *c;
+    db_error_t err;
+    keel_rc rc;
+
+    if (id == NULL)
+        return ctx_fail_internal(ctx, "a DELETE without its access rule");
+    rc = ctx_db(ctx, &c);
+    if (rc != KEEL_OK)
+        return rc;
+    rc = fn(c, id, &err);
+    if (rc != KEEL_OK)
+        return rw_answer(ctx, rc, &err, 204, NULL, missing);
+    ctx_respond_empty(ctx, 204);
     return KEEL_OK;
 }
 

@@ -45,4 +45,35 @@ keel_rc rw_fail(keel_ctx_t *ctx, keel_rc rc, const char *field,
 keel_rc rw_answer(keel_ctx_t *ctx, keel_rc rc, const db_error_t *err,
                   int status, json_object *out, const char *missing);
 
+/*
+ * A read (or a write that answers with what it touched) named by path
+ * parameter `param`: `fn` with the caller (NULL when anonymous) and the
+ * parameter's value, answered as rw_answer does (200).
+ */
+typedef keel_rc (*rw_lookup_fn)(db_conn_t *c, const char *viewer,
+                                const char *key, json_object **out,
+                                db_error_t *err);
+keel_rc rw_lookup(keel_ctx_t *ctx, rw_lookup_fn fn, const char *param,
+                  const char *missing);
+
+/*
+ * The last step of an access rule: `obj` (taken) names its writer in
+ * member "author"; when that is the caller it becomes ctx->resource for
+ * the handler, else the answer is 403 {"<what>": ["forbidden"]}.
+ */
+keel_rc rw_owned(keel_ctx_t *ctx, json_object *obj, const char *what);
+
+/* Member `key` of what the access rule loaded (ctx->resource) as a
+ * string, or NULL. */
+const char *rw_resource_str(const keel_ctx_t *ctx, const char *key);
+
+/*
+ * A DELETE behind an access rule: `fn` with the resource's member `key`
+ * (its id), then 204; a resource gone meanwhile is 404
+ * {"<missing>": ["not found"]}.
+ */
+typedef keel_rc (*rw_remove_fn)(db_conn_t *c, const char *id, db_error_t *err);
+keel_rc rw_remove(keel_ctx_t *ctx, rw_remove_fn fn, const char *key,
+                  const char *missing);
+
 #endif

@@ -6,24 +6,10 @@
 #include "params.h"
 #include "store.h"
 
-#include <string.h>
-
-/* The article's internal id, as the access rule loaded it. */
-static const char *
-resource_id(const keel_ctx_t *ctx)
-{
-    json_object *id;
-
-    return ctx->resource != NULL &&
-                   json_object_object_get_ex(ctx->resource, "id", &id)
-               ? json_object_get_string(id)
-               : NULL;
-}
-
 keel_rc
 rw_article_access(keel_ctx_t *ctx, int permitted)
 {
-    json_object *obj = NULL, *author;
+    json_object *obj = NULL;
     db_conn_t *c;
     db_error_t err;
     keel_rc rc = ctx_db(ctx, &c);
@@ -37,15 +23,7 @@ rw_article_access(keel_ctx_t *ctx, int permitted)
     }
     if (rc != KEEL_OK)
         return ctx_fail_db(ctx, rc, &err);
-    if (!json_object_object_get_ex(obj, "author", &author) ||
-        strcmp(json_object_get_string(author), ctx->user->id) != 0) {
-        json_object_put(obj);
-        ctx_detail(ctx, "article", "forbidden");
-        return KEEL_EFORBIDDEN;
-    }
-    json_object_put(ctx->resource);
-    ctx->resource = obj;
-    return KEEL_OK;
+    return rw_owned(ctx, obj, "article");
 }
 
 /* A page of articles as `f` (filters) and the query's limit/offset say. */
@@ -100,15 +78,7 @@ rw_feed(keel_ctx_t *ctx)
 keel_rc
 rw_get_article(keel_ctx_t *ctx)
 {
-    json_object *out = NULL;
-    db_conn_t *c;
-    db_error_t err;
-    keel_rc rc = ctx_db(ctx, &c);
-
-    if (rc != KEEL_OK)
-        return rc;
-    rc = rw_article_get(c, rw_viewer(ctx), ctx_param(ctx, "slug"), &out, &err);
-    return rw_answer(ctx, rc, &err, 200, out, "article");
+    return rw_lookup(ctx, rw_article_get, "slug", "article");
 }
 
 /* The body's {"article": {...}}: given members, tags normalised (put
@@ -153,7 +123,7 @@ rw_create_article(keel_ctx_t *ctx)
 keel_rc
 rw_update_article(keel_ctx_t *ctx)
 {
-    const char *id = resource_id(ctx);
+    const char *id = rw_resource_str(ctx, "id");
     rw_article_fields_t f;
     json_object *out = NULL;
     db_conn_t *c;
@@ -174,48 +144,20 @@ rw_update_article(keel_ctx_t *ctx)
 keel_rc
 rw_delete_article(keel_ctx_t *ctx)
 {
-    const char *id = resource_id(ctx);
-    db_conn_t *c;
-    db_error_t err;
-    keel_rc rc;
-
-    if (id == NULL)
-        return ctx_fail_internal(ctx, "delete without rw_article_access");
-    rc = ctx_db(ctx, &c);
-    if (rc != KEEL_OK)
-        return rc;
-    rc = rw_article_delete(c, id, &err);
-    if (rc != KEEL_OK)
-        return rw_answer(ctx, rc, &err, 204, NULL, "article");
-    ctx_respond_empty(ctx, 204);
-    return KEEL_OK;
+    return rw_remove(ctx, rw_article_delete, "id", "article");
 }
 
-static keel_rc
-favorite(keel_ctx_t *ctx, int on)
-{
-    json_object *out = NULL;
-    db_conn_t *c;
-    db_error_t err;
-    keel_rc rc = ctx_db(ctx, &c);
-
-    if (rc != KEEL_OK)
-        return rc;
-    rc = rw_article_favorite(c, ctx->user->id, ctx_param(ctx, "slug"), on, &out,
-                             &err);
-    return rw_answer(ctx, rc, &err, 200, out, "article");
-}
-
+/* AUTH_BEARER: rw_lookup's caller is never NULL. */
 keel_rc
 rw_favorite(keel_ctx_t *ctx)
 {
-    return favorite(ctx, 1);
+    return rw_lookup(ctx, rw_article_favorite, "slug", "article");
 }
 
 keel_rc
 rw_unfavorite(keel_ctx_t *ctx)
 {
-    return favorite(ctx, 0);
+    return rw_lookup(ctx, rw_article_unfavorite, "slug", "article");
 }
 
 keel_rc

@@ -21,7 +21,7 @@ comment_id(const keel_ctx_t *ctx)
 keel_rc
 rw_comment_access(keel_ctx_t *ctx, int permitted)
 {
-    json_object *obj = NULL, *v, *author;
+    json_object *obj = NULL, *v;
     db_conn_t *c;
     db_error_t err;
     keel_rc rc = ctx_db(ctx, &c);
@@ -41,29 +41,13 @@ rw_comment_access(keel_ctx_t *ctx, int permitted)
         ctx_detail(ctx, "comment", "not found");
         return KEEL_ENOTFOUND;
     }
-    if (!json_object_object_get_ex(obj, "author", &author) ||
-        strcmp(json_object_get_string(author), ctx->user->id) != 0) {
-        json_object_put(obj);
-        ctx_detail(ctx, "comment", "forbidden");
-        return KEEL_EFORBIDDEN;
-    }
-    json_object_put(ctx->resource);
-    ctx->resource = obj;
-    return KEEL_OK;
+    return rw_owned(ctx, obj, "comment");
 }
 
 keel_rc
 rw_list_comments(keel_ctx_t *ctx)
 {
-    json_object *out = NULL;
-    db_conn_t *c;
-    db_error_t err;
-    keel_rc rc = ctx_db(ctx, &c);
-
-    if (rc != KEEL_OK)
-        return rc;
-    rc = rw_comment_list(c, rw_viewer(ctx), ctx_param(ctx, "slug"), &out, &err);
-    return rw_answer(ctx, rc, &err, 200, out, "article");
+    return rw_lookup(ctx, rw_comment_list, "slug", "article");
 }
 
 keel_rc
@@ -84,20 +68,5 @@ rw_create_comment(keel_ctx_t *ctx)
 keel_rc
 rw_delete_comment(keel_ctx_t *ctx)
 {
-    json_object *id;
-    db_conn_t *c;
-    db_error_t err;
-    keel_rc rc;
-
-    if (ctx->resource == NULL ||
-        !json_object_object_get_ex(ctx->resource, "comment", &id))
-        return ctx_fail_internal(ctx, "delete without rw_comment_access");
-    rc = ctx_db(ctx, &c);
-    if (rc != KEEL_OK)
-        return rc;
-    rc = rw_comment_delete(c, json_object_get_string(id), &err);
-    if (rc != KEEL_OK)
-        return rw_answer(ctx, rc, &err, 204, NULL, "comment");
-    ctx_respond_empty(ctx, 204);
-    return KEEL_OK;
+    return rw_remove(ctx, rw_comment_delete, "comment", "comment");
 }

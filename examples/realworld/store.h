@@ -56,8 +56,11 @@ keel_rc rw_profile_get(db_conn_t *c, const char *viewer, const char *username,
                        json_object **out, db_error_t *err);
 /* Follow (or stop following) `username`; the profile as it is after. */
 keel_rc rw_profile_follow(db_conn_t *c, const char *viewer,
-                          const char *username, int follow, json_object **out,
+                          const char *username, json_object **out,
                           db_error_t *err);
+keel_rc rw_profile_unfollow(db_conn_t *c, const char *viewer,
+                            const char *username, json_object **out,
+                            db_error_t *err);
 
 /* An article as RealWorld shows it, body included. */
 keel_rc rw_article_get(db_conn_t *c, const char *viewer, const char *slug,
@@ -85,9 +88,12 @@ keel_rc rw_article_update(db_conn_t *c, const char *viewer, const char *id,
                           const rw_article_fields_t *f, json_object **out,
                           db_error_t *err);
 keel_rc rw_article_delete(db_conn_t *c, const char *id, db_error_t *err);
-/* Favorite (or not) the article; the article as it is after. */
+/* Favorite (or stop) the article; the article as it is after. */
 keel_rc rw_article_favorite(db_conn_t *c, const char *viewer, const char *slug,
-                            int favorite, json_object **out, db_error_t *err);
+                            json_object **out, db_error_t *err);
+keel_rc rw_article_unfavorite(db_conn_t *c, const char *viewer,
+                              const char *slug, json_object **out,
+                              db_error_t *err);
 
 /* A page of articles, newest first, without their bodies:
  * {"articles": [...], "articlesCount": all that match}.  NULL filters do

@@ -78,12 +78,20 @@ rw_profile_get(db_conn_t *c, const char *viewer, const char *username,
 
 keel_rc
 rw_profile_follow(db_conn_t *c, const char *viewer, const char *username,
-                  int follow, json_object **out, db_error_t *err)
+                  json_object **out, db_error_t *err)
 {
     const char *p[] = { viewer, username };
 
-    return rw_one_json(c, follow ? &st_follow : &st_unfollow, p, out, NULL,
-                       err);
+    return rw_one_json(c, &st_follow, p, out, NULL, err);
+}
+
+keel_rc
+rw_profile_unfollow(db_conn_t *c, const char *viewer, const char *username,
+                    json_object **out, db_error_t *err)
+{
+    const char *p[] = { viewer, username };
+
+    return rw_one_json(c, &st_unfollow, p, out, NULL, err);
 }
 
 /* ---- articles ---------------------------------------------------------- */
@@ -288,16 +296,30 @@ DB_STMT(st_unfavorite, 2,
         "WHERE u.public_id = $1::uuid AND a.slug = $2 "
         "AND f.user_id = u.id AND f.article_id = a.id");
 
-keel_rc
-rw_article_favorite(db_conn_t *c, const char *viewer, const char *slug,
-                    int favorite, json_object **out, db_error_t *err)
+/* Run `st`, then read the article back: an unknown slug wrote nothing
+ * and reads nothing (KEEL_ENOTFOUND). */
+static keel_rc
+favorite(db_conn_t *c, const db_stmt_t *st, const char *viewer,
+         const char *slug, json_object **out, db_error_t *err)
 {
     const char *p[] = { viewer, slug };
-    keel_rc rc =
-        exec_row(c, favorite ? &st_favorite : &st_unfavorite, p, NULL, 0, err);
+    keel_rc rc = exec_row(c, st, p, NULL, 0, err);
 
-    /* An unknown slug wrote nothing and reads nothing: KEEL_ENOTFOUND. */
     return rc == KEEL_OK ? rw_article_get(c, viewer, slug, out, err) : rc;
+}
+
+keel_rc
+rw_article_favorite(db_conn_t *c, const char *viewer, const char *slug,
+                    json_object **out, db_error_t *err)
+{
+    return favorite(c, &st_favorite, viewer, slug, out, err);
+}
+
+keel_rc
+rw_article_unfavorite(db_conn_t *c, const char *viewer, const char *slug,
+                      json_object **out, db_error_t *err)
+{
+    return favorite(c, &st_unfavorite, viewer, slug, out, err);
 }
 
 /* ---- lists ------------------------------------------------------------- */
