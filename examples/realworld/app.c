@@ -7,8 +7,13 @@
 #include "keel-build.h"
 
 #include "app.h"
+#include "articles.h"
+#include "comments.h"
+#include "profiles.h"
 #include "users.h"
 #include "api/health.h"
+#include "core/validate.h"
+#include "db/db.h"
 
 #include <string.h>
 
@@ -65,6 +70,140 @@ render_error(const keel_ctx_t *ctx, keel_error_t *e)
     return root;
 }
 
+/* ---- helpers ----------------------------------------------------------- */
+
+json_object *
+rw_body_member(const keel_ctx_t *ctx, const char *wrapper, const char *name,
+               int *present)
+{
+    json_object *w, *v = NULL;
+    int there = ctx->req.json != NULL &&
+                json_object_object_get_ex(ctx->req.json, wrapper, &w) &&
+                json_object_object_get_ex(w, name, &v);
+
+    if (present != NULL)
+        *present = there;
+    return v;
+}
+
+const char *
+rw_body_str(const keel_ctx_t *ctx, const char *wrapper, const char *name)
+{
+    json_object *v = rw_body_member(ctx, wrapper, name, NULL);
+
+    return v != NULL ? json_object_get_string(v) : NULL;
+}
+
+const char *
+rw_body_trimmed(keel_ctx_t *ctx, const char *wrapper, const char *name)
+{
+    const char *s = rw_body_str(ctx, wrapper, name);
+    size_t n;
+
+    if (s == NULL)
+        return NULL;
+    while (valid_blank(*s))
+        s++;
+    n = strlen(s);
+    while (n > 0 && valid_blank(s[n - 1]))
+        n--;
+    return arena_strndup(ctx->arena, s, n);
+}
+
+const char *
+rw_viewer(const keel_ctx_t *ctx)
+{
+    return ctx->user != NULL ? ctx->user->id : NULL;
+}
+
+keel_rc
+rw_fail(keel_ctx_t *ctx, keel_rc rc, const char *field, const char *message)
+{
+    ctx_detail(ctx, field, message);
+    return ctx_fail(ctx, rc, NULL);
+}
+
+keel_rc
+rw_answer(keel_ctx_t *ctx, keel_rc rc, const db_error_t *err, int status,
+          json_object *out, const char *missing)
+{
+    if (rc == KEEL_ENOTFOUND)
+        return rw_fail(ctx, rc, missing, "not found");
+    if (rc != KEEL_OK)
+        return ctx_fail_db(ctx, rc, err);
+    if (ctx->match.route->envelope != NULL) {
+        ctx_respond_data(ctx, status, out);
+    } else {
+        ctx_respond_json(ctx, status, out);
+        json_object_put(out);
+    }
+    return KEEL_OK;
+}
+
+keel_rc
+rw_lookup(keel_ctx_t *ctx, rw_lookup_fn fn, const char *param,
+          const char *missing)
+{
+    json_object *out = NULL;
+    db_conn_t *c;
+    db_error_t err;
+    keel_rc rc = ctx_db(ctx, &c);
+
+    if (rc != KEEL_OK)
+        return rc;
+    rc = fn(c, rw_viewer(ctx), ctx_param(ctx, param), &out, &err);
+    return rw_answer(ctx, rc, &err, 200, out, missing);
+}
+
+keel_rc
+rw_owned(keel_ctx_t *ctx, json_object *obj, const char *what)
+{
+    json_object *author;
+
+    if (!json_object_object_get_ex(obj, "author", &author) ||
+        strcmp(json_object_get_string(author), ctx->user->id) != 0) {
+        json_object_put(obj);
+        ctx_detail(ctx, what, "forbidden");
+        return KEEL_EFORBIDDEN;
+    }
+    json_object_put(ctx->resource);
+    ctx->resource = obj;
+    return KEEL_OK;
+}
+
+const char *
+rw_resource_str(const keel_ctx_t *ctx, const char *key)
+{
+    json_object *v;
+
+    return ctx->resource != NULL &&
+                   json_object_object_get_ex(ctx->resource, key, &v) &&
+                   v != NULL
+               ? json_object_get_string(v)
+               : NULL;
+}
+
+keel_rc
+rw_remove(keel_ctx_t *ctx, rw_remove_fn fn, const char *key,
+          const char *missing)
+{
+    const char *id = rw_resource_str(ctx, key);
+    db_conn_t *c;
+    db_error_t err;
+    keel_rc rc;
+
+    if (id == NULL)
+        return ctx_fail_internal(ctx, "a DELETE without its access rule");
+    rc = ctx_db(ctx, &c);
+    if (rc != KEEL_OK)
+        return rc;
+    rc = fn(c, id, &err);
+    if (rc != KEEL_OK)
+        return rw_answer(ctx, rc, &err, 204, NULL, missing);
+    ctx_respond_empty(ctx, 204);
+    return KEEL_OK;
+}
+
 /* ---- bodies ------------------------------------------------------------ */
 
 #define STR(n, fl, lo, hi)                                                     \
@@ -77,10 +216,10 @@ render_error(const keel_ctx_t *ctx, keel_error_t *e)
         .name = "email", .type = SCHEMA_STRING, .flags = (fl) | SCHEMA_TRIM,   \
         .bounded = 1, .min = 1, .max = 254, .format = FORMAT_EMAIL             \
     }
-/* {"user": {...}} around `s`. */
-#define WRAPPED(var, s)                                                        \
+/* {"<member>": {...}} around `s`. */
+#define WRAPPED(var, member, s)                                                \
     static const schema_prop_t var##_props[] = {                               \
-        { .name = "user",                                                      \
+        { .name = (member),                                                    \
           .type = SCHEMA_OBJECT,                                               \
           .flags = SCHEMA_REQUIRED,                                            \
           .object = &(s) },                                                    \
@@ -94,14 +233,14 @@ static const schema_prop_t register_props[] = {
     STR("password", SCHEMA_REQUIRED, 1, 1024),
 };
 static const schema_t register_user = SCHEMA_OF(register_props);
-WRAPPED(register_schema, register_user);
+WRAPPED(register_schema, "user", register_user);
 
 static const schema_prop_t login_props[] = {
     EMAIL(SCHEMA_REQUIRED),
     STR("password", SCHEMA_REQUIRED, 1, 1024),
 };
 static const schema_t login_user = SCHEMA_OF(login_props);
-WRAPPED(login_schema, login_user);
+WRAPPED(login_schema, "user", login_user);
 
 /* PUT /user: NIST 800-63B, 8 characters at least (the suite's rule). */
 static const schema_prop_t update_props[] = {
@@ -112,7 +251,34 @@ static const schema_prop_t update_props[] = {
     STR("image", SCHEMA_NULLABLE, 0, 2048),
 };
 static const schema_t update_user = SCHEMA_OF(update_props);
-WRAPPED(update_schema, update_user);
+WRAPPED(update_schema, "user", update_user);
+
+/* POST /articles: RealWorld's three strings and an optional tag list
+ * (trimmed, repeats dropped: params.h).  PUT: any of them; a tagList
+ * replaces the tags ([] removes them), null is refused. */
+static const schema_prop_t tag_item = STR("tag", SCHEMA_TRIM, 1, 100);
+#define TAG_LIST                                                               \
+    {                                                                          \
+        .name = "tagList", .type = SCHEMA_ARRAY, .bounded = 1, .min = 0,       \
+        .max = 20, .items = &tag_item                                          \
+    }
+#define ARTICLE_PROPS(req)                                                     \
+    STR("title", (req) | SCHEMA_TRIM, 1, 300),                                 \
+        STR("description", (req) | SCHEMA_TRIM, 1, 1000),                      \
+        STR("body", (req) | SCHEMA_TRIM, 1, 100000), TAG_LIST
+static const schema_prop_t new_article_props[] = { ARTICLE_PROPS(
+    SCHEMA_REQUIRED) };
+static const schema_t new_article = SCHEMA_OF(new_article_props);
+WRAPPED(new_article_schema, "article", new_article);
+static const schema_prop_t edit_article_props[] = { ARTICLE_PROPS(0) };
+static const schema_t edit_article = SCHEMA_OF(edit_article_props);
+WRAPPED(edit_article_schema, "article", edit_article);
+
+static const schema_prop_t comment_props[] = {
+    STR("body", SCHEMA_REQUIRED | SCHEMA_TRIM, 1, 10000),
+};
+static const schema_t comment = SCHEMA_OF(comment_props);
+WRAPPED(comment_schema, "comment", comment);
 
 /* ---- routes ------------------------------------------------------------ */
 
@@ -162,6 +328,115 @@ static const route_t rows[] = {
       .body = &update_schema,
       .envelope = "user",
       .summary = "Update the current user" },
+    { .method = HTTP_GET,
+      .pattern = "/api/profiles/{username}",
+      .handler = rw_get_profile,
+      .auth = AUTH_OPTIONAL,
+      .rate = RATE_READ,
+      .envelope = "profile",
+      .summary = "A profile" },
+    { .method = HTTP_POST,
+      .pattern = "/api/profiles/{username}/follow",
+      .handler = rw_follow,
+      .auth = AUTH_BEARER,
+      .rate = RATE_WRITE,
+      .envelope = "profile",
+      .summary = "Follow a user" },
+    { .method = HTTP_DELETE,
+      .pattern = "/api/profiles/{username}/follow",
+      .handler = rw_unfollow,
+      .auth = AUTH_BEARER,
+      .rate = RATE_WRITE,
+      .envelope = "profile",
+      .summary = "Stop following a user" },
+    /* The list routes read tag, author, favorited, limit and offset
+     * themselves (RealWorld's page, not keel's collections). */
+    { .method = HTTP_GET,
+      .pattern = "/api/articles",
+      .handler = rw_list_articles,
+      .any_query = 1,
+      .auth = AUTH_OPTIONAL,
+      .rate = RATE_READ,
+      .summary = "Recent articles, filtered" },
+    { .method = HTTP_GET,
+      .pattern = "/api/articles/feed",
+      .handler = rw_feed,
+      .any_query = 1,
+      .auth = AUTH_BEARER,
+      .rate = RATE_READ,
+      .summary = "Recent articles by followed users" },
+    { .method = HTTP_POST,
+      .pattern = "/api/articles",
+      .handler = rw_create_article,
+      .auth = AUTH_BEARER,
+      .rate = RATE_WRITE,
+      .body = &new_article_schema,
+      .envelope = "article",
+      .summary = "Create an article" },
+    { .method = HTTP_GET,
+      .pattern = "/api/articles/{slug}",
+      .handler = rw_get_article,
+      .auth = AUTH_OPTIONAL,
+      .rate = RATE_READ,
+      .envelope = "article",
+      .summary = "An article" },
+    { .method = HTTP_PUT,
+      .pattern = "/api/articles/{slug}",
+      .handler = rw_update_article,
+      .access = rw_article_access,
+      .auth = AUTH_BEARER,
+      .rate = RATE_WRITE,
+      .body = &edit_article_schema,
+      .envelope = "article",
+      .summary = "Update an article (its author)" },
+    { .method = HTTP_DELETE,
+      .pattern = "/api/articles/{slug}",
+      .handler = rw_delete_article,
+      .access = rw_article_access,
+      .auth = AUTH_BEARER,
+      .rate = RATE_WRITE,
+      .summary = "Delete an article (its author)" },
+    { .method = HTTP_POST,
+      .pattern = "/api/articles/{slug}/favorite",
+      .handler = rw_favorite,
+      .auth = AUTH_BEARER,
+      .rate = RATE_WRITE,
+      .envelope = "article",
+      .summary = "Favorite an article" },
+    { .method = HTTP_DELETE,
+      .pattern = "/api/articles/{slug}/favorite",
+      .handler = rw_unfavorite,
+      .auth = AUTH_BEARER,
+      .rate = RATE_WRITE,
+      .envelope = "article",
+      .summary = "Unfavorite an article" },
+    { .method = HTTP_GET,
+      .pattern = "/api/articles/{slug}/comments",
+      .handler = rw_list_comments,
+      .auth = AUTH_OPTIONAL,
+      .rate = RATE_READ,
+      .summary = "An article's comments" },
+    { .method = HTTP_POST,
+      .pattern = "/api/articles/{slug}/comments",
+      .handler = rw_create_comment,
+      .auth = AUTH_BEARER,
+      .rate = RATE_WRITE,
+      .body = &comment_schema,
+      .envelope = "comment",
+      .summary = "Comment on an article" },
+    { .method = HTTP_DELETE,
+      .pattern = "/api/articles/{slug}/comments/{id}",
+      .handler = rw_delete_comment,
+      .access = rw_comment_access,
+      .auth = AUTH_BEARER,
+      .rate = RATE_WRITE,
+      .summary = "Delete a comment (its author)" },
+    { .method = HTTP_GET,
+      .pattern = "/api/tags",
+      .handler = rw_list_tags,
+      .auth = AUTH_NONE,
+      .rate = RATE_READ,
+      .summary = "Tags in use" },
 };
 
 static const route_table_t tables[] = { ROUTE_TABLE(rows) };

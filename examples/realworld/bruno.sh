@@ -2,9 +2,11 @@
 # bruno.sh [FOLDER...] - run RealWorld's Bruno suite against conduitd behind
 # a private nginx and PostgreSQL (tests/harness/lib.sh), one folder at a
 # time as the suite's own run-api-tests-bruno.sh does (default: every
-# folder).  Exits non-zero when any request or assertion fails; the last
-# line says "N passed, N failed" (folders, then two checks of nginx's own
-# errors in Conduit's body: conduit-errors.conf).
+# folder, then conduitd's own checks, checks.sh, and two checks of nginx's
+# own errors in Conduit's body, conduit-errors.conf; "checks" names these
+# alone).  Exits non-zero when any request, assertion or check fails; the
+# last line says "N passed, N failed" (folders of the suite and the nginx
+# checks).
 #
 # The pinned runner is tools/bruno (npm ci --prefix tools/bruno, or
 # $KEEL_BRUNO_TOOLS); the suite is $REALWORLD_SPEC/bruno (default
@@ -18,6 +20,8 @@ src=$(cd "$src" && pwd)
 build=$(cd "$build" && pwd)
 # shellcheck source=../../tests/harness/lib.sh
 . "$src/tests/harness/lib.sh"
+# shellcheck source=checks.sh
+. "$src/examples/realworld/checks.sh"
 
 spec=${REALWORLD_SPEC:-$src/examples/realworld/spec}
 tools=${KEEL_BRUNO_TOOLS:-$src/tools/bruno}
@@ -65,8 +69,13 @@ KEEL_NGINX_ERRORS="$src/examples/realworld/conduit-errors.conf" \
 
 # The collection is copied: the runner may write beside it.
 cp -r "$spec/bruno" "$dir/bruno"
-folders=("$@")
-if [ ${#folders[@]} -eq 0 ]; then
+folders=()
+checks=0
+for f in "$@"; do
+    if [ "$f" = checks ]; then checks=1; else folders+=("$f"); fi
+done
+if [ $# -eq 0 ]; then
+    checks=1
     for f in "$dir"/bruno/*/; do
         f=${f%/}
         [ "${f##*/}" = environments ] || folders+=("${f##*/}")
@@ -88,18 +97,24 @@ for f in "${folders[@]}"; do
         keel_check "$f (bru exit status non-zero)" false
     fi
 done
-# nginx's own answers speak Conduit too (conduit-errors.conf): a path
-# nginx refuses, then the API with conduitd stopped.
-body=$(curl -s -o - -w ' %{http_code}' "$url/api/%zz")
-keel_check "nginx's 400 in Conduit's error body ($body)" \
-    test "$body" = '{"errors":{"body":["malformed request"]}} 400'
-keel_stop_pidfile "$dir/keeld.master.pid" 20
-body=$(curl -s -o - -w ' %{http_code}' "$url/api/tags")
-keel_check "nginx's 503 in Conduit's error body when conduitd is down ($body)" \
-    test "$body" = '{"errors":{"body":["service temporarily unavailable"]}} 503'
-if [ "$fail" -gt 0 ]; then
+if [ "$checks" = 1 ]; then
+    echo "== conduitd's own checks (checks.sh)"
+    rw_checks "$url"
+    echo "conduitd's own checks: $rw_pass passed, $rw_fail failed"
+    # nginx's own answers speak Conduit too (conduit-errors.conf): a path
+    # nginx refuses, then the API with conduitd stopped (so: last).
+    echo "== nginx's errors (conduit-errors.conf)"
+    body=$(curl -s -o - -w ' %{http_code}' "$url/api/%zz")
+    keel_check "nginx's 400 in Conduit's error body ($body)" \
+        test "$body" = '{"errors":{"body":["malformed request"]}} 400'
+    keel_stop_pidfile "$dir/keeld.master.pid" 20
+    body=$(curl -s -o - -w ' %{http_code}' "$url/api/tags")
+    keel_check "nginx's 503 in Conduit's error body when conduitd is down ($body)" \
+        test "$body" = '{"errors":{"body":["service temporarily unavailable"]}} 503'
+fi
+if [ "$fail" -gt 0 ] || [ "$rw_fail" -gt 0 ]; then
     echo "bruno.sh: conduitd's log:" >&2
     grep -v '"msg":"access"' "$dir/log/keeld.log" | tail -n 20 >&2
 fi
 echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+[ "$fail" -eq 0 ] && [ "$rw_fail" -eq 0 ]

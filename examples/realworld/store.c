@@ -25,11 +25,9 @@ DB_STMT(st_user_update, 8,
         "image = CASE WHEN $7::boolean THEN nullif($8, '') ELSE image END, "
         "updated_at = now() WHERE public_id = $1 RETURNING " USER_JSON);
 
-/* Run `st` and parse the first column of its one row into *out (and the
- * second, copied, into *second when asked). */
-static keel_rc
-one_json(db_conn_t *c, const db_stmt_t *st, const char *const *params,
-         json_object **out, char **second, db_error_t *err)
+keel_rc
+rw_one_json(db_conn_t *c, const db_stmt_t *st, const char *const *params,
+            json_object **out, char **second, db_error_t *err)
 {
     PGresult *res;
     keel_rc rc = db_exec(c, st, params, &res, err);
@@ -58,7 +56,7 @@ rw_user_create(db_conn_t *c, const char *username, const char *email,
 {
     const char *p[] = { username, email, hash };
 
-    return one_json(c, &st_user_insert, p, out, NULL, err);
+    return rw_one_json(c, &st_user_insert, p, out, NULL, err);
 }
 
 keel_rc
@@ -67,7 +65,7 @@ rw_user_by_email(db_conn_t *c, const char *email, json_object **out,
 {
     const char *p[] = { email };
 
-    return one_json(c, &st_user_by_email, p, out, hash, err);
+    return rw_one_json(c, &st_user_by_email, p, out, hash, err);
 }
 
 keel_rc
@@ -75,7 +73,7 @@ rw_user_get(db_conn_t *c, const char *id, json_object **out, db_error_t *err)
 {
     const char *p[] = { id };
 
-    return one_json(c, &st_user_get, p, out, NULL, err);
+    return rw_one_json(c, &st_user_get, p, out, NULL, err);
 }
 
 keel_rc
@@ -91,5 +89,5 @@ rw_user_update(db_conn_t *c, const char *id, const rw_user_change_t *ch,
                         ch->set_image ? "true" : "false",
                         ch->image };
 
-    return one_json(c, &st_user_update, p, out, NULL, err);
+    return rw_one_json(c, &st_user_update, p, out, NULL, err);
 }

@@ -2,6 +2,7 @@
 #include "keel-build.h"
 
 #include "users.h"
+#include "app.h"
 #include "store.h"
 #include "auth/jwt.h"
 #include "auth/password.h"
@@ -63,25 +64,11 @@ rw_authenticate(keel_ctx_t *ctx, const char *token)
     return KEEL_OK;
 }
 
-/* Member `name` of the body's {"user": {...}} (validated already). */
-static json_object *
-user_member(const keel_ctx_t *ctx, const char *name, int *present)
-{
-    json_object *u, *v = NULL;
-
-    *present = ctx->req.json != NULL &&
-               json_object_object_get_ex(ctx->req.json, "user", &u) &&
-               json_object_object_get_ex(u, name, &v);
-    return v;
-}
-
+/* Member `name` of the body's {"user": {...}}. */
 static const char *
 user_str(const keel_ctx_t *ctx, const char *name)
 {
-    int present;
-    json_object *v = user_member(ctx, name, &present);
-
-    return v != NULL ? json_object_get_string(v) : NULL;
+    return rw_body_str(ctx, "user", name);
 }
 
 /* Answer {"user": user + token}; takes `user`. */
@@ -199,9 +186,9 @@ rw_update_user(keel_ctx_t *ctx)
 
     ch.username = user_str(ctx, "username");
     ch.email = user_str(ctx, "email");
-    v = user_member(ctx, "bio", &ch.set_bio);
+    v = rw_body_member(ctx, "user", "bio", &ch.set_bio);
     ch.bio = v ? json_object_get_string(v) : NULL;
-    v = user_member(ctx, "image", &ch.set_image);
+    v = rw_body_member(ctx, "user", "image", &ch.set_image);
     ch.image = v ? json_object_get_string(v) : NULL;
     if (pw != NULL) {
         rc = password_hash(ctx->http->cfg, pw, hash);
