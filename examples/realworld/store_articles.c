@@ -327,8 +327,10 @@ rw_article_unfavorite(db_conn_t *c, const char *viewer, const char *slug,
 /*
  * The list's text is one of a small fixed set (db_exec_fixed): a WHERE
  * clause for each filter given, its value the next parameter after the
- * caller ($1), limit ($2) and offset ($3).  The page reads the articles
- * in index order; the count reads every match.
+ * caller ($1), limit ($2) and offset ($3).  The page reads its rows in
+ * index order and stops at the limit (selecting whole rows there, not ids
+ * joined back, keeps the planner from hashing every article: half the
+ * time, measured with bench/realworld.sh); the count reads every match.
  */
 static const struct {
     size_t off;             /* the filter's member in rw_article_filter_t */
@@ -379,14 +381,13 @@ rw_article_list(db_conn_t *c, const char *viewer, const rw_article_filter_t *f,
     }
     len = snprintf(
         sql, sizeof(sql),
-        "WITH " ME ", page AS (SELECT a.id FROM articles a WHERE true%s "
+        "WITH " ME ", page AS (SELECT a.* FROM articles a WHERE true%s "
         "ORDER BY a.created_at DESC, a.id DESC "
         "LIMIT $2::bigint OFFSET $3::bigint) "
         "SELECT json_build_object('articles', coalesce((SELECT json_agg("
         "json_build_object(" ARTICLE_MEMBERS
         ") ORDER BY a.created_at DESC, a.id DESC) "
-        "FROM page JOIN articles a ON a.id = page.id "
-        "JOIN users u ON u.id = a.author_id), '[]'::json), "
+        "FROM page a JOIN users u ON u.id = a.author_id), '[]'::json), "
         "'articlesCount', (SELECT count(*) FROM articles a WHERE "
         "true%s))::text",
         where, where);
