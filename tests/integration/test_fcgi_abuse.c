@@ -409,6 +409,27 @@ answered_or_dropped(int fd, answer_t *a, const char *status, double secs)
     close(fd);
 }
 
+/* A management record of `type` (unknown to FastCGI) with `len` bytes of
+ * `data`: answered FCGI_UNKNOWN_TYPE naming it; then a request on the
+ * connection is served or dropped. */
+static void
+unknown_type_answered(int type, const void *data, size_t len, answer_t *a,
+                      record_t *r)
+{
+    int fd = conn_open();
+
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_EQUAL(rec(fd, 1, type, 0, data, len, 0), 0);
+    CU_ASSERT_EQUAL_FATAL(next_record(fd, r, PROMPT), 0);
+    CU_ASSERT_EQUAL(r->type, UNKNOWN_TYPE);
+    CU_ASSERT_EQUAL(r->id, 0);
+    CU_ASSERT_EQUAL(r->body[0], type);
+    send_request(fd, 1, 0, health);
+    if (read_answer(fd, 1, a, PROMPT))
+        CU_ASSERT_EQUAL(strncmp(a->out, "Status: 200 ", 12), 0);
+    close(fd);
+}
+
 /* ---- the abuses -----------------------------------------------------------
  */
 
@@ -485,27 +506,6 @@ test_wrong_versions_are_dropped(void)
         close(fd);
     }
     assert_unharmed(t0);
-}
-
-/* A management record of `type` (unknown to FastCGI) with `len` bytes of
- * `data`: answered FCGI_UNKNOWN_TYPE naming it; then a request on the
- * connection is served or dropped. */
-static void
-unknown_type_answered(int type, const void *data, size_t len, answer_t *a,
-                      record_t *r)
-{
-    int fd = conn_open();
-
-    CU_ASSERT_FATAL(fd >= 0);
-    CU_ASSERT_EQUAL(rec(fd, 1, type, 0, data, len, 0), 0);
-    CU_ASSERT_EQUAL_FATAL(next_record(fd, r, PROMPT), 0);
-    CU_ASSERT_EQUAL(r->type, UNKNOWN_TYPE);
-    CU_ASSERT_EQUAL(r->id, 0);
-    CU_ASSERT_EQUAL(r->body[0], type);
-    send_request(fd, 1, 0, health);
-    if (read_answer(fd, 1, a, PROMPT))
-        CU_ASSERT_EQUAL(strncmp(a->out, "Status: 200 ", 12), 0);
-    close(fd);
 }
 
 static void
