@@ -85,20 +85,12 @@ done
 # ---- the stack ---------------------------------------------------------------
 
 dir=$(mktemp -d /tmp/keel-scan.XXXXXX)
-chmod 755 "$dir"
 cdir="$dir/control"
 mkdir -p "$dir/log" "$dir/sqlmap" "$cdir/log"
 stop_all() {
-    keel_stop_pidfile "$cdir/nginx.pid" 10
-    keel_stop_pidfile "$cdir/keeld.master.pid" 20
-    keel_stop_pidfile "$dir/nginx.pid" 10
-    keel_stop_pidfile "$dir/keeld.master.pid" 20
-    keel_pg_stop "$dir"
-    if [ -n "${KEEL_KEEP_TEST_DIR:-}" ]; then
-        echo "security-scan.sh: directory kept: $dir" >&2
-    else
-        rm -rf "$dir"
-    fi
+    keel_stack_stop "$cdir"
+    keel_stack_stop "$dir"
+    keel_stack_remove "$dir" security-scan.sh
 }
 trap stop_all EXIT
 trap 'exit 130' INT TERM
@@ -112,17 +104,10 @@ export KEEL_AUTH_ACCESS_TOKEN_TTL=4h
 # here and the dummy of unknown emails) keep the scan about injection, not
 # argon2's cost on two busy cores.
 export KEEL_AUTH_ARGON2_MEMORY=1024 KEEL_AUTH_ARGON2_TIME=1
-keel_pg_start "$dir" fast || exit 1
-write_config() { # write_config DIR: DIR/keel.conf on the cluster in $dir
-    keel_write_config "$1" "$1/keel.sock" "request_timeout = 60s" "$src"
-    # The control's pg_sleep() payloads (--time-sec) must run to their end.
-    sed -i 's/^statement_timeout = 5s$/statement_timeout = 30s/' "$1/keel.conf"
-}
-write_config "$dir"
-"$build/keelctl" -c "$dir/keel.conf" migrate up >"$dir/log/migrate.log" 2>&1 || {
-    cat "$dir/log/migrate.log" >&2
-    exit 1
-}
+# The control's pg_sleep() payloads (--time-sec) must run to their end.
+export KEEL_DATABASE_STATEMENT_TIMEOUT=30s
+keel_stack_start "$dir" "${KEEL_SCAN_KEELD:-$build/keeld}" "$src" \
+    "request_timeout = 60s" || exit 1
 # The per-email login lockout (10 failures in 15 minutes, API.md 3) is
 # lifted the way the rate limits are: in this private database only, every
 # failure opens a window of its own, so that sqlmap's wrong passwords do
@@ -150,21 +135,16 @@ mkuser admin@example.org Admin "$pw_admin" admin || exit 1
 mkuser user@example.org User "$pw_user" || exit 1
 mkuser spare@example.org Spare "$pw_spare" || exit 1
 
-keel_start_keeld "${KEEL_SCAN_KEELD:-$build/keeld}" "$dir" || exit 1
-port=$(keel_free_port) || exit 1
-keel_nginx_conf "$dir" "$port" "$dir/keel.sock" "$src"
-keel_start_nginx "$dir" || exit 1
-url="http://127.0.0.1:$port"
-
+# The negative control on the same cluster.  No job workers there:
+# keeld's take the jobs (and write the mail read below).
 cp "$dir/pg.env" "$cdir/"
-write_config "$cdir"
-# No job workers here: keeld's take the jobs (and write the mail read below).
-printf '\n[jobs]\nworkers = 0\n' >>"$cdir/keel.conf"
-keel_start_keeld "$build/tests/integration/keeld-test" "$cdir" || exit 1
-cport=$(keel_free_port) || exit 1
-keel_nginx_conf "$cdir" "$cport" "$cdir/keel.sock" "$src"
-keel_start_nginx "$cdir" || exit 1
-curl_="http://127.0.0.1:$cport"
+keel_write_config "$cdir" "$cdir/keel.sock" "request_timeout = 60s
+[jobs]
+workers = 0" "$src"
+keel_url=$url
+keel_stack_serve "$cdir" "$build/tests/integration/keeld-test" || exit 1
+curl_=$url
+url=$keel_url
 
 if ! keel_wait_for keel_http_ok "$url/ready" ||
    ! keel_wait_for keel_http_ok "$curl_/ready"; then

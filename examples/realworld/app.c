@@ -11,9 +11,10 @@
 #include "comments.h"
 #include "profiles.h"
 #include "users.h"
-#include "api/health.h"
+#include "auth/keys.h"
 #include "core/validate.h"
 #include "db/db.h"
+#include "http/health.h"
 
 #include <string.h>
 
@@ -447,7 +448,7 @@ const keel_app_t conduit_app = {
     .tables = tables,
     .ntables = 1,
     .schema_version = CONDUIT_SCHEMA_VERSION,
-    .check_config = rw_users_check_config,
+    .check_config = auth_check_config,
     .worker_init = rw_users_worker_init,
     .authenticate = rw_authenticate,
     .auth_scheme = "Token",

@@ -40,32 +40,18 @@ export PATH="$PATH:/usr/sbin:/sbin"
 keel_lift_rate_limits
 
 dir=$(mktemp -d /tmp/keel-rw.XXXXXX)
-chmod 755 "$dir"
-mkdir -p "$dir/log"
 stop_all() {
-    keel_stop_pidfile "$dir/nginx.pid" 10
-    keel_stop_pidfile "$dir/keeld.master.pid" 20
-    keel_pg_stop "$dir"
-    if [ -n "${KEEL_KEEP_TEST_DIR:-}" ]; then
-        echo "bruno.sh: test directory kept: $dir" >&2
-    else
-        rm -rf "$dir"
-    fi
+    keel_stack_stop "$dir"
+    keel_stack_remove "$dir" bruno.sh
 }
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
-keel_pg_start "$dir" fast || exit 1
-# conduitd's own migrations (examples/realworld/sql/migrations).
-keel_write_config "$dir" "$dir/keel.sock" "request_timeout = 10s" \
-    "$src/examples/realworld"
-"$build/keelctl" -c "$dir/keel.conf" migrate up >"$dir/log/migrate.log" 2>&1 || {
-    cat "$dir/log/migrate.log" >&2
-    exit 1
-}
-keel_start_keeld "$build/examples/realworld/conduitd" "$dir" || exit 1
+# conduitd with its own migrations (examples/realworld/sql/migrations),
+# nginx's own errors in Conduit's body.
 KEEL_NGINX_ERRORS="$src/examples/realworld/conduit-errors.conf" \
-    KEEL_TEST_SRCDIR=$src keel_front "$dir" bruno.sh || exit 1
+    keel_stack_start "$dir" "$build/examples/realworld/conduitd" \
+    "$src/examples/realworld" "request_timeout = 10s" || exit 1
 
 # The collection is copied: the runner may write beside it.
 cp -r "$spec/bruno" "$dir/bruno"

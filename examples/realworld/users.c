@@ -4,41 +4,20 @@
 #include "users.h"
 #include "app.h"
 #include "store.h"
-#include "auth/jwt.h"
+#include "auth/keys.h"
 #include "auth/password.h"
 #include "core/util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Worker-lifetime state: the token keys and the hash that unknown emails
- * are checked against (both kinds of failed login cost the same). */
-static auth_keys_t keys;
-static char dummy_hash[PASSWORD_HASH_MAX];
+/* Worker-lifetime state: the token keys and the dummy hash (auth/keys.h). */
+static auth_worker_keys_t worker;
 
 keel_rc
 rw_users_worker_init(const keel_config_t *cfg, char *err, size_t errlen)
 {
-    keel_rc rc = auth_keys_load(cfg, &keys, err, errlen);
-
-    if (rc != KEEL_OK)
-        return rc;
-    if (password_dummy_hash(cfg, dummy_hash) != KEEL_OK) {
-        keel_seterr(err, errlen, "cannot compute the dummy password hash");
-        return KEEL_EINTERNAL;
-    }
-    return KEEL_OK;
-}
-
-keel_rc
-rw_users_check_config(const keel_config_t *cfg, char *err, size_t errlen)
-{
-    auth_keys_t k;
-    keel_rc rc = auth_keys_load(cfg, &k, err, errlen);
-
-    if (rc == KEEL_OK)
-        auth_keys_free(&k);
-    return rc;
+    return auth_worker_keys_load(cfg, &worker, err, errlen);
 }
 
 /*
@@ -52,8 +31,8 @@ rw_authenticate(keel_ctx_t *ctx, const char *token)
     token_claims_t c;
     const char *why = NULL;
 
-    if (token_verify(&keys, ctx->http->cfg, token, time_wall(), &c, &why) !=
-        KEEL_OK) {
+    if (token_verify(&worker.keys, ctx->http->cfg, token, time_wall(), &c,
+                     &why) != KEEL_OK) {
         ctx->log_error = why;
         return KEEL_EUNAUTH;
     }
@@ -83,7 +62,7 @@ respond_user(keel_ctx_t *ctx, int status, json_object *user)
         json_object_put(user);
         return ctx_fail_internal(ctx, "user row without id");
     }
-    rc = token_issue(&keys, ctx->http->cfg, json_object_get_string(id),
+    rc = token_issue(&worker.keys, ctx->http->cfg, json_object_get_string(id),
                      json_object_get_string(id), NULL, 0, time_wall(), &tok,
                      NULL);
     if (rc != KEEL_OK) {
@@ -150,7 +129,7 @@ rw_login(keel_ctx_t *ctx)
     rc = rw_user_by_email(c, user_str(ctx, "email"), &user, &hash, &err);
     if (rc != KEEL_OK && rc != KEEL_ENOTFOUND)
         return ctx_fail_db(ctx, rc, &err);
-    rc = password_verify(ctx->http->cfg, hash ? hash : dummy_hash, pw);
+    rc = password_verify(ctx->http->cfg, hash ? hash : worker.dummy_hash, pw);
     free(hash);
     if (rc == KEEL_OK && user != NULL)
         return respond_user(ctx, 200, user);

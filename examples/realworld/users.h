@@ -11,9 +11,6 @@
 /* Load the token key and the dummy hash (each worker, after fork). */
 keel_rc rw_users_worker_init(const keel_config_t *cfg, char *err,
                              size_t errlen);
-/* keel_app_t.check_config: the token key loads. */
-keel_rc rw_users_check_config(const keel_config_t *cfg, char *err,
-                              size_t errlen);
 /* keel_app_t.authenticate: a token this server issued, not expired. */
 keel_rc rw_authenticate(keel_ctx_t *ctx, const char *token);
 

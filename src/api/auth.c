@@ -3,6 +3,7 @@
 
 #include "api/auth.h"
 #include "auth/jwt.h"
+#include "auth/keys.h"
 #include "auth/password.h"
 #include "auth/tokens.h"
 #include "core/log.h"
@@ -42,22 +43,13 @@ hash_failed(keel_ctx_t *ctx, keel_rc rc)
     return ctx_fail_internal(ctx, "password hashing failed");
 }
 
-static auth_keys_t keys;
-/* Verified against for unknown emails, so both failures cost the same. */
-static char dummy_hash[PASSWORD_HASH_MAX];
+/* The token keys and the dummy hash (auth/keys.h). */
+static auth_worker_keys_t worker;
 
 keel_rc
 auth_worker_init(const keel_config_t *cfg, char *err, size_t errlen)
 {
-    keel_rc rc = auth_keys_load(cfg, &keys, err, errlen);
-
-    if (rc != KEEL_OK)
-        return rc;
-    if (password_dummy_hash(cfg, dummy_hash) != KEEL_OK) {
-        keel_seterr(err, errlen, "cannot compute the dummy password hash");
-        return KEEL_EINTERNAL;
-    }
-    return KEEL_OK;
+    return auth_worker_keys_load(cfg, &worker, err, errlen);
 }
 
 /* ---- revocation state, cached per worker ----------------------------------
@@ -171,7 +163,8 @@ auth_authenticate(keel_ctx_t *ctx, const char *token)
     int active;
     keel_rc rc;
 
-    rc = token_verify(&keys, ctx->http->cfg, token, time_wall(), &c, &why);
+    rc = token_verify(&worker.keys, ctx->http->cfg, token, time_wall(), &c,
+                      &why);
     if (rc != KEEL_OK) {
         ctx->log_error = why;
         return KEEL_EUNAUTH;
@@ -286,8 +279,8 @@ respond_pair(keel_ctx_t *ctx, db_conn_t *c, const char *user_id,
              i++)
             rp[nroles++] =
                 json_object_get_string(json_object_array_get_idx(roles, i));
-    if (token_issue(&keys, cfg, user_id, sid, rp, nroles, now, &access, NULL) !=
-        KEEL_OK) {
+    if (token_issue(&worker.keys, cfg, user_id, sid, rp, nroles, now, &access,
+                    NULL) != KEEL_OK) {
         json_object_put(user);
         return ctx_fail_internal(ctx, "token_issue failed");
     }
@@ -494,7 +487,7 @@ auth_login(keel_ctx_t *ctx)
     if (rc != KEEL_OK && rc != KEEL_ENOTFOUND)
         return ctx_fail_db(ctx, rc, &err);
     /* The same work whether the email exists or not. */
-    vrc = password_verify(cfg, rc == KEEL_OK ? u.hash : dummy_hash, pw);
+    vrc = password_verify(cfg, rc == KEEL_OK ? u.hash : worker.dummy_hash, pw);
     if (vrc == KEEL_EUNAVAIL) /* not checked: no failure counted */
         return hash_failed(ctx, vrc);
     ok = vrc == KEEL_OK && rc == KEEL_OK && !u.disabled;

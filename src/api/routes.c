@@ -3,7 +3,6 @@
 
 #include "api/routes.h"
 #include "api/auth.h"
-#include "api/health.h"
 #include "api/jobs.h"
 #include "api/orders.h"
 #include "api/posts.h"
@@ -11,6 +10,7 @@
 #include "api/roles.h"
 #include "api/users.h"
 #include "http/collection.h"
+#include "http/health.h"
 #include "http/openapi.h"
 #include "jobs/queue.h"
 #include "store/audit.h"
@@ -19,7 +19,7 @@
 #include "store/posts.h"
 #include "store/products.h"
 #include "store/users.h"
-#include "auth/jwt.h"
+#include "auth/keys.h"
 #include "jobs/email.h"
 #include "jobs/webhook.h"
 
@@ -515,20 +515,9 @@ static const periodic_job_t periodic[] = {
     { IDEM_PURGE_JOB, IDEM_PURGE_EVERY },
 };
 
-/* keeld refuses to start (or reload) when the token keys do not load. */
-static keel_rc
-api_check_config(const keel_config_t *cfg, char *err, size_t errlen)
-{
-    auth_keys_t k;
-    keel_rc rc = auth_keys_load(cfg, &k, err, errlen);
-
-    if (rc == KEEL_OK)
-        auth_keys_free(&k);
-    return rc;
-}
-
 const keel_app_t keel_api_app = {
-    .check_config = api_check_config,
+    /* keeld refuses to start (or reload) when the token keys do not load. */
+    .check_config = auth_check_config,
     .worker_init = auth_worker_init,
     .authenticate = auth_authenticate,
     .name = "keeld",

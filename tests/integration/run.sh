@@ -22,44 +22,25 @@ export PATH="$PATH:/usr/sbin:/sbin"
 keel_lift_rate_limits
 
 dir=$(mktemp -d /tmp/keel-it.XXXXXX)
-chmod 755 "$dir"
-mkdir -p "$dir/log"
 stop_all() {
-    keel_stop_pidfile "$dir/apache.master.pid" 10
-    keel_stop_pidfile "$dir/nginx.pid" 10
-    keel_stop_pidfile "$dir/keeld.master.pid" 20
-    keel_pg_stop "$dir"
-    if [ -n "${KEEL_KEEP_TEST_DIR:-}" ]; then
-        echo "run.sh: test directory kept: $dir" >&2
-    else
-        rm -rf "$dir"
-    fi
+    keel_stack_stop "$dir"
+    keel_stack_remove "$dir" run.sh
 }
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
 sock="$dir/keel.sock"
-nginx_port=$(keel_free_port) || exit 1
-apache_port=$(keel_free_port) || exit 1
-keel_pg_start "$dir" fast || exit 1
-keel_write_config "$dir" "$sock" "max_requests = 100
-request_timeout = 2s
-shutdown_timeout = 10s" "$src"
-# A short lease, so that the kill -9 test sees a job claimed again soon.
-printf '\n[jobs]\nworkers = 1\nlease = 2s\n' >>"$dir/keel.conf"
-"$build/keelctl" -c "$dir/keel.conf" migrate up >"$dir/log/migrate.log" 2>&1 || {
-    cat "$dir/log/migrate.log" >&2
-    exit 1
-}
-# A short refresh grace window, so that reuse after it is seen soon.
+# A short lease, so that the kill -9 test sees a job claimed again soon;
+# a short refresh grace window, so that reuse after it is seen soon.
 KEEL_AUTH_REFRESH_REUSE_GRACE=1s \
-    keel_start_keeld "$build/tests/integration/keeld-test" "$dir" || exit 1
-keel_nginx_conf "$dir" "$nginx_port" "$sock" "$src"
-keel_start_nginx "$dir" || exit 1
+    keel_stack_start "$dir" "$build/tests/integration/keeld-test" "$src" \
+    "max_requests = 100" "request_timeout = 2s" "shutdown_timeout = 10s" \
+    "" "[jobs]" "workers = 1" "lease = 2s" || exit 1
+apache_port=$(keel_free_port) || exit 1
 keel_apache_conf "$dir" "$apache_port" "$sock"
 keel_start_apache "$dir" || exit 1
 
-export KEEL_TEST_URL="http://127.0.0.1:$nginx_port"
+export KEEL_TEST_URL=$url
 export KEEL_TEST_APACHE_URL="http://127.0.0.1:$apache_port"
 export KEEL_TEST_DIR="$dir"
 export KEEL_TEST_KEELD="$build/tests/integration/keeld-test"

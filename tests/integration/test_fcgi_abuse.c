@@ -291,15 +291,6 @@ dropped_within(int fd, double secs, size_t *stdout_bytes)
 /* ---- keeld -------------------------------------------------------------- */
 
 static int
-log_count(const char *needle)
-{
-    char path[300];
-
-    snprintf(path, sizeof(path), "%s/keeld.log", dir);
-    return unit_count_lines(path, needle);
-}
-
-static int
 master_alive(void)
 {
     int status;
@@ -385,8 +376,58 @@ assert_unharmed(double since)
     CU_ASSERT_TRUE(
         all_workers_serve_by(since + REQUEST_TIMEOUT + WEDGE_MARGIN));
     CU_ASSERT_TRUE(master_alive());
-    CU_ASSERT_EQUAL(log_count("\"reason\":\"crashed\""), 0);
-    CU_ASSERT_EQUAL(log_count("\"reason\":\"fatal\""), 0);
+    CU_ASSERT_EQUAL(unit_log_count(dir, "\"reason\":\"crashed\""), 0);
+    CU_ASSERT_EQUAL(unit_log_count(dir, "\"reason\":\"fatal\""), 0);
+}
+
+/* The end of an abuse test: its last connection (fd, or -1) closed, its
+ * scratch (either may be NULL) freed, and keeld unharmed since `t0`. */
+static void
+abuse_done(int fd, answer_t *a, record_t *r, double t0)
+{
+    if (fd >= 0)
+        close(fd);
+    free(a);
+    free(r);
+    assert_unharmed(t0);
+}
+
+/* The request on `fd` answered with `status` ("Status: 400 "; NULL: with
+ * anything but a 5xx) within `secs`, or not at all; either way the
+ * connection then ends within `secs`.  Closes fd. */
+static void
+answered_or_dropped(int fd, answer_t *a, const char *status, double secs)
+{
+    if (read_answer(fd, 1, a, secs)) {
+        if (status != NULL) {
+            CU_ASSERT_EQUAL(strncmp(a->out, status, strlen(status)), 0);
+        } else {
+            CU_ASSERT_PTR_NULL(strstr(a->out, "Status: 5"));
+        }
+    }
+    CU_ASSERT_TRUE(dropped_within(fd, secs, NULL));
+    close(fd);
+}
+
+/* A management record of `type` (unknown to FastCGI) with `len` bytes of
+ * `data`: answered FCGI_UNKNOWN_TYPE naming it; then a request on the
+ * connection is served or dropped. */
+static void
+unknown_type_answered(int type, const void *data, size_t len, answer_t *a,
+                      record_t *r)
+{
+    int fd = conn_open();
+
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_EQUAL(rec(fd, 1, type, 0, data, len, 0), 0);
+    CU_ASSERT_EQUAL_FATAL(next_record(fd, r, PROMPT), 0);
+    CU_ASSERT_EQUAL(r->type, UNKNOWN_TYPE);
+    CU_ASSERT_EQUAL(r->id, 0);
+    CU_ASSERT_EQUAL(r->body[0], type);
+    send_request(fd, 1, 0, health);
+    if (read_answer(fd, 1, a, PROMPT))
+        CU_ASSERT_EQUAL(strncmp(a->out, "Status: 200 ", 12), 0);
+    close(fd);
 }
 
 /* ---- the abuses -----------------------------------------------------------
@@ -438,14 +479,10 @@ test_truncated_records_are_dropped(void)
         CU_ASSERT_FATAL(fd >= 0);
         shutdown(fd, SHUT_WR);
         /* Answered (a 400: the body is short) or dropped; never a 5xx. */
-        if (read_answer(fd, 1, a, REQUEST_TIMEOUT + WEDGE_MARGIN))
-            CU_ASSERT_EQUAL(strncmp(a->out, "Status: 400 ", 12), 0);
-        CU_ASSERT_TRUE(
-            dropped_within(fd, REQUEST_TIMEOUT + WEDGE_MARGIN, NULL));
-        close(fd);
-        free(a);
+        answered_or_dropped(fd, a, "Status: 400 ",
+                            REQUEST_TIMEOUT + WEDGE_MARGIN);
+        abuse_done(-1, a, NULL, t0);
     }
-    assert_unharmed(t0);
 }
 
 static void
@@ -481,31 +518,9 @@ test_unknown_record_types_are_answered_or_dropped(void)
     size_t n;
     int fd;
 
-    /* A management record of an unknown type: FCGI_UNKNOWN_TYPE naming
-     * it; then a request on the connection is served or dropped. */
-    fd = conn_open();
-    CU_ASSERT_FATAL(fd >= 0);
-    CU_ASSERT_EQUAL(rec(fd, 1, 99, 0, NULL, 0, 0), 0);
-    CU_ASSERT_EQUAL_FATAL(next_record(fd, r, PROMPT), 0);
-    CU_ASSERT_EQUAL(r->type, UNKNOWN_TYPE);
-    CU_ASSERT_EQUAL(r->id, 0);
-    CU_ASSERT_EQUAL(r->body[0], 99);
-    send_request(fd, 1, 0, health);
-    if (read_answer(fd, 1, a, PROMPT))
-        CU_ASSERT_EQUAL(strncmp(a->out, "Status: 200 ", 12), 0);
-    close(fd);
-
-    /* The same with content: FCGI_UNKNOWN_TYPE, then served or dropped. */
-    fd = conn_open();
-    CU_ASSERT_FATAL(fd >= 0);
-    CU_ASSERT_EQUAL(rec(fd, 1, 200, 0, "12345678", 8, 0), 0);
-    CU_ASSERT_EQUAL_FATAL(next_record(fd, r, PROMPT), 0);
-    CU_ASSERT_EQUAL(r->type, UNKNOWN_TYPE);
-    CU_ASSERT_EQUAL(r->body[0], 200);
-    send_request(fd, 1, 0, health);
-    if (read_answer(fd, 1, a, PROMPT))
-        CU_ASSERT_EQUAL(strncmp(a->out, "Status: 200 ", 12), 0);
-    close(fd);
+    /* A management record of an unknown type, empty and with content. */
+    unknown_type_answered(99, NULL, 0, a, r);
+    unknown_type_answered(200, "12345678", 8, a, r);
 
     /* FCGI_GET_VALUES (padded to 8 bytes: unpadded, libfcgi drops the
      * connection unanswered): keeld says it does not multiplex. */
@@ -531,13 +546,8 @@ test_unknown_record_types_are_answered_or_dropped(void)
     CU_ASSERT_EQUAL(rec(fd, 1, 99, 1, "xxxxxxxx", 8, 0), 0);
     rec(fd, 1, PARAMS, 1, NULL, 0, 0);
     rec(fd, 1, STDIN, 1, NULL, 0, 0);
-    if (read_answer(fd, 1, a, PROMPT))
-        CU_ASSERT_EQUAL(strncmp(a->out, "Status: 200 ", 12), 0);
-    CU_ASSERT_TRUE(dropped_within(fd, PROMPT, NULL));
-    close(fd);
-    free(r);
-    free(a);
-    assert_unharmed(t0);
+    answered_or_dropped(fd, a, "Status: 200 ", PROMPT);
+    abuse_done(-1, a, r, t0);
 }
 
 /* One param NAME of `vlen` bytes of `fill`, split in PARAMS records of
@@ -624,9 +634,7 @@ test_oversized_params_get_the_contract_error(void)
     out = 1;
     CU_ASSERT_TRUE(dropped_within(fd, REQUEST_TIMEOUT + WEDGE_MARGIN, &out));
     CU_ASSERT_EQUAL(out, 0);
-    close(fd);
-    free(a);
-    assert_unharmed(t0);
+    abuse_done(fd, a, NULL, t0);
 }
 
 static void
@@ -648,10 +656,7 @@ test_abort_request_mid_request(void)
     CU_ASSERT_FATAL(fd >= 0);
     usleep(200000);
     CU_ASSERT_EQUAL(rec(fd, 1, ABORT_REQUEST, 1, NULL, 0, 0), 0);
-    if (read_answer(fd, 1, a, PROMPT))
-        CU_ASSERT_EQUAL(strncmp(a->out, "Status: 400 ", 12), 0);
-    CU_ASSERT_TRUE(dropped_within(fd, PROMPT, NULL));
-    close(fd);
+    answered_or_dropped(fd, a, "Status: 400 ", PROMPT);
 
     /* Mid-params. */
     fd = conn_open();
@@ -660,10 +665,7 @@ test_abort_request_mid_request(void)
     CU_ASSERT_EQUAL(rec(fd, 1, PARAMS, 1, buf, n, 0), 0);
     usleep(200000);
     CU_ASSERT_EQUAL(rec(fd, 1, ABORT_REQUEST, 1, NULL, 0, 0), 0);
-    if (read_answer(fd, 1, a, PROMPT))
-        CU_ASSERT_PTR_NULL(strstr(a->out, "Status: 5"));
-    CU_ASSERT_TRUE(dropped_within(fd, PROMPT, NULL));
-    close(fd);
+    answered_or_dropped(fd, a, NULL, PROMPT);
 
     /* After the whole request, while it runs (a 0.5 s sleep): the
      * answer may still come, the connection ends either way. */
@@ -677,12 +679,8 @@ test_abort_request_mid_request(void)
     }
     usleep(100000);
     CU_ASSERT_EQUAL(rec(fd, 1, ABORT_REQUEST, 1, NULL, 0, 0), 0);
-    if (read_answer(fd, 1, a, PROMPT))
-        CU_ASSERT_EQUAL(strncmp(a->out, "Status: 200 ", 12), 0);
-    CU_ASSERT_TRUE(dropped_within(fd, PROMPT, NULL));
-    close(fd);
-    free(a);
-    assert_unharmed(t0);
+    answered_or_dropped(fd, a, "Status: 200 ", PROMPT);
+    abuse_done(-1, a, NULL, t0);
 }
 
 /*
@@ -748,7 +746,7 @@ test_stalled_body_and_unread_answer_free_the_thread(void)
 {
     static const char *const big[] = { "REQUEST_METHOD=GET",
                                        "REQUEST_URI=/test/big?kb=4096", NULL };
-    int kills = log_count("\"reason\":\"request_timeout\"");
+    int kills = unit_log_count(dir, "\"reason\":\"request_timeout\"");
     answer_t *a = malloc(sizeof(*a));
     double t0 = unit_now(), took;
     int fds[WORKERS - 1], fd;
@@ -779,7 +777,8 @@ test_stalled_body_and_unread_answer_free_the_thread(void)
     /* Past request_timeout: still no worker killed for any of them. */
     while (unit_now() - t0 < REQUEST_TIMEOUT + 1)
         usleep(100000);
-    CU_ASSERT_EQUAL(log_count("\"reason\":\"request_timeout\""), kills);
+    CU_ASSERT_EQUAL(unit_log_count(dir, "\"reason\":\"request_timeout\""),
+                    kills);
     free(a);
 }
 
@@ -891,8 +890,7 @@ test_padded_records_are_served(void)
         close(fd);
         free(body);
     }
-    free(a);
-    assert_unharmed(t0);
+    abuse_done(-1, a, NULL, t0);
 }
 
 /*
@@ -946,20 +944,17 @@ test_multiplexed_ids_and_kept_connections(void)
     CU_ASSERT_TRUE(
         all_workers_serve_by(unit_now() + REQUEST_TIMEOUT + WEDGE_MARGIN));
     CU_ASSERT_TRUE(dropped_within(fd, REQUEST_TIMEOUT + WEDGE_MARGIN, NULL));
-    close(fd);
-    free(a);
-    free(r);
-    assert_unharmed(t0);
+    abuse_done(fd, a, r, t0);
 }
 
 static void
 test_master_never_restarted(void)
 {
     CU_ASSERT_TRUE(master_alive());
-    CU_ASSERT_EQUAL(log_count("\"reason\":\"crashed\""), 0);
+    CU_ASSERT_EQUAL(unit_log_count(dir, "\"reason\":\"crashed\""), 0);
     fprintf(stderr, "    worker exits: %d request_timeout, %d crashed\n",
-            log_count("\"reason\":\"request_timeout\""),
-            log_count("\"reason\":\"crashed\""));
+            unit_log_count(dir, "\"reason\":\"request_timeout\""),
+            unit_log_count(dir, "\"reason\":\"crashed\""));
 }
 
 static const unit_test_t tests[] = {

@@ -125,48 +125,61 @@ test_binds_the_configured_unix_socket(void)
     CU_ASSERT_NOT_EQUAL(stat(sock, &st), 0); /* removed at stop */
 }
 
+/* For a keeld handed its socket by a launcher: DIR/NAME.sock for the
+ * launcher to bind, and a config whose listen names DIR/NAME-unused.sock,
+ * which keeld must then leave alone. */
+static void
+inherited_setup(const char *name, char sock[256], char unused[256],
+                char conf[256])
+{
+    snprintf(sock, 256, "%s/%s.sock", dir, name);
+    snprintf(unused, 256, "%s/%s-unused.sock", dir, name);
+    snprintf(conf, 256, "%s/keel.conf", dir);
+    write_config(unused);
+}
+
+/* keeld `pid` serves on the socket it was handed, `sock`, and never bound
+ * the configured `unused` one (the listen key is not used); stopped. */
+static void
+assert_serves_inherited(pid_t pid, const char *sock, const char *unused)
+{
+    char out[8192];
+    struct stat st;
+
+    CU_ASSERT_TRUE(health_via(sock, out, sizeof(out)) > 0);
+    assert_healthy(out);
+    CU_ASSERT_NOT_EQUAL(stat(unused, &st), 0);
+    CU_ASSERT_EQUAL(stop(pid), 0);
+}
+
 static void
 test_takes_fd_0_from_spawn_fcgi(void)
 {
-    char sock[256], unused[256], conf[256], out[8192];
-    struct stat st;
+    char sock[256], unused[256], conf[256];
     pid_t pid;
 
-    snprintf(sock, sizeof(sock), "%s/spawn.sock", dir);
-    snprintf(unused, sizeof(unused), "%s/unused.sock", dir);
-    snprintf(conf, sizeof(conf), "%s/keel.conf", dir);
-    write_config(unused);
+    inherited_setup("spawn", sock, unused, conf);
     /* -n: spawn-fcgi binds, puts the socket on fd 0 and execs keeld. */
     pid = launch((char *const[]){ "spawn-fcgi", "-n", "-s", sock, "-M", "0600",
                                   "--", (char *)keeld_bin, "--foreground",
                                   "--config", conf, NULL });
-    CU_ASSERT_TRUE(health_via(sock, out, sizeof(out)) > 0);
-    assert_healthy(out);
-    CU_ASSERT_NOT_EQUAL(stat(unused, &st), 0); /* listen key not used */
-    CU_ASSERT_EQUAL(stop(pid), 0);
+    assert_serves_inherited(pid, sock, unused);
 }
 
 static void
 test_takes_listen_fds_from_systemd(void)
 {
-    char sock[256], unused[256], conf[256], out[8192];
-    struct stat st;
+    char sock[256], unused[256], conf[256];
     pid_t pid;
 
-    snprintf(sock, sizeof(sock), "%s/systemd.sock", dir);
-    snprintf(unused, sizeof(unused), "%s/unused2.sock", dir);
-    snprintf(conf, sizeof(conf), "%s/keel.conf", dir);
-    write_config(unused);
+    inherited_setup("systemd", sock, unused, conf);
     /* It passes on only the environment it is told to: as root keeld
      * needs allow_root (lib.sh sets it for everything else). */
     pid =
         launch((char *const[]){ "systemd-socket-activate", "-l", sock, "-E",
                                 "KEEL_SERVER_ALLOW_ROOT=on", (char *)keeld_bin,
                                 "--foreground", "--config", conf, NULL });
-    CU_ASSERT_TRUE(health_via(sock, out, sizeof(out)) > 0);
-    assert_healthy(out);
-    CU_ASSERT_NOT_EQUAL(stat(unused, &st), 0);
-    CU_ASSERT_EQUAL(stop(pid), 0);
+    assert_serves_inherited(pid, sock, unused);
 }
 
 static void
@@ -303,16 +316,6 @@ test_exhausted_pool_answers_503_after_the_acquire_timeout(void)
     CU_ASSERT_EQUAL(stop(pid), 0);
 }
 
-/* How many lines of the keeld log contain `needle`. */
-static int
-log_count(const char *needle)
-{
-    char path[256];
-
-    snprintf(path, sizeof(path), "%s/keeld.log", dir);
-    return unit_count_lines(path, needle);
-}
-
 static pid_t
 launch_with_worker_init(const char *mode, const char *sock)
 {
@@ -350,8 +353,8 @@ test_fatal_worker_exit_is_not_respawned(void)
         return;
     }
     CU_ASSERT_EQUAL(WEXITSTATUS(status), 1);
-    CU_ASSERT_EQUAL(log_count("\"reason\":\"fatal\""), 1);
-    CU_ASSERT_EQUAL(log_count("KEEL_TEST_WORKER_INIT=fatal"), 1);
+    CU_ASSERT_EQUAL(unit_log_count(dir, "\"reason\":\"fatal\""), 1);
+    CU_ASSERT_EQUAL(unit_log_count(dir, "KEEL_TEST_WORKER_INIT=fatal"), 1);
 }
 
 static void
@@ -365,11 +368,11 @@ test_crashing_workers_are_respawned_with_back_off(void)
     pid = launch_with_worker_init("crash", sock);
     sleep(3);
     CU_ASSERT_EQUAL(stop(pid), 0);
-    crashes = log_count("\"reason\":\"crashed\"");
+    crashes = unit_log_count(dir, "\"reason\":\"crashed\"");
     fprintf(stderr, "    %d crashes in 3 s\n", crashes);
     /* 0.1 s doubling up to 10 s: about six in 3 s, not hundreds. */
     CU_ASSERT_TRUE(crashes >= 3 && crashes <= 9);
-    CU_ASSERT_TRUE(log_count("next start in") >= 3);
+    CU_ASSERT_TRUE(unit_log_count(dir, "next start in") >= 3);
 }
 
 /* ---- sd_notify ---------------------------------------------------------- */

@@ -34,7 +34,6 @@ rel_init() {
     pg_bin=$(keel_pg_bin) || exit 1
     keel_lift_rate_limits
     dir=$(mktemp -d "/tmp/keel-$rel_name.XXXXXX")
-    chmod 755 "$dir"
     mkdir -p "$dir/log"
     trap rel_cleanup EXIT
     trap 'exit 130' INT
@@ -45,17 +44,11 @@ rel_cleanup() {
     local rc=$?
     set +e
     keel_stop_pidfile "$dir/wrk.pid" 5
-    keel_stop_pidfile "$dir/nginx.pid" 10
-    keel_stop_pidfile "$dir/keeld.master.pid" 35
-    keel_pg_stop "$dir"
+    keel_stack_stop "$dir" 35
     if declare -F rel_cleanup_hook >/dev/null; then
         rel_cleanup_hook
     fi
-    if [ -n "${KEEL_KEEP_TEST_DIR:-}" ]; then
-        echo "$rel_name: test directory kept: $dir" >&2
-    else
-        case $dir in /tmp/keel-"$rel_name".*) rm -rf -- "$dir" ;; esac
-    fi
+    case $dir in /tmp/keel-"$rel_name".*) keel_stack_remove "$dir" "$rel_name" ;; esac
     exit "$rc"
 }
 
@@ -87,26 +80,18 @@ nusers=8
 rel_password="reliability password 0123"
 
 rel_stack() {
-    keel_pg_start "$dir" "${1:-}" || rel_die "PostgreSQL did not start"
-    keel_write_config "$dir" "$dir/keel.sock" "max_requests = ${REL_MAX_REQUESTS:-100000}
-request_timeout = 10s" "$src"
-    sed -i "s/^workers = 2$/workers = 4/" "$dir/keel.conf"
-    [ -n "${REL_LOG_FILE:-}" ] &&
-        sed -i "s|^file = .*|file = $REL_LOG_FILE|" "$dir/keel.conf"
-    "$build/keelctl" -c "$dir/keel.conf" migrate up \
-        >"$dir/log/migrate.log" 2>&1 || rel_die "migrate failed"
-    KEEL_JOBS_WORKERS=0 KEEL_AUTH_ACCESS_TOKEN_TTL=2h \
-        keel_start_keeld "$build/keeld" "$dir" || rel_die "keeld did not start"
+    # 4 request workers, no job workers; the log in REL_LOG_FILE when set;
+    # nginx logs every request, also those answered by keel-errors.conf's
+    # locations.
+    KEEL_STACK_PG_MODE=${1:-} KEEL_SERVER_WORKERS=4 \
+        KEEL_LOG_FILE=${REL_LOG_FILE:-$dir/log/keeld.log} \
+        KEEL_JOBS_WORKERS=0 KEEL_AUTH_ACCESS_TOKEN_TTL=2h \
+        KEEL_NGINX_HTTP="    log_format rel '\$msec \$status \$upstream_status \$request';
+    access_log $dir/log/access.log rel;" \
+        keel_stack_start "$dir" "$build/keeld" "$src" \
+        "max_requests = ${REL_MAX_REQUESTS:-100000}" "request_timeout = 10s" ||
+        rel_die "the stack did not start"
     master=$(cat "$dir/keeld.master.pid")
-    local port
-    port=$(keel_free_port) || exit 1
-    keel_nginx_conf "$dir" "$port" "$dir/keel.sock" "$src" \
-        "    log_format rel '\$msec \$status \$upstream_status \$request';
-    access_log $dir/log/access.log rel;"
-    # Every request, also those answered by keel-errors.conf's locations.
-    sed -i "/^    access_log off;/d" "$dir/nginx.conf"
-    keel_start_nginx "$dir" || rel_die "nginx did not start"
-    url="http://127.0.0.1:$port"
     keel_wait_for keel_http_ok "$url/ready" || rel_die "the stack did not come up"
 
     rel_sql >"$dir/log/seed.log" 2>&1 <<SQL || rel_die "seeding failed"

@@ -5,6 +5,7 @@
 
 #include "unit.h"
 #include "auth/jwt.h"
+#include "auth/keys.h"
 #include "core/util.h"
 
 #include <openssl/evp.h>
@@ -426,6 +427,45 @@ test_es256_signs_and_verifies_and_refuses_others(void)
     config_free(&c);
 }
 
+/* auth/keys.h: what each application's worker_init and check_config
+ * call.  The worker's keys are the configured ones (a token they sign
+ * verifies with keys loaded here), its dummy hash is an argon2id hash no
+ * password matches, and a key that does not load fails both. */
+static void
+test_worker_keys_and_config_check(void)
+{
+    static auth_worker_keys_t wk;
+    keel_config_t c;
+    token_claims_t cl;
+    const char *why;
+    char err[256] = "", *t = NULL;
+
+    CU_ASSERT_EQUAL(auth_check_config(&cfg, err, sizeof(err)), KEEL_OK);
+    CU_ASSERT_EQUAL_FATAL(auth_worker_keys_load(&cfg, &wk, err, sizeof(err)),
+                          KEEL_OK);
+    CU_ASSERT_EQUAL(strncmp(wk.dummy_hash, "$argon2id$", 10), 0);
+    CU_ASSERT_EQUAL(password_verify(&cfg, wk.dummy_hash, ""), KEEL_EUNAUTH);
+    CU_ASSERT_EQUAL(password_verify(&cfg, wk.dummy_hash, SECRET), KEEL_EUNAUTH);
+    CU_ASSERT_EQUAL(token_issue(&wk.keys, &cfg, SUB, JTI, NULL, 0,
+                                (double)time(NULL), &t, NULL),
+                    KEEL_OK);
+    CU_ASSERT_EQUAL(token_verify(&keys, &cfg, t, (double)time(NULL), &cl, &why),
+                    KEEL_OK);
+    free(t);
+    auth_keys_free(&wk.keys);
+
+    config_defaults(&c);
+    free(c.jwt_secret);
+    c.jwt_secret = strdup("too short");
+    CU_ASSERT_EQUAL(auth_check_config(&c, err, sizeof(err)), KEEL_EINVAL);
+    CU_ASSERT_NOT_EQUAL(err[0], '\0');
+    err[0] = '\0';
+    CU_ASSERT_EQUAL(auth_worker_keys_load(&c, &wk, err, sizeof(err)),
+                    KEEL_EINVAL);
+    CU_ASSERT_NOT_EQUAL(err[0], '\0');
+    config_free(&c);
+}
+
 static const unit_test_t tests[] = {
     { "ES256 signs and verifies, and refuses the others",
       test_es256_signs_and_verifies_and_refuses_others },
@@ -448,6 +488,8 @@ static const unit_test_t tests[] = {
       test_header_members_that_point_elsewhere_are_refused },
     { "key loading refuses short secrets and bad files",
       test_keys_load_refuses_short_secrets_and_bad_files },
+    { "worker keys and the config check load the configured keys",
+      test_worker_keys_and_config_check },
 };
 
 /* An RSA key pair in dir/priv.pem and dir/pub.pem, and another public key

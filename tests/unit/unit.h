@@ -29,13 +29,17 @@ unit_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* How many lines of the file at `path` contain `needle` (0 if none). */
+/* How many lines of DIR/keeld.log, the log of a keeld that a suite
+ * started with its files in DIR, contain `needle` (0 without a log). */
 static inline int
-unit_count_lines(const char *path, const char *needle)
+unit_log_count(const char *dir, const char *needle)
 {
-    char line[8192];
-    FILE *f = fopen(path, "r");
+    char line[8192], path[512];
+    FILE *f;
     int n = 0;
+
+    snprintf(path, sizeof(path), "%s/keeld.log", dir);
+    f = fopen(path, "r");
 
     if (f == NULL)
         return 0;

@@ -1,6 +1,11 @@
-/* health.h - operational endpoints of the reference application. */
-#ifndef KEEL_API_HEALTH_H
-#define KEEL_API_HEALTH_H
+/*
+ * health.h - the operational endpoints every application may route:
+ * /health, /ready and /metrics.  Only libkeel's modules behind them (the
+ * pool, the migrations table, the job queue, the metrics); the version and
+ * schema version are the keel_app_t's.
+ */
+#ifndef KEEL_HTTP_HEALTH_H
+#define KEEL_HTTP_HEALTH_H
 
 #include "http/ctx.h"
 

@@ -1,7 +1,7 @@
-/* health.c - GET /health and GET /ready (API.md §2). */
+/* health.c - GET /health, GET /ready (API.md §2) and GET /metrics. */
 #include "keel-build.h"
 
-#include "api/health.h"
+#include "http/health.h"
 #include "core/metrics.h"
 #include "core/util.h"
 #include "db/db.h"
