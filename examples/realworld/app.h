@@ -10,7 +10,7 @@
 #include "http/ctx.h"
 
 /* The highest migration in examples/realworld/sql/migrations. */
-#define CONDUIT_SCHEMA_VERSION 2
+#define CONDUIT_SCHEMA_VERSION 3
 
 extern const keel_app_t conduit_app;
 

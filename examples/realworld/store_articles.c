@@ -22,25 +22,19 @@
     ".id))"
 
 /* Article `a` by author `u`, as json_build_object arguments (the list
- * leaves out the body, the single article adds it). */
+ * leaves out the body, the single article adds it).  Tags and the
+ * favorites count are kept on the row (0003_article_counts). */
 #define ARTICLE_MEMBERS                                                        \
     "'slug', a.slug, 'title', a.title, 'description', a.description, "         \
-    "'tagList', coalesce((SELECT json_agg(t.name ORDER BY at.position) "       \
-    "FROM article_tags at JOIN tags t ON t.id = at.tag_id "                    \
-    "WHERE at.article_id = a.id), '[]'::json), "                               \
-    "'createdAt', " DB_TS(                                                     \
-        "a.created_at") ", "                                                   \
-                        "'updatedAt', " DB_TS(                                 \
-                            "a.updated_at") ", "                               \
-                                            "'favorited', EXISTS (SELECT 1 "   \
-                                            "FROM favorites fa "               \
-                                            "WHERE fa.article_id = a.id AND "  \
-                                            "fa.user_id = (SELECT id FROM "    \
-                                            "me)), "                           \
-                                            "'favoritesCount', (SELECT "       \
-                                            "count(*) FROM favorites fa "      \
-                                            "WHERE fa.article_id = a.id), "    \
-                                            "'author', " PROFILE_JSON("u")
+    "'tagList', to_json(a.tag_list), 'createdAt', " CREATED                    \
+    ", 'updatedAt', " UPDATED ", 'favorited', " FAVORITED                      \
+    ", 'favoritesCount', a.favorites_count, 'author', " PROFILE_JSON("u")
+#define CREATED DB_TS("a.created_at")
+#define UPDATED DB_TS("a.updated_at")
+/* Whether the caller favorited article `a`. */
+#define FAVORITED                                                              \
+    "EXISTS (SELECT 1 FROM favorites fa WHERE fa.article_id = a.id AND "       \
+    "fa.user_id = (SELECT id FROM me))"
 
 #define ARTICLE_JSON                                                           \
     "json_build_object('body', a.body, " ARTICLE_MEMBERS ")::text"
@@ -130,6 +124,10 @@ DB_STMT(st_tags_insert, 1,
         "ON CONFLICT (name) DO NOTHING");
 DB_STMT(st_article_tags_clear, 1,
         "DELETE FROM article_tags WHERE article_id = $1::bigint");
+DB_STMT(st_article_tag_list, 2,
+        "UPDATE articles SET tag_list = ARRAY(SELECT x.name "
+        "FROM json_array_elements_text($2::json) WITH ORDINALITY "
+        "AS x (name, n) ORDER BY x.n) WHERE id = $1::bigint");
 DB_STMT(
     st_article_tags_insert, 2,
     "INSERT INTO article_tags (article_id, tag_id, position) "
@@ -183,6 +181,10 @@ tags_set(db_conn_t *c, const char *id, const article_write_t *w)
         if (rc == KEEL_OK)
             rc = exec_row(c, &st_article_tags_insert, p, NULL, 0, w->err);
     }
+    p[0] = id;
+    p[1] = tags;
+    if (rc == KEEL_OK)
+        rc = exec_row(c, &st_article_tag_list, p, NULL, 0, w->err);
     return rc;
 }
 
@@ -286,15 +288,22 @@ rw_article_owner(db_conn_t *c, const char *slug, json_object **out,
 
 /* ---- favorites --------------------------------------------------------- */
 
+/* The count moves only when a row was added or removed: a repeated
+ * favorite, or two at once by one user, count once (the second waits on
+ * the first's key and then adds nothing). */
 DB_STMT(st_favorite, 2,
-        "INSERT INTO favorites (user_id, article_id) "
+        "WITH ins AS (INSERT INTO favorites (user_id, article_id) "
         "SELECT u.id, a.id FROM users u, articles a "
         "WHERE u.public_id = $1::uuid AND a.slug = $2 "
-        "ON CONFLICT DO NOTHING");
+        "ON CONFLICT DO NOTHING RETURNING article_id) "
+        "UPDATE articles SET favorites_count = favorites_count + 1 "
+        "WHERE id IN (SELECT article_id FROM ins)");
 DB_STMT(st_unfavorite, 2,
-        "DELETE FROM favorites f USING users u, articles a "
+        "WITH del AS (DELETE FROM favorites f USING users u, articles a "
         "WHERE u.public_id = $1::uuid AND a.slug = $2 "
-        "AND f.user_id = u.id AND f.article_id = a.id");
+        "AND f.user_id = u.id AND f.article_id = a.id RETURNING f.article_id) "
+        "UPDATE articles SET favorites_count = favorites_count - 1 "
+        "WHERE id IN (SELECT article_id FROM del)");
 
 /* Run `st`, then read the article back: an unknown slug wrote nothing
  * and reads nothing (KEEL_ENOTFOUND). */
