@@ -98,17 +98,7 @@ rw_body_str(const keel_ctx_t *ctx, const char *wrapper, const char *name)
 const char *
 rw_body_trimmed(keel_ctx_t *ctx, const char *wrapper, const char *name)
 {
-    const char *s = rw_body_str(ctx, wrapper, name);
-    size_t n;
-
-    if (s == NULL)
-        return NULL;
-    while (valid_blank(*s))
-        s++;
-    n = strlen(s);
-    while (n > 0 && valid_blank(s[n - 1]))
-        n--;
-    return arena_strndup(ctx->arena, s, n);
+    return ctx_trimmed(ctx, rw_body_str(ctx, wrapper, name));
 }
 
 const char *

@@ -276,9 +276,8 @@ ctx_body_str(const keel_ctx_t *ctx, const char *name)
 }
 
 const char *
-ctx_body_str_trimmed(keel_ctx_t *ctx, const char *name)
+ctx_trimmed(keel_ctx_t *ctx, const char *s)
 {
-    const char *s = ctx_body_str(ctx, name);
     size_t n;
 
     if (s == NULL)
@@ -290,6 +289,12 @@ ctx_body_str_trimmed(keel_ctx_t *ctx, const char *name)
     while (n > 0 && valid_blank(s[n - 1]))
         n--;
     return arena_strndup(ctx->arena, s, n);
+}
+
+const char *
+ctx_body_str_trimmed(keel_ctx_t *ctx, const char *name)
+{
+    return ctx_trimmed(ctx, ctx_body_str(ctx, name));
 }
 
 const char *

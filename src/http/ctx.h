@@ -155,6 +155,9 @@ int ctx_not_modified(keel_ctx_t *ctx, long long version);
  * _trimmed: without the outer blanks SCHEMA_TRIM ignores, in the arena. */
 const char *ctx_body_str(const keel_ctx_t *ctx, const char *name);
 const char *ctx_body_str_trimmed(keel_ctx_t *ctx, const char *name);
+/* `s` (NULL: NULL) without those outer blanks, in the arena: for strings
+ * an application reads from nested bodies itself. */
+const char *ctx_trimmed(keel_ctx_t *ctx, const char *s);
 /* The body's optimistic-locking "version" (API.md 1.5), -1 when absent. */
 long long ctx_body_version(const keel_ctx_t *ctx);
 

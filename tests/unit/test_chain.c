@@ -585,6 +585,18 @@ test_success_envelope_is_the_routes(void)
     CU_ASSERT_STRING_EQUAL(ctx.res.body, "{\"user\":{\"ok\":true}}");
 }
 
+/* ctx_trimmed: an application's own nested members, trimmed as
+ * SCHEMA_TRIM trims (ctx_body_str_trimmed is the same on top level). */
+static void
+test_trimmed_strings_for_nested_members(void)
+{
+    run("GET", "/x", NULL, NULL);
+    CU_ASSERT_PTR_NULL(ctx_trimmed(&ctx, NULL));
+    CU_ASSERT_STRING_EQUAL(ctx_trimmed(&ctx, " \t\r\n a b \n\t"), "a b");
+    CU_ASSERT_STRING_EQUAL(ctx_trimmed(&ctx, " \t "), "");
+    CU_ASSERT_STRING_EQUAL(ctx_trimmed(&ctx, "x"), "x");
+}
+
 static void
 test_rate_limits_follow_the_apps_paths_and_login_member(void)
 {
@@ -643,6 +655,8 @@ static const unit_test_t tests[] = {
       test_success_envelope_is_the_routes },
     { "rate limits follow the app's path prefix and login member",
       test_rate_limits_follow_the_apps_paths_and_login_member },
+    { "nested members are trimmed as SCHEMA_TRIM trims",
+      test_trimmed_strings_for_nested_members },
 };
 
 int
