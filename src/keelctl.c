@@ -530,8 +530,13 @@ cmd_status(const char *path)
     printf("uptime:               %lldd %02lld:%02lld:%02lld\n", up / 86400,
            up / 3600 % 24, up / 60 % 60, up % 60);
     printf("accepted requests:    %lld\n", accepted);
-    printf("request workers:      %d (configured %d), job workers: %d\n",
-           workers, atomic_load(&sb->workers), jobs);
+    printf("request workers:      %d (configured %d), job workers: %d", workers,
+           atomic_load(&sb->workers), jobs);
+    /* A reload or an emergency restart still rolling. */
+    if (atomic_load(&sb->replacing) > 0)
+        printf(", %d of an older generation being replaced",
+               atomic_load(&sb->replacing));
+    putchar('\n');
     printf("active threads:       %d\n", active);
     printf("idle threads:         %d\n", idle);
     printf("max active threads:   %d\n", atomic_load(&sb->active_max));

@@ -447,6 +447,7 @@ maintain(void)
             old++;
         }
     }
+    atomic_store(&M.sb->replacing, old);
     /* Every worker of this generation accepts, none of an older one is
      * left: started, or reloaded (systemd's start or reload job ends). */
     if (M.announce && old == 0 && cur_ready >= target) {

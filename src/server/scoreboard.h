@@ -42,14 +42,17 @@ typedef struct sb_worker {
 #define SB_REASONS 6
 extern const char *const sb_reason_names[SB_REASONS];
 
-#define SB_MAGIC 0x6b65656c73623031ULL /* "keelsb01" */
+#define SB_MAGIC 0x6b65656c73623032ULL /* "keelsb02" */
 
 typedef struct scoreboard {
     unsigned long long magic;
     size_t slot_size; /* sizeof(sb_worker_t): keelctl checks the layout */
     size_t nslots;
-    long long started;             /* Unix seconds when the master started */
-    atomic_int workers, threads;   /* configured request workers, threads */
+    long long started;           /* Unix seconds when the master started */
+    atomic_int workers, threads; /* configured request workers, threads */
+    /* Request workers of an older generation still serving while a reload
+     * or an emergency restart replaces them one by one (0: none). */
+    atomic_int replacing;
     atomic_llong retired_requests; /* served by workers that are gone */
     atomic_int active_max;         /* most busy threads seen at once */
     atomic_int listen_queue;       /* -1 when the kernel does not say */

@@ -454,10 +454,50 @@ seen_count(const char *seen, const char *line)
  * READY=1 again on SIGHUP, STOPPING=1 on SIGTERM.  Built without it,
  * keeld sends nothing at all.
  */
+#ifdef HAVE_SYSTEMD
+/* keelctl status of the server configured in DIR/keel.conf, its output in
+ * `out`; its exit status (-1 when it cannot run). */
+static int
+status_of(char *out, size_t len)
+{
+    char cmd[1024];
+    const char *keelctl = getenv("KEEL_TEST_KEELCTL");
+    FILE *p;
+    size_t n;
+    int st;
+
+    out[0] = '\0';
+    if (keelctl == NULL)
+        return -1;
+    snprintf(cmd, sizeof(cmd), "'%s' -c '%s/keel.conf' status 2>&1", keelctl,
+             dir);
+    p = popen(cmd, "r");
+    if (p == NULL)
+        return -1;
+    n = fread(out, 1, len - 1, p);
+    out[n] = '\0';
+    st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Whether keelctl status says `what` within 2 s. */
+static int
+status_until(const char *what, char *out, size_t len)
+{
+    for (int i = 0; i < 80; i++) {
+        if (status_of(out, len) == 0 && strstr(out, what) != NULL)
+            return 1;
+        usleep(25000);
+    }
+    return 0;
+}
+#endif
+
 static void
 test_tells_systemd_ready_reloading_stopping(void)
 {
     char sock[256], conf[256], nsock[256], stagger[256], out[8192];
+    char pidf[300];
     char seen[4096] = "";
     double t0;
     int fd, ready;
@@ -467,8 +507,10 @@ test_tells_systemd_ready_reloading_stopping(void)
     snprintf(nsock, sizeof(nsock), "%s/notify", dir);
     snprintf(stagger, sizeof(stagger), "%s/stagger", dir);
     snprintf(conf, sizeof(conf), "%s/keel.conf", dir);
+    /* A pid file, so that keelctl status finds the scoreboard. */
+    snprintf(pidf, sizeof(pidf), "pid_file = %s/notify.pid\n", dir);
     unlink(stagger);
-    write_config(sock);
+    write_config_with(sock, pidf, "");
     fd = notify_socket(nsock);
     CU_ASSERT_FATAL(fd >= 0);
     setenv("NOTIFY_SOCKET", nsock, 1);
@@ -503,7 +545,15 @@ test_tells_systemd_ready_reloading_stopping(void)
     seen[0] = '\0';
     unlink(stagger); /* the new workers take 0.25, 0.5, 0.75 s again */
     kill(pid, SIGHUP);
+    /* Meanwhile keelctl status says old workers are being replaced; the
+     * notifications wait in the socket. */
+    CU_ASSERT_TRUE(status_until("of an older generation being replaced", out,
+                                sizeof(out)));
     CU_ASSERT_TRUE(notify_wait(fd, "READY=1", 15, seen, sizeof(seen)));
+    /* At READY=1 none is left to replace. */
+    CU_ASSERT_EQUAL(status_of(out, sizeof(out)), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "request workers:"));
+    CU_ASSERT_PTR_NULL(strstr(out, "being replaced"));
     /* RELOADING=1 came first, then the new workers (0.25 s and later
      * each) before READY=1. */
     CU_ASSERT_PTR_NOT_NULL(strstr(seen, "RELOADING=1|"));
