@@ -462,22 +462,13 @@ status_of(char *out, size_t len)
 {
     char cmd[1024];
     const char *keelctl = getenv("KEEL_TEST_KEELCTL");
-    FILE *p;
-    size_t n;
-    int st;
 
     out[0] = '\0';
     if (keelctl == NULL)
         return -1;
     snprintf(cmd, sizeof(cmd), "'%s' -c '%s/keel.conf' status 2>&1", keelctl,
              dir);
-    p = popen(cmd, "r");
-    if (p == NULL)
-        return -1;
-    n = fread(out, 1, len - 1, p);
-    out[n] = '\0';
-    st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return unit_command(cmd, out, len);
 }
 
 /* Whether keelctl status says `what` within 2 s. */

@@ -368,18 +368,9 @@ static int
 run_keeld(const char *args, char *out, size_t len)
 {
     char cmd[8192];
-    FILE *p;
-    size_t n;
-    int st;
 
     snprintf(cmd, sizeof(cmd), "%s %s 2>&1", keeld_bin, args);
-    p = popen(cmd, "r");
-    if (p == NULL)
-        return -1;
-    n = fread(out, 1, len - 1, p);
-    out[n] = '\0';
-    st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return unit_command(cmd, out, len);
 }
 
 static void

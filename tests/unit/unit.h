@@ -9,6 +9,7 @@
 #include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 typedef struct unit_test {
@@ -18,7 +19,24 @@ typedef struct unit_test {
 
 #define UNIT_TESTS(arr) (arr), (sizeof(arr) / sizeof((arr)[0]))
 
-/* Run one suite; returns the process exit status (0 only if all passed). */
+/* Run the shell command `cmd` (its stderr with its stdout), its output in
+ * `out`; its exit status, -1 when it cannot run or was killed. */
+static inline int
+unit_command(const char *cmd, char *out, size_t len)
+{
+    FILE *p = popen(cmd, "r");
+    size_t n;
+    int st;
+
+    out[0] = '\0';
+    if (p == NULL)
+        return -1;
+    n = fread(out, 1, len - 1, p);
+    out[n] = '\0';
+    st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* Seconds on CLOCK_MONOTONIC, for tests that wait or time something. */
 static inline double
 unit_now(void)
