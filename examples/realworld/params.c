@@ -2,6 +2,7 @@
 #include "keel-build.h"
 
 #include "params.h"
+#include "core/util.h"
 #include "core/validate.h"
 
 #include <string.h>
@@ -42,44 +43,24 @@ rw_slug_reserved(const char *slug)
     return strcmp(slug, "feed") == 0;
 }
 
-/* Decimal digits only, at most `max`: 0 and *v, or -1. */
-static int
-bounded_number(const char *s, long max, long *v)
-{
-    long x = 0;
-
-    if (*s == '\0')
-        return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        x = x * 10 + (*s - '0');
-        if (x > max)
-            return -1;
-    }
-    *v = x;
-    return 0;
-}
-
 keel_rc
 rw_page_parse(const char *limit, const char *offset, long *out_limit,
               long *out_offset, const char **field, const char **why)
 {
-    long l = RW_LIMIT_DEFAULT, o = 0;
+    long long l = RW_LIMIT_DEFAULT, o = 0;
 
-    if (limit != NULL &&
-        (bounded_number(limit, RW_LIMIT_MAX, &l) != 0 || l < 1)) {
+    if (limit != NULL && parse_ll(limit, 1, RW_LIMIT_MAX, &l) != 0) {
         *field = "limit";
         *why = "must be an integer from 1 to 100";
         return KEEL_EINVAL;
     }
-    if (offset != NULL && bounded_number(offset, RW_OFFSET_MAX, &o) != 0) {
+    if (offset != NULL && parse_ll(offset, 0, RW_OFFSET_MAX, &o) != 0) {
         *field = "offset";
         *why = "must be an integer from 0 to 100000";
         return KEEL_EINVAL;
     }
-    *out_limit = l;
-    *out_offset = o;
+    *out_limit = (long)l;
+    *out_offset = (long)o;
     return KEEL_OK;
 }
 
